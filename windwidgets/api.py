@@ -1,0 +1,105 @@
+"""The Python API: ``train`` and ``load``. The magics and the dashboard call these."""
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import torch
+
+from . import zoo
+from .config import RunConfig, field_docs
+from .data import Layout, Scaler, prepare
+from .errors import ConfigError, ModelError
+from .forecast.metrics import naive_scale
+from .forecast.rollout import season_of
+from .run import FORMAT, Run, frame_from_state
+from .train import Events, Trainer
+from .views import make_view
+
+
+def train(data, **settings) -> Run:
+    """Train a model on ``data`` and return its :class:`Run`. Settings are listed below."""
+    return fit(data, RunConfig.from_kwargs(**settings))
+
+
+def fit(data, config: RunConfig) -> Run:
+    """Train with a ready :class:`RunConfig` (what ``train`` does after parsing keywords)."""
+    device = resolve_device(config.train.device)
+    torch.manual_seed(config.train.seed)
+    prepared = prepare(data, config.data, device)
+    model = build_model(config, prepared.layout).to(device)
+    if config.train.stateful and not model.carries_state:
+        raise ConfigError(
+            f"`stateful=True` needs a model that carries its state forward; {config.model.model!r}"
+            f"{' with bidirectional=True' if config.model.bidirectional else ''} does not "
+            "(a backward pass would read the future); use stateful=False"
+        )
+    events = Events()
+    view = make_view(config.train.live)
+    if view is not None:
+        events.subscribe(view)
+    trainer = Trainer(model, prepared, config.train, device, events)
+    season = config.data.season or season_of(prepared.frame.index)
+    targets = prepared.frame.iloc[: prepared.n_train][list(prepared.layout.targets)].to_numpy(np.float64)
+    run = Run(config, model, device, prepared.frame, prepared.layout, prepared.scaler,
+              prepared.n_train, naive_scale(targets, season), trainer=trainer)
+    return run._fit(background=getattr(view, "background", False))
+
+
+def build_model(config: RunConfig, layout: Layout) -> torch.nn.Module:
+    spec = zoo.ModelSpec(input_size=len(layout.inputs), output_size=len(layout.outputs),
+                         horizon=config.data.horizon, window=config.data.window)
+    return zoo.build(config.model.model, spec, config.model)
+
+
+def load(path, device="cpu") -> Run:
+    """Load a saved Run onto ``device``; weights-only loading, so no arbitrary code runs."""
+    device = resolve_device(device)
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ModelError(f"{str(path)!r} is not a windwidgets run file (format {FORMAT})")
+    config = RunConfig.from_dict(payload["config"])
+    layout = Layout(**{k: tuple(v) for k, v in payload["layout"].items()})
+    model = build_model(config, layout)
+    model.load_state_dict(payload["state_dict"])
+    model.to(device).eval()
+    return Run(config, model, device, frame_from_state(payload["frame"]), layout,
+               Scaler.from_state(payload["scaler"]), payload["n_train"], payload["mase_scale"],
+               history=payload["history"])
+
+
+def resolve_device(device) -> torch.device:
+    """"auto" -> cuda, then mps, then cpu; anything else must name an available device."""
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        return torch.device("mps" if mps is not None and mps.is_available() else "cpu")
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ConfigError(f"`device` ({device!r}) is not a torch device; use 'auto', 'cpu' or 'cuda'") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"`device` ({str(device)!r}) asks for CUDA, which this machine lacks; "
+                          "use device='auto' to fall back to the CPU")
+    return device
+
+
+def _describe_settings() -> None:
+    """Give ``train`` a real signature and a docstring listing every setting."""
+    docs = field_docs()
+    parameters = [inspect.Parameter("data", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    lines = []
+    for name, (default, comment) in docs.items():
+        parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default))
+        lines.append(f"{name} : default {default!r}\n    {comment}")
+    train.__signature__ = inspect.Signature(parameters, return_annotation=Run)
+    train.__doc__ = (
+        "Train a recurrent forecaster on ``data`` and return its :class:`Run`.\n\n"
+        "Parameters\n----------\n"
+        "data : DataFrame, Series, ndarray, or the path of a CSV/Parquet file\n"
+        "    the series, one row per time step\n" + "\n".join(lines)
+    )
+
+
+_describe_settings()

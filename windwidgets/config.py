@@ -1,0 +1,160 @@
+"""The settings of a fit, one dataclass per layer.
+
+Each dataclass owns its defaults; ``ww.train``, the ``%%windtrain`` options and the
+dashboard's controls are all derived from these fields, so the three cannot drift apart.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Optional, Union
+
+from .errors import ConfigError, closest
+
+Columns = Union[str, list, None]
+
+
+@dataclass
+class DataConfig:
+    target: Columns = None  # column(s) to forecast; None takes every numeric column
+    covariates: Columns = None  # past-only inputs, observed up to "now", unknown ahead
+    future_covariates: Columns = None  # inputs known ahead; needed again at forecast time
+    window: int = 48  # input length in time steps
+    horizon: int = 1  # steps predicted per forward pass
+    val_fraction: float = 0.2  # the last share of rows, chronologically, validates
+    scaler: Optional[str] = "standard"  # "standard" | "minmax" | None, fitted on train rows only
+    season: Optional[int] = None  # seasonal period for MASE; None infers it from the index
+    task: str = "forecast"  # "forecast", or "classify" for many-to-one classification
+
+
+@dataclass
+class ModelConfig:
+    model: str = "lstm"  # a name from ww.zoo.names()
+    hidden_size: int = 64  # features of the hidden state
+    num_layers: int = 2  # stacked recurrent layers
+    dropout: float = 0.0  # dropout between stacked layers
+    bidirectional: bool = False  # read the window both ways (not for forecasters)
+    nonlinearity: str = "tanh"  # "tanh" | "relu", for the Elman rnn
+    bias: bool = True  # bias terms in the recurrent layers
+    options: dict = field(default_factory=dict)  # extra keywords for the model's builder
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 20  # passes over the training windows
+    batch_size: int = 64  # windows per optimisation step
+    lr: float = 1e-3  # Adam learning rate
+    clip_grad: Optional[float] = 1.0  # max gradient norm; None turns clipping off
+    patience: Optional[int] = None  # stop after this many epochs without a better val loss
+    stateful: bool = False  # carry the hidden state across consecutive chunks (truncated BPTT)
+    device: str = "auto"  # "auto" -> cuda, then mps, then cpu; or any torch device
+    seed: int = 0  # seeds weights, shuffling and dropout
+    live: Any = "auto"  # "auto" | "widgets" | "text" | False
+
+
+@dataclass
+class RunConfig:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    SECTIONS = ("data", "model", "train")
+
+    @classmethod
+    def from_kwargs(cls, **kwargs) -> "RunConfig":
+        """Spread flat ``ww.train`` keywords over the sections; unknown names are errors."""
+        owners = keyword_owners()
+        sections: dict = {name: {} for name in cls.SECTIONS}
+        for key, value in kwargs.items():
+            if key not in owners:
+                raise ConfigError(
+                    f"unknown setting {key!r}{closest(key, owners)}; "
+                    f"valid settings: {', '.join(sorted(owners))}"
+                )
+            sections[owners[key]][key] = value
+        config = cls(
+            data=DataConfig(**sections["data"]),
+            model=ModelConfig(**sections["model"]),
+            train=TrainConfig(**sections["train"]),
+        )
+        config.validate()
+        return config
+
+    def to_dict(self) -> dict:
+        return {name: dataclasses.asdict(getattr(self, name)) for name in self.SECTIONS}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "RunConfig":
+        return cls(
+            data=DataConfig(**values["data"]),
+            model=ModelConfig(**values["model"]),
+            train=TrainConfig(**values["train"]),
+        )
+
+    def validate(self) -> None:
+        """Check the numbers that make no sense whatever the data."""
+        d, m, t = self.data, self.model, self.train
+        _positive_int("window", d.window)
+        _positive_int("horizon", d.horizon)
+        _positive_int("hidden_size", m.hidden_size)
+        _positive_int("num_layers", m.num_layers)
+        _positive_int("epochs", t.epochs)
+        _positive_int("batch_size", t.batch_size)
+        if not 0.0 < float(d.val_fraction) < 1.0:
+            raise ConfigError(
+                f"`val_fraction` ({d.val_fraction}) must lie strictly between 0 and 1; "
+                "0.2 keeps the last 20% of rows for validation"
+            )
+        _choice("scaler", d.scaler, ("standard", "minmax", None))
+        _choice("task", d.task, ("forecast", "classify"))
+        _choice("nonlinearity", m.nonlinearity, ("tanh", "relu"))
+        if not 0.0 <= float(m.dropout) < 1.0:
+            raise ConfigError(f"`dropout` ({m.dropout}) must be in [0, 1); try 0.1 or 0.2")
+        if not float(t.lr) > 0.0:
+            raise ConfigError(f"`lr` ({t.lr}) must be positive; Adam's usual value is 1e-3")
+        if t.clip_grad is not None and not float(t.clip_grad) > 0.0:
+            raise ConfigError(
+                f"`clip_grad` ({t.clip_grad}) must be positive, or None to turn clipping off"
+            )
+        if t.patience is not None:
+            _positive_int("patience", t.patience)
+        if d.season is not None:
+            _positive_int("season", d.season)
+        _choice("live", t.live, ("auto", "widgets", "text", False, True))
+
+
+def keyword_owners() -> dict:
+    """Map each flat ``ww.train`` keyword to the section that owns it."""
+    owners = {}
+    for section, klass in (("data", DataConfig), ("model", ModelConfig), ("train", TrainConfig)):
+        for f in dataclasses.fields(klass):
+            owners[f.name] = section
+    return owners
+
+
+def field_docs() -> dict:
+    """Each keyword's default and its one-line comment, read from this file's source."""
+    import inspect
+    import re
+
+    source = inspect.getsource(inspect.getmodule(field_docs))
+    comments = dict(re.findall(r"^    (\w+): [^#\n]*#\s*(.+)$", source, flags=re.M))
+    docs = {}
+    for klass in (DataConfig, ModelConfig, TrainConfig):
+        for f in dataclasses.fields(klass):
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            docs[f.name] = (default, comments.get(f.name, ""))
+    return docs
+
+
+def _positive_int(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"`{name}` ({value!r}) must be a whole number of at least 1")
+
+
+def _choice(name: str, value, valid: tuple) -> None:
+    if value not in valid:
+        raise ConfigError(
+            f"`{name}` ({value!r}) is not one of {', '.join(repr(v) for v in valid)}"
+            f"{closest(str(value), [str(v) for v in valid if v is not None])}"
+        )

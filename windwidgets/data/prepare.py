@@ -1,0 +1,89 @@
+"""From a checked DataFrame to scaled tensors and windows on the training device."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..config import DataConfig
+from ..errors import DataError
+from .frames import Layout, check_values, layout_of, read_frame
+from .scaling import Scaler
+from .windows import Windows
+
+
+@dataclass
+class Prepared:
+    frame: pd.DataFrame  # the columns in use, original units
+    layout: Layout
+    scaler: Scaler  # fitted on the training rows, one entry per input column
+    inputs: torch.Tensor  # (rows, inputs) scaled; future covariates lead by `horizon` rows
+    n_train: int  # rows of the training part; the rest validates
+    windows: Windows
+
+    @property
+    def outputs(self) -> torch.Tensor:
+        return self.inputs[:, : len(self.layout.outputs)]  # (rows, outputs), a view
+
+
+def prepare(data, config: DataConfig, device: torch.device) -> Prepared:
+    """Validate, split chronologically, scale on the train part, and window."""
+    frame = read_frame(data)
+    layout = layout_of(frame, config.target, config.covariates, config.future_covariates)
+    frame = frame[list(layout.inputs)]
+    check_values(frame, layout.inputs)
+    n_train = split_point(len(frame), config)
+    values = torch.tensor(frame.to_numpy(dtype=np.float32))  # (rows, inputs)
+    scaler = Scaler(config.scaler).fit(values[:n_train])
+    inputs = encode(values, scaler, layout, config.horizon)
+    inputs = to_device(inputs, device)
+    windows = Windows(inputs, inputs[:, : len(layout.outputs)], config.window, config.horizon, n_train)
+    return Prepared(frame, layout, scaler, inputs, n_train, windows)
+
+
+def split_point(rows: int, config: DataConfig) -> int:
+    """Rows in the training part, after checking both parts are long enough."""
+    n_train = int(round(rows * (1.0 - config.val_fraction)))
+    need = config.window + config.horizon
+    if n_train < need:
+        raise DataError(
+            f"`window` + `horizon` ({config.window} + {config.horizon}) is longer than the "
+            f"training part of the series ({n_train} of {rows} rows at val_fraction="
+            f"{config.val_fraction}); use a window of at most {max(1, n_train - config.horizon)} "
+            "or pass more data"
+        )
+    if rows - n_train < config.horizon:
+        raise DataError(
+            f"the validation part ({rows - n_train} rows) is shorter than `horizon` "
+            f"({config.horizon}); raise val_fraction or lower the horizon"
+        )
+    return n_train
+
+
+def encode(values: torch.Tensor, scaler: Scaler, layout: Layout, horizon: int) -> torch.Tensor:
+    """Scale (rows, inputs) raw values and lead the future covariates by ``horizon`` rows.
+
+    Row ``t`` then holds the future covariates of row ``t + horizon``: the last rows of a
+    window carry exactly the known-ahead values of the block the model predicts. The last
+    ``horizon`` rows have no such values yet and hold zeros; no training window reads them.
+    """
+    scaled = scaler.transform(values)  # (rows, inputs)
+    known = len(layout.outputs)
+    if len(layout.future_covariates):
+        future = torch.zeros_like(scaled[:, known:])  # (rows, future)
+        future[:-horizon] = scaled[horizon:, known:]
+        scaled = torch.cat([scaled[:, :known], future], dim=1)  # (rows, inputs)
+    return scaled.contiguous()
+
+
+def to_device(values: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """Move the whole series to the device once when it fits comfortably; else pin it."""
+    if device.type == "cpu":
+        return values
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        if values.numel() * values.element_size() > free // 4:
+            return values.pin_memory()
+    return values.to(device)

@@ -1,0 +1,49 @@
+"""Per-column scaling fitted on the training rows only, and inverted on every output."""
+from __future__ import annotations
+
+import torch
+
+
+class Scaler:
+    """Affine per-column scaling, ``scaled = (x - shift) / scale``.
+
+    Parameters
+    ----------
+    kind : "standard" (zero mean, unit variance), "minmax" (to [0, 1]) or None (identity).
+    """
+
+    def __init__(self, kind: str | None = "standard"):
+        self.kind = kind
+        self.shift: torch.Tensor | None = None  # (features,)
+        self.scale: torch.Tensor | None = None  # (features,)
+
+    def fit(self, values: torch.Tensor) -> "Scaler":
+        """Fit on ``values`` of shape (rows, features): the training rows only."""
+        features = values.shape[1]
+        if self.kind == "standard":
+            self.shift = values.mean(dim=0)
+            self.scale = values.std(dim=0, unbiased=False)
+        elif self.kind == "minmax":
+            self.shift = values.amin(dim=0)
+            self.scale = values.amax(dim=0) - self.shift
+        else:
+            self.shift = torch.zeros(features, dtype=values.dtype)
+            self.scale = torch.ones(features, dtype=values.dtype)
+        # A constant column would divide by zero; leave it centred but unscaled.
+        self.scale = torch.where(self.scale > 0, self.scale, torch.ones_like(self.scale))
+        return self
+
+    def transform(self, values: torch.Tensor, columns: slice | list = slice(None)) -> torch.Tensor:
+        return (values - self.shift[columns].to(values)) / self.scale[columns].to(values)
+
+    def inverse(self, values: torch.Tensor, columns: slice | list = slice(None)) -> torch.Tensor:
+        return values * self.scale[columns].to(values) + self.shift[columns].to(values)
+
+    def state_dict(self) -> dict:
+        return {"kind": self.kind, "shift": self.shift, "scale": self.scale}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "Scaler":
+        scaler = cls(state["kind"])
+        scaler.shift, scaler.scale = state["shift"], state["scale"]
+        return scaler

@@ -1,0 +1,81 @@
+"""Sliding windows as strided views over one tensor of the series.
+
+A window is never copied until its batch is gathered, so memory grows with the number of
+rows, not rows x window. Batches are gathered by index on the device that holds the series.
+"""
+from __future__ import annotations
+
+import torch
+
+
+def sliding(values: torch.Tensor, length: int, start: int = 0, count: int | None = None) -> torch.Tensor:
+    """View ``values`` (rows, features) as (count, length, features) windows from ``start``.
+
+    Window ``i`` is ``values[start + i : start + i + length]``; no data is copied.
+    """
+    rows, features = values.shape
+    if count is None:
+        count = rows - start - length + 1
+    row_stride, column_stride = values.stride()
+    return values.as_strided(  # (count, length, features)
+        (count, length, features),
+        (row_stride, row_stride, column_stride),
+        values.storage_offset() + start * row_stride,
+    )
+
+
+class Windows:
+    """Many-to-one training pairs: ``window`` input rows, then ``horizon`` target rows.
+
+    Parameters
+    ----------
+    inputs : (rows, input features) tensor, scaled.
+    outputs : (rows, output features) tensor, scaled: the columns the model predicts.
+    window, horizon : input length and steps predicted per forward pass.
+    n_train : rows of the training part; windows whose targets straddle it are dropped.
+    """
+
+    def __init__(self, inputs, outputs, window: int, horizon: int, n_train: int):
+        count = inputs.shape[0] - window - horizon + 1
+        self.x = sliding(inputs, window, 0, count)  # (count, window, inputs)
+        self.y = sliding(outputs, horizon, window, count)  # (count, horizon, outputs)
+        device = inputs.device
+        self.train_index = torch.arange(0, n_train - window - horizon + 1, device=device)
+        self.val_index = torch.arange(n_train - window, count, device=device)
+
+    def batch(self, index: torch.Tensor):
+        """Gather the windows at ``index``: x (batch, window, inputs), y (batch, horizon, outputs)."""
+        return self.x[index], self.y[index]
+
+    def batches(self, index: torch.Tensor, batch_size: int, generator: torch.Generator | None = None):
+        """Yield batches over ``index``, shuffled when a generator is given."""
+        if generator is not None:
+            order = torch.randperm(len(index), generator=generator).to(index.device)
+            index = index[order]
+        for first in range(0, len(index), batch_size):
+            yield self.batch(index[first : first + batch_size])
+
+
+class Streams:
+    """Consecutive chunks for stateful training (truncated backpropagation through time).
+
+    The training rows are cut into ``batch_size`` contiguous streams; step ``k`` feeds chunk
+    ``k`` of every stream, so the hidden state left by one step is the right start for the
+    next. Every time step is scored against the ``horizon`` rows that follow it.
+    """
+
+    def __init__(self, inputs, outputs, window: int, horizon: int, n_train: int, batch_size: int):
+        rows = n_train - horizon  # the last inputs whose targets stay inside the train part
+        streams = max(1, min(batch_size, rows // window))
+        self.length = rows // streams  # rows per stream
+        self.chunks = self.length // window
+        self.window = window
+        self.x = sliding(inputs, window)  # (rows - window + 1, window, inputs)
+        self.y = sliding(outputs, horizon, 1)  # (rows - horizon, horizon, outputs): after each row
+        self.starts = torch.arange(streams, device=inputs.device) * self.length  # (streams,)
+
+    def __iter__(self):
+        for k in range(self.chunks):
+            index = self.starts + k * self.window  # (streams,)
+            steps = index[:, None] + torch.arange(self.window, device=index.device)  # (streams, window)
+            yield self.x[index], self.y[steps]  # (streams, window, in), (streams, window, horizon, out)

@@ -1,0 +1,65 @@
+"""The closed list of things a fit announces, and the state that views read."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from ..errors import WindwidgetsError, listing
+
+
+class Event(enum.Enum):
+    FIT_START = "fit_start"
+    EPOCH_START = "epoch_start"
+    BATCH_END = "batch_end"
+    EPOCH_END = "epoch_end"
+    FIT_END = "fit_end"  # always the last event, however the fit ended
+    INTERRUPTED = "interrupted"  # Ctrl-C / kernel interrupt; FIT_END follows
+
+
+@dataclass
+class Progress:
+    """What a fit has done so far; handed to every subscriber with each event."""
+
+    epochs: int  # epochs asked for
+    batches: int  # batches per epoch
+    device: str
+    epoch: int = 0  # current epoch, from 1
+    batch: int = 0  # batches done in the current epoch
+    samples: int = 0  # windows seen since the fit started
+    batch_loss: float = float("nan")
+    train_loss: float = float("nan")  # mean over the current epoch so far
+    val_loss: float = float("nan")  # of the last finished epoch
+    grad_norm: float = float("nan")  # before clipping, of the last batch
+    best_epoch: int = 0
+    best_val_loss: float = float("inf")
+    seconds: float = 0.0  # since the fit started
+    stop_reason: Optional[str] = None  # "stopped", "early_stopping", "nan", "interrupted"
+    warning: Optional[str] = None  # what went wrong and what to try, for views to show
+    history: list = field(default_factory=list)  # one dict per finished epoch
+
+
+Subscriber = Callable[[Event, Progress], None]
+
+
+class Events:
+    """A list of subscribers called in order with each event."""
+
+    def __init__(self):
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Call ``subscriber(event, progress)`` on every event; returns an unsubscribe function."""
+        self._subscribers.append(subscriber)
+        return lambda: self._subscribers.remove(subscriber)
+
+    def emit(self, event, progress: Progress) -> None:
+        if not isinstance(event, Event):
+            try:
+                event = Event(event)
+            except ValueError:
+                raise WindwidgetsError(
+                    f"unknown event {event!r}; events are {listing(e.value for e in Event)}"
+                ) from None
+        for subscriber in list(self._subscribers):
+            subscriber(event, progress)

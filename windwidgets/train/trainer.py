@@ -1,0 +1,175 @@
+"""The training loop: Adam on the windows, guards, early stopping, events; no drawing."""
+from __future__ import annotations
+
+import math
+import threading
+import time
+import warnings
+
+import torch
+from torch import nn
+
+from ..config import TrainConfig
+from .events import Event, Events, Progress
+
+NAN_ADVICE = (
+    "the loss became {value} at epoch {epoch}, batch {batch}; training stopped and the weights "
+    "of epoch {best} were restored. Likely causes: a learning rate too high (try lr={lr:.0e}), "
+    "unscaled data (keep scaler='standard'), or exploding gradients (set clip_grad=1.0)"
+)
+
+
+class TrainingWarning(UserWarning):
+    """Training ended early for a reason the person should know."""
+
+
+class Trainer:
+    """Fits ``model`` on prepared windows and announces each step through ``events``.
+
+    Parameters
+    ----------
+    model : a forecaster (see :mod:`windwidgets.zoo.registry`).
+    data : the prepared data (:class:`~windwidgets.data.Prepared`).
+    config : the training settings.
+    device : where the model and batches live.
+    events : subscribers (history, views) hear every :class:`Event`.
+    loss : the loss module; MSE by default.
+    """
+
+    def __init__(self, model: nn.Module, data, config: TrainConfig, device: torch.device,
+                 events: Events | None = None, loss: nn.Module | None = None):
+        self.model, self.data, self.config, self.device = model, data, config, device
+        self.events = events or Events()
+        self.loss = loss or nn.MSELoss()
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+        self.generator = torch.Generator().manual_seed(config.seed)
+        self.stop_requested = threading.Event()
+        self.best_state = self._snapshot()
+        windows = data.windows
+        batches = math.ceil(len(windows.train_index) / config.batch_size)
+        if config.stateful:
+            batches = self._streams().chunks
+        self.progress = Progress(epochs=config.epochs, batches=batches, device=str(device))
+
+    def stop(self) -> None:
+        """Ask the fit to end after the current batch; it still runs its end-of-fit steps."""
+        self.stop_requested.set()
+
+    def fit(self) -> Progress:
+        p = self.progress
+        start = time.perf_counter()
+        self._emit(Event.FIT_START)
+        try:
+            for p.epoch in range(p.epoch + 1, self.config.epochs + 1):
+                epoch_start = time.perf_counter()
+                self._emit(Event.EPOCH_START)
+                self._train_epoch(start)
+                if p.stop_reason == "nan":
+                    break
+                p.val_loss = self.validate()
+                self._end_epoch(time.perf_counter() - epoch_start, start)
+                if self.stop_requested.is_set() or p.stop_reason:
+                    p.stop_reason = p.stop_reason or "stopped"
+                    break
+        except KeyboardInterrupt:
+            p.stop_reason = "interrupted"
+            self._emit(Event.INTERRUPTED)
+        finally:
+            self.model.load_state_dict(self.best_state)
+            self.model.eval()
+            p.seconds = time.perf_counter() - start
+            self._emit(Event.FIT_END)
+        return p
+
+    def _train_epoch(self, start: float) -> None:
+        p, config = self.progress, self.config
+        self.model.train()
+        p.batch, total = 0, 0.0
+        state = None
+        for x, y in self._batches():
+            if self.stop_requested.is_set():
+                break
+            x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+            if config.stateful:
+                prediction, state = self.model(x, state, every_step=True)
+                state = _detach(state)
+            else:
+                prediction, _ = self.model(x)
+            loss = self.loss(prediction, y)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            grad_norm = nn.utils.clip_grad_norm_(
+                self.model.parameters(), config.clip_grad if config.clip_grad else math.inf
+            )
+            value = loss.item()
+            if not math.isfinite(value):
+                self._nan(value)
+                return
+            self.optimizer.step()
+            p.batch += 1
+            p.samples += x.shape[0]
+            total += value
+            p.batch_loss, p.train_loss = value, total / p.batch
+            p.grad_norm = float(grad_norm)
+            p.seconds = time.perf_counter() - start
+            self._emit(Event.BATCH_END)
+
+    def _batches(self):
+        if self.config.stateful:
+            return iter(self._streams())
+        windows = self.data.windows
+        return windows.batches(windows.train_index, self.config.batch_size, self.generator)
+
+    def _streams(self):
+        from ..data.windows import Streams
+
+        d = self.data
+        return Streams(d.inputs, d.outputs, d.windows.x.shape[1], d.windows.y.shape[1],
+                       d.n_train, self.config.batch_size)
+
+    @torch.no_grad()
+    def validate(self) -> float:
+        """Mean loss over the validation windows, in eval mode."""
+        self.model.eval()
+        windows, total, count = self.data.windows, 0.0, 0
+        for x, y in windows.batches(windows.val_index, max(256, self.config.batch_size)):
+            prediction, _ = self.model(x.to(self.device))
+            total += self.loss(prediction, y.to(self.device)).item() * x.shape[0]
+            count += x.shape[0]
+        return total / max(count, 1)
+
+    def _end_epoch(self, seconds: float, start: float) -> None:
+        p = self.progress
+        if p.val_loss < p.best_val_loss:
+            p.best_val_loss, p.best_epoch = p.val_loss, p.epoch
+            self.best_state = self._snapshot()
+        elif self.config.patience and p.epoch - p.best_epoch >= self.config.patience:
+            p.stop_reason = "early_stopping"
+        p.history.append({
+            "epoch": p.epoch, "train_loss": p.train_loss, "val_loss": p.val_loss,
+            "lr": self.optimizer.param_groups[0]["lr"], "seconds": seconds,
+            "grad_norm": p.grad_norm,
+        })
+        p.seconds = time.perf_counter() - start
+        self._emit(Event.EPOCH_END)
+
+    def _nan(self, value: float) -> None:
+        p = self.progress
+        p.stop_reason = "nan"
+        p.warning = NAN_ADVICE.format(value=value, epoch=p.epoch, batch=p.batch + 1,
+                                      best=p.best_epoch, lr=self.config.lr / 10)
+        warnings.warn(p.warning, TrainingWarning, stacklevel=3)
+
+    def _snapshot(self) -> dict:
+        return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+
+    def _emit(self, event: Event) -> None:
+        self.events.emit(event, self.progress)
+
+
+def _detach(state):
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()

@@ -1,0 +1,59 @@
+"""The terminal view: one line per epoch, and a carriage-return bar on a tty."""
+from __future__ import annotations
+
+import sys
+import time
+
+from ..train.events import Event, Progress
+
+STOPS = {
+    "stopped": "stopped at epoch {epoch} on request",
+    "early_stopping": "early stopping at epoch {epoch}: no better val loss for {wait} epochs",
+    "nan": "stopped: the loss turned NaN",
+    "interrupted": "interrupted at epoch {epoch}",
+}
+
+
+def stop_line(p: Progress) -> str:
+    """One sentence on how the fit ended, shared by every view."""
+    if p.stop_reason is None:
+        text = f"finished {p.epoch} epochs"
+    else:
+        text = STOPS[p.stop_reason].format(epoch=p.epoch, wait=p.epoch - p.best_epoch)
+    if p.best_epoch:
+        text += f"; kept the weights of epoch {p.best_epoch} (val loss {p.best_val_loss:.4g})"
+    return f"{text} in {p.seconds:.1f}s on {p.device}"
+
+
+class TextView:
+    """Prints the fit's progress to ``stream`` (stdout by default)."""
+
+    def __init__(self, stream=None, min_interval: float = 0.2):
+        self.stream = stream or sys.stdout
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.min_interval = min_interval
+        self._last_draw = 0.0
+
+    def __call__(self, event: Event, p: Progress) -> None:
+        if event is Event.BATCH_END and self.tty:
+            now = time.monotonic()
+            if now - self._last_draw >= self.min_interval:
+                self._last_draw = now
+                done = int(20 * p.batch / max(p.batches, 1))
+                self._write(f"\repoch {p.epoch}/{p.epochs} [{'#' * done:<20}] "
+                            f"{p.batch}/{p.batches} loss {p.train_loss:.4g}")
+        elif event is Event.EPOCH_END:
+            row = p.history[-1]
+            best = " *" if p.best_epoch == p.epoch else ""
+            start = "\r" if self.tty else ""
+            self._write(f"{start}epoch {p.epoch:>3}/{p.epochs}  "
+                        f"train {row['train_loss']:.4g}  val {row['val_loss']:.4g}  "
+                        f"{row['seconds']:.1f}s{best}\n")
+        elif event is Event.FIT_END:
+            if p.warning:
+                self._write(f"warning: {p.warning}\n")
+            self._write(stop_line(p) + "\n")
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text)
+        self.stream.flush()

@@ -1,0 +1,107 @@
+"""The zoo: a registry from model name to builder.
+
+A builder takes the data's shapes (:class:`ModelSpec`) and the model settings
+(:class:`~windwidgets.config.ModelConfig`) and returns an ``nn.Module`` that follows the
+forecaster contract::
+
+    y, state = model(x, state=None)
+    # x: (batch, time, input_size); y: (batch, horizon, output_size)
+
+Recurrent models also accept ``every_step=True`` (y: (batch, time, horizon, output_size))
+for stateful training, and set ``carries_state = True`` so that a rollout can feed one new
+step at a time. A user's module that returns just a tensor is wrapped to fit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+from torch import nn
+
+from ..errors import ModelError, closest
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The shapes a model is built from; never typed by hand."""
+
+    input_size: int  # features per time step
+    output_size: int  # values predicted per step
+    horizon: int  # steps predicted per forward pass
+    window: int  # input length during training
+    extra: dict = field(default_factory=dict)  # task-specific shapes (classes, grid size)
+
+
+@dataclass(frozen=True)
+class Entry:
+    builder: Callable[[ModelSpec, object], nn.Module]
+    summary: str
+    knobs: tuple  # the ModelConfig fields this model reads
+
+
+_REGISTRY: dict[str, Entry] = {}
+
+
+def register(name: str, builder: Callable, summary: str = "", knobs=("hidden_size",)) -> None:
+    """Add a model under ``name``: ``builder(spec, config) -> nn.Module``.
+
+    Example
+    -------
+    >>> class Tiny(torch.nn.Module):
+    ...     def __init__(self, spec):
+    ...         super().__init__()
+    ...         self.spec = spec
+    ...         self.linear = torch.nn.Linear(spec.input_size * spec.window,
+    ...                                       spec.horizon * spec.output_size)
+    ...     def forward(self, x):                      # (batch, window, inputs)
+    ...         return self.linear(x.flatten(1))       # (batch, horizon * outputs)
+    >>> ww.zoo.register("tiny", lambda spec, config: Tiny(spec))
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ModelError(f"model name {name!r} must be a simple identifier such as 'my_lstm'")
+    if not callable(builder):
+        raise ModelError(
+            f"the builder for {name!r} is a {type(builder).__name__}; pass a function "
+            "builder(spec, config) that returns an nn.Module"
+        )
+    _REGISTRY[name] = Entry(builder, summary or (builder.__doc__ or "").strip().split("\n")[0], tuple(knobs))
+
+
+def names() -> list[str]:
+    """The names of every model, built-in and registered."""
+    return list(_REGISTRY)
+
+
+def entry(name: str) -> Entry:
+    if name not in _REGISTRY:
+        raise ModelError(
+            f"unknown model {name!r}{closest(name, _REGISTRY)}; available: {', '.join(_REGISTRY)}"
+        )
+    return _REGISTRY[name]
+
+
+def build(name: str, spec: ModelSpec, config) -> nn.Module:
+    module = entry(name).builder(spec, config)
+    if not isinstance(module, nn.Module):
+        raise ModelError(
+            f"the builder of model {name!r} returned a {type(module).__name__}, not a torch nn.Module"
+        )
+    return module if hasattr(module, "carries_state") else Stateless(module, spec)
+
+
+class Stateless(nn.Module):
+    """Fits a user's module that maps a window to a tensor into the forecaster contract."""
+
+    carries_state = False
+
+    def __init__(self, module: nn.Module, spec: ModelSpec):
+        super().__init__()
+        self.module = module
+        self.shape = (spec.horizon, spec.output_size)
+
+    def forward(self, x: torch.Tensor, state=None):
+        y = self.module(x)
+        if isinstance(y, tuple):
+            y = y[0]
+        return y.reshape(x.shape[0], *self.shape), None  # (batch, horizon, outputs)
