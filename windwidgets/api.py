@@ -24,6 +24,19 @@ def train(data, **settings) -> Run:
 
 def fit(data, config: RunConfig) -> Run:
     """Train with a ready :class:`RunConfig` (what ``train`` does after parsing keywords)."""
+    run = prepare_run(data, config)
+    view = make_view(config.train.live)
+    if view is not None:
+        run.trainer.events.subscribe(view)
+    return run._fit(background=getattr(view, "background", False))
+
+
+def prepare_run(data, config: RunConfig) -> Run:
+    """Everything before the first batch: the device, the data, the model and its trainer.
+
+    The Run comes back unfitted; subscribe to ``run.trainer.events``, then call
+    ``run._fit()``. ``fit`` does exactly that with the view ``config.train.live`` asks for.
+    """
     device = resolve_device(config.train.device)
     torch.manual_seed(config.train.seed)
     prepared = prepare(data, config.data, device)
@@ -34,16 +47,11 @@ def fit(data, config: RunConfig) -> Run:
             f"{' with bidirectional=True' if config.model.bidirectional else ''} does not "
             "(a backward pass would read the future); use stateful=False"
         )
-    events = Events()
-    view = make_view(config.train.live)
-    if view is not None:
-        events.subscribe(view)
-    trainer = Trainer(model, prepared, config.train, device, events)
+    trainer = Trainer(model, prepared, config.train, device, Events())
     season = config.data.season or season_of(prepared.frame.index)
     targets = prepared.frame.iloc[: prepared.n_train][list(prepared.layout.targets)].to_numpy(np.float64)
-    run = Run(config, model, device, prepared.frame, prepared.layout, prepared.scaler,
-              prepared.n_train, naive_scale(targets, season), trainer=trainer)
-    return run._fit(background=getattr(view, "background", False))
+    return Run(config, model, device, prepared.frame, prepared.layout, prepared.scaler,
+               prepared.n_train, naive_scale(targets, season), trainer=trainer)
 
 
 def build_model(config: RunConfig, layout: Layout) -> torch.nn.Module:

@@ -46,7 +46,7 @@ class TrainConfig:
     lr: float = 1e-3  # Adam learning rate
     clip_grad: Optional[float] = 1.0  # max gradient norm; None turns clipping off
     patience: Optional[int] = None  # stop after this many epochs without a better val loss
-    stateful: bool = False  # carry the hidden state across consecutive chunks (truncated BPTT)
+    stateful: bool = False  # carry the hidden state across consecutive chunks (truncated BPTT); batch_size streams
     device: str = "auto"  # "auto" -> cuda, then mps, then cpu; or any torch device
     seed: int = 0  # seeds weights, shuffling and dropout
     live: Any = "auto"  # "auto" | "widgets" | "text" | False

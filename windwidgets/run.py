@@ -287,20 +287,21 @@ class Run:
 
 def _frame_state(frame: pd.DataFrame) -> dict:
     index = frame.index
-    state = {"values": torch.as_tensor(frame.to_numpy(dtype=np.float64)), "columns": list(map(str, frame.columns)),
+    state = {"values": torch.tensor(frame.to_numpy(dtype=np.float64)), "columns": list(map(str, frame.columns)),
              "name": index.name if isinstance(index.name, str) else None}
     if isinstance(index, pd.DatetimeIndex):
         freq = index.freqstr if index.freq is not None else pd.infer_freq(index) if len(index) > 2 else None
-        state.update(kind="datetime", index=torch.as_tensor(index.as_unit("ns").asi8),
+        state.update(kind="datetime", index=torch.tensor(index.asi8), unit=index.unit,
                      freq=freq, tz=str(index.tz) if index.tz else None)
     else:
-        state.update(kind="positions", index=torch.as_tensor(np.asarray(index, dtype=np.int64)))
+        state.update(kind="positions", index=torch.tensor(np.asarray(index, dtype=np.int64)))
     return state
 
 
 def frame_from_state(state: dict) -> pd.DataFrame:
     if state["kind"] == "datetime":
-        index = pd.DatetimeIndex(state["index"].numpy().astype("datetime64[ns]"), name=state["name"])
+        index = pd.DatetimeIndex(state["index"].numpy().astype(f"datetime64[{state['unit']}]"),
+                                 name=state["name"])
         if state["tz"]:
             index = index.tz_localize("UTC").tz_convert(state["tz"])
         if state["freq"]:

@@ -59,14 +59,17 @@ class Windows:
 class Streams:
     """Consecutive chunks for stateful training (truncated backpropagation through time).
 
-    The training rows are cut into ``batch_size`` contiguous streams; step ``k`` feeds chunk
-    ``k`` of every stream, so the hidden state left by one step is the right start for the
-    next. Every time step is scored against the ``horizon`` rows that follow it.
+    The training rows are cut into ``batch_size`` contiguous streams (fewer when the series
+    is too short to give each stream ``MIN_CHUNKS`` chunks); step ``k`` feeds chunk ``k`` of
+    every stream, so the hidden state left by one step is the right start for the next.
+    Every time step is scored against the ``horizon`` rows that follow it.
     """
+
+    MIN_CHUNKS = 8
 
     def __init__(self, inputs, outputs, window: int, horizon: int, n_train: int, batch_size: int):
         rows = n_train - horizon  # the last inputs whose targets stay inside the train part
-        streams = max(1, min(batch_size, rows // window))
+        streams = max(1, min(batch_size, rows // (window * self.MIN_CHUNKS)))
         self.length = rows // streams  # rows per stream
         self.chunks = self.length // window
         self.window = window

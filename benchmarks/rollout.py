@@ -1,0 +1,37 @@
+"""Rollout of 10,000 steps carrying the hidden state, against re-feeding the window each step.
+
+Both use the same trained one-step model (2-layer LSTM, hidden 64, window 48) and the same
+rollout code; only ``carries_state`` differs. Target: carrying state >= 20x faster.
+
+    .venv/bin/python benchmarks/rollout.py [--steps 10000] [--window 48]
+"""
+import argparse
+
+import windwidgets as ww
+from common import table, timed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=10_000)
+    parser.add_argument("--window", type=int, default=48)
+    parser.add_argument("--device", default="auto")
+    args = parser.parse_args()
+    wind = ww.datasets.wind(days=30)
+    rows = []
+    for model in ("lstm", "gru", "rnn"):
+        run = ww.train(wind, target="speed", model=model, window=args.window, hidden_size=64,
+                       num_layers=2, epochs=1, live=False, device=args.device)
+        carried = timed(lambda: run.forecast(args.steps), repeats=2)
+        run.model.carries_state = False
+        reread = timed(lambda: run.forecast(args.steps), repeats=1)
+        run.model.carries_state = True
+        rows.append({"model": model, "steps": args.steps, "carry state s": carried,
+                     "re-feed window s": reread, "speed-up": reread / carried,
+                     "us/step carried": 1e6 * carried / args.steps})
+    print(f"device: {run.device}, window: {args.window}")
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Seconds per epoch of ww.train against a plain hand-written PyTorch loop.
+
+Same data (wind speed, window 48), same model (2-layer LSTM, hidden 64), same batches
+(gathered by index from one windowed tensor), Adam and MSE, a validation pass after each
+epoch; the hand loop is the tightest reasonable one, not a DataLoader over a Dataset.
+ww.train's time includes its data checks, scaling and model build. Target: ratio <= 1.05 on CPU.
+
+    .venv/bin/python benchmarks/train_speed.py [--epochs 3] [--device cpu]
+"""
+import argparse
+
+import torch
+from torch import nn
+
+import windwidgets as ww
+from windwidgets.data.windows import sliding
+from common import table, timed
+
+
+def hand_loop(series: torch.Tensor, n_train: int, window: int, epochs: int, clip: float | None,
+              device: torch.device) -> None:
+    torch.manual_seed(0)
+    series = series.to(device)
+    x_all = sliding(series[:, None], window)[:-1]  # (windows, window, 1)
+    y_all = series[window:][:, None, None]  # (windows, 1, 1)
+    val = slice(n_train - window, None)
+    lstm = nn.LSTM(1, 64, 2, batch_first=True).to(device)
+    head = nn.Linear(64, 1).to(device)
+    parameters = list(lstm.parameters()) + list(head.parameters())
+    optimizer = torch.optim.Adam(parameters, lr=1e-3)
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(epochs):
+        lstm.train()
+        order = torch.randperm(n_train - window, generator=generator).to(device)
+        for first in range(0, len(order), 64):
+            index = order[first : first + 64]
+            x, y = x_all[index], y_all[index]
+            out, _ = lstm(x)  # (batch, window, 64)
+            loss = nn.functional.mse_loss(head(out[:, -1])[:, None], y)
+            optimizer.zero_grad()
+            loss.backward()
+            if clip:
+                nn.utils.clip_grad_norm_(parameters, clip)
+            optimizer.step()
+            loss.item()
+        lstm.eval()
+        with torch.no_grad():
+            for first in range(val.start, len(x_all), 256):
+                out, _ = lstm(x_all[first : first + 256])  # (batch, window, 64)
+                nn.functional.mse_loss(head(out[:, -1])[:, None], y_all[first : first + 256]).item()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--days", type=int, default=120)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    device = ww.api.resolve_device(args.device)
+    wind = ww.datasets.wind(days=args.days)[["speed"]]
+    speed = torch.tensor(wind["speed"].to_numpy())
+    scaled = (speed - speed[: int(len(speed) * 0.8)].mean()) / speed[: int(len(speed) * 0.8)].std()
+    n_train = int(round(len(wind) * 0.8))
+    settings = dict(target="speed", window=48, hidden_size=64, num_layers=2, batch_size=64,
+                    epochs=args.epochs, live=False, device=args.device)
+    rows = []
+    for clip in (None, 1.0):
+        hand = timed(lambda: hand_loop(scaled.float(), n_train, 48, args.epochs, clip, device), args.repeats)
+        ours = timed(lambda: ww.train(wind, clip_grad=clip, **settings), args.repeats)
+        rows.append({"clip_grad": str(clip), "hand loop s/epoch": hand / args.epochs,
+                     "ww.train s/epoch": ours / args.epochs, "ratio": ours / hand})
+    print(f"device: {device}, rows: {len(wind)}, windows per epoch: {n_train - 48}")
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()

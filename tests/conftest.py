@@ -1,0 +1,25 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+import windwidgets as ww
+
+
+@pytest.fixture
+def small_wind():
+    """Three weeks of hourly wind: enough for a window of 24 and a quick fit."""
+    return ww.datasets.wind(days=21)
+
+
+@pytest.fixture
+def tiny_settings():
+    """Settings for fits that only need to run, not to be good."""
+    return dict(hidden_size=8, num_layers=1, window=12, epochs=2, batch_size=32, live=False)
+
+
+@pytest.fixture
+def frame():
+    index = pd.date_range("2025-01-01", periods=200, freq="h")
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200),
+                         "c": rng.normal(size=200)}, index=index)

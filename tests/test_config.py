@@ -1,0 +1,38 @@
+import pytest
+
+from windwidgets.config import RunConfig, field_docs, keyword_owners
+from windwidgets.errors import ConfigError
+
+
+def test_keywords_spread_over_sections():
+    config = RunConfig.from_kwargs(window=24, hidden_size=16, epochs=3, target="speed")
+    assert (config.data.window, config.model.hidden_size, config.train.epochs) == (24, 16, 3)
+    assert config.data.target == "speed"
+
+
+def test_unknown_keyword_suggests_the_nearest_name():
+    with pytest.raises(ConfigError, match=r"unknown setting 'hiden_size' \(did you mean 'hidden_size'\?\)"):
+        RunConfig.from_kwargs(hiden_size=3)
+
+
+@pytest.mark.parametrize("settings, message", [
+    (dict(window=0), r"`window` \(0\) must be a whole number of at least 1"),
+    (dict(window=2.5), r"`window` \(2.5\)"),
+    (dict(val_fraction=1.0), r"`val_fraction` \(1.0\) must lie strictly between 0 and 1"),
+    (dict(scaler="robust"), r"`scaler` \('robust'\) is not one of 'standard', 'minmax', None"),
+    (dict(nonlinearity="rleu"), r"did you mean 'relu'"),
+    (dict(lr=0), r"`lr` \(0\) must be positive"),
+    (dict(clip_grad=-1), r"`clip_grad` \(-1\) must be positive, or None"),
+    (dict(dropout=1.5), r"`dropout` \(1.5\) must be in \[0, 1\)"),
+])
+def test_nonsense_numbers_are_refused_with_the_value_and_the_fix(settings, message):
+    with pytest.raises(ConfigError, match=message):
+        RunConfig.from_kwargs(**settings)
+
+
+def test_every_field_has_a_comment_and_round_trips():
+    docs = field_docs()
+    assert set(docs) == set(keyword_owners())
+    assert all(comment for _, comment in docs.values()), [k for k, (_, c) in docs.items() if not c]
+    config = RunConfig.from_kwargs(window=7, covariates=["a"])
+    assert RunConfig.from_dict(config.to_dict()) == config

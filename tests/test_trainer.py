@@ -1,0 +1,135 @@
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import windwidgets as ww
+from windwidgets.errors import WindwidgetsError
+from windwidgets.train import Event, Events, Progress, TrainingWarning
+from windwidgets.api import prepare_run
+from windwidgets.config import RunConfig
+from windwidgets.views.text import TextView
+
+
+def prepared(data, **settings):
+    """An unfitted Run whose events a test can subscribe to before calling ``_fit``."""
+    return prepare_run(data, RunConfig.from_kwargs(**settings))
+
+
+def test_events_come_in_order(small_wind, tiny_settings):
+    run = prepared(small_wind, target="speed", **tiny_settings)
+    names = []
+    run.trainer.events.subscribe(lambda event, progress: names.append(event))
+    run._fit()
+    batches = run.trainer.progress.batches
+    assert names[0] is Event.FIT_START and names[-1] is Event.FIT_END
+    assert names.count(Event.EPOCH_START) == names.count(Event.EPOCH_END) == 2
+    assert names.count(Event.BATCH_END) == 2 * batches
+    assert names[1:3 + batches] == [Event.EPOCH_START] + [Event.BATCH_END] * batches + [Event.EPOCH_END]
+
+
+def test_unknown_event_names_are_errors():
+    events = Events()
+    events.emit("epoch_end", Progress(epochs=1, batches=1, device="cpu"))  # a valid name works
+    with pytest.raises(WindwidgetsError, match=r"unknown event 'epoch_ended'; events are fit_start"):
+        events.emit("epoch_ended", Progress(epochs=1, batches=1, device="cpu"))
+
+
+def test_same_seed_same_history(small_wind, tiny_settings):
+    settings = {**tiny_settings, "dropout": 0.2, "num_layers": 2}
+    first = ww.train(small_wind, target="speed", **settings)
+    second = ww.train(small_wind, target="speed", **settings)
+    other = ww.train(small_wind, target="speed", seed=1, **settings)
+    columns = ["train_loss", "val_loss", "grad_norm"]
+    pd.testing.assert_frame_equal(first.history[columns], second.history[columns])
+    assert not np.allclose(first.history["train_loss"], other.history["train_loss"])
+
+
+def test_nan_loss_stops_at_once_and_restores_good_weights(small_wind, tiny_settings):
+    wind = small_wind.copy()
+    wind["speed"] *= 1e19  # unscaled, the squared error overflows float32 to inf
+    with pytest.warns(TrainingWarning, match=r"the loss became inf at epoch 1, batch 1.*learning rate.*unscaled data"):
+        run = ww.train(wind, target="speed", scaler=None, **tiny_settings)
+    assert run.stop_reason == "nan" and len(run.history) == 0
+    assert all(torch.isfinite(p).all() for p in run.model.parameters())
+    assert np.isfinite(run.forecast(3).to_numpy()).all()
+
+
+def test_stop_ends_after_the_current_batch(small_wind, tiny_settings):
+    run = prepared(small_wind, target="speed", **{**tiny_settings, "epochs": 50})
+    batches = []
+
+    def stop_on_third(event, progress):
+        if event is Event.BATCH_END:
+            batches.append(progress.batch)
+            if len(batches) == 3:
+                run.stop()
+
+    run.trainer.events.subscribe(stop_on_third)
+    run._fit()
+    assert batches == [1, 2, 3] and run.stop_reason == "stopped"
+    assert len(run.history) == 1 and len(run.forecast(5)) == 5
+
+
+def test_early_stopping_restores_the_best_epoch(small_wind, tiny_settings):
+    run = ww.train(small_wind, target="speed", patience=2, lr=0.05, **{**tiny_settings, "epochs": 40})
+    history = run.history
+    best = int(history.loc[history["val_loss"].idxmin(), "epoch"])
+    assert run.stop_reason == "early_stopping" and len(history) == best + 2
+    assert run.trainer.validate() == pytest.approx(history["val_loss"].min(), rel=1e-5)
+
+
+def test_interrupt_keeps_a_usable_model(small_wind, tiny_settings):
+    run = prepared(small_wind, target="speed", **{**tiny_settings, "epochs": 5})
+
+    def interrupt_in_epoch_two(event, progress):
+        if event is Event.BATCH_END and progress.epoch == 2:
+            raise KeyboardInterrupt
+
+    run.trainer.events.subscribe(interrupt_in_epoch_two)
+    run._fit()
+    assert run.stop_reason == "interrupted" and list(run.history["epoch"]) == [1]
+    assert run.trainer.validate() == pytest.approx(run.history["val_loss"].iloc[0], rel=1e-5)
+
+
+def test_stateful_training_carries_the_state(tiny_settings):
+    sine = ww.datasets.sine(n=1200)
+    run = ww.train(sine, model="rnn", hidden_size=16, num_layers=1, window=25, epochs=15, batch_size=4,
+                   lr=5e-3, stateful=True, live=False)
+    assert run.trainer.progress.batches >= 8
+    assert run.history["val_loss"].iloc[-1] < 0.02  # measured 0.003
+    with pytest.raises(ww.ConfigError, match=r"`stateful=True` needs a model that carries its state.*bidirectional"):
+        ww.train(sine, bidirectional=True, stateful=True, live=False)
+
+
+def test_gradients_are_clipped(small_wind, tiny_settings):
+    run = prepared(small_wind, target="speed", clip_grad=0.01, **tiny_settings)
+    norms = []
+
+    def after_step(event, progress):
+        if event is Event.BATCH_END:
+            grads = [p.grad for p in run.model.parameters()]
+            norms.append((progress.grad_norm, float(torch.linalg.vector_norm(torch.cat([g.flatten() for g in grads])))))
+
+    run.trainer.events.subscribe(after_step)
+    run._fit()
+    assert all(clipped <= 0.01 * 1.001 for _, clipped in norms)
+    assert max(before for before, _ in norms) > 0.02  # the recorded norm is the one before clipping
+
+
+def test_text_view_prints_one_line_per_epoch(small_wind, tiny_settings):
+    stream = io.StringIO()
+    view = TextView(stream)
+    run = ww.train(small_wind, target="speed", **tiny_settings)
+    for row_number in range(2):
+        progress = run.trainer.progress
+        progress.history = run.history.to_dict("records")[: row_number + 1]
+        progress.epoch = row_number + 1
+        view(Event.EPOCH_END, progress)
+    view(Event.FIT_END, run.trainer.progress)
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("epoch   1/2  train ") and " val " in lines[0]
+    assert lines[-1].startswith("finished 2 epochs; kept the weights of epoch")
+    assert "\r" not in stream.getvalue()  # not a tty: no carriage-return bar
