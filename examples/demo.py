@@ -4,8 +4,8 @@ import sys
 import windwidgets as ww
 
 wind = ww.datasets.wind(days=120)
-run = ww.train(wind, target="speed", model="lstm", window=48, epochs=8, hidden_size=48,
-               num_layers=2, patience=3)
+run = ww.train(wind, target="speed", model="lstm", window=48, epochs=20, hidden_size=48,
+               num_layers=2, patience=4)
 print(run)
 print("validation metrics:", {k: round(v, 3) for k, v in run.evaluate().items()})
 forecast = run.forecast(72)

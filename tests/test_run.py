@@ -52,12 +52,12 @@ def test_forecast_from_the_past_and_its_errors(sine_run):
 
 
 def test_evaluate_reports_the_errors_in_original_units(small_wind):
-    run = ww.train(small_wind, target="speed", window=24, hidden_size=16, num_layers=1, epochs=8,
-                   lr=3e-3, live=False)
+    run = ww.train(small_wind, target="speed", window=24, hidden_size=16, num_layers=1, epochs=20,
+                   lr=5e-3, live=False)
     metrics = run.evaluate()
     assert set(metrics) == {"mae", "rmse", "mape", "smape", "mase"}
-    assert 0 < metrics["mae"] < metrics["rmse"] < 2.0  # m/s; measured 1.13 and 1.44
-    assert metrics["mase"] < 1.1  # measured 0.94: below 1 beats the seasonal-naive forecast
+    assert 0 < metrics["mae"] < metrics["rmse"] < 1.3  # m/s; measured 0.78 and 0.98
+    assert metrics["mase"] < 0.85  # measured 0.65: below 1 beats the seasonal-naive forecast
     forecast = run.forecast(24)
     assert forecast.index[0] == small_wind.index[-1] + pd.Timedelta(hours=1)
     assert forecast.index.freqstr == "h" and (forecast["speed"] > -1).all()

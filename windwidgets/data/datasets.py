@@ -43,7 +43,7 @@ def wind(days: int = 365, seed: int = 0, start: str = "2024-01-01") -> pd.DataFr
     daily = np.cos(2 * np.pi * (hour_of_day - 15) / 24)  # peaks at 15:00
     seasonal = np.cos(2 * np.pi * (t / 24 - 200) / 365.25)  # warm around mid-July
 
-    drive = 1.6 + 1.1 * weather + 0.6 * daily + 0.35 * gusts
+    drive = 1.6 + 1.1 * weather + 0.8 * daily + 0.35 * gusts
     speed = 2.5 * np.log1p(np.exp(drive))
     pressure = 1013 - 9 * weather + rng.normal(0, 0.4, hours)
     temperature = 11 + 9 * seasonal + 4 * np.cos(2 * np.pi * (hour_of_day - 17) / 24) - 1.5 * weather
