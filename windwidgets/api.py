@@ -11,7 +11,7 @@ from .config import RunConfig, field_docs
 from .data import Layout, Scaler, prepare
 from .errors import ConfigError, ModelError
 from .forecast.metrics import naive_scale
-from .forecast.rollout import season_of
+from .forecast.rollout import as_array, rollout, season_of
 from .run import FORMAT, Run, frame_from_state
 from .train import Events, Trainer
 from .views import make_view
@@ -22,10 +22,16 @@ def train(data, **settings) -> Run:
     return fit(data, RunConfig.from_kwargs(**settings))
 
 
-def fit(data, config: RunConfig) -> Run:
-    """Train with a ready :class:`RunConfig` (what ``train`` does after parsing keywords)."""
+def fit(data, config: RunConfig, show=None) -> Run:
+    """Train with a ready :class:`RunConfig` (what ``train`` does after parsing keywords).
+
+    ``show`` places a live panel somewhere else than the cell's output (the dashboard).
+    In a notebook the live view trains in a background thread: see ``views.make_view``.
+    """
     run = prepare_run(data, config)
-    view = make_view(config.train.live)
+    m = config.model
+    view = make_view(config.train.live, stop=run.stop, preview=forecast_preview(run), show=show,
+                     title=f"{m.model}, hidden {m.hidden_size} x {m.num_layers} layers")
     if view is not None:
         run.trainer.events.subscribe(view)
     return run._fit(background=getattr(view, "background", False))
@@ -52,6 +58,38 @@ def prepare_run(data, config: RunConfig) -> Run:
     targets = prepared.frame.iloc[: prepared.n_train][list(prepared.layout.targets)].to_numpy(np.float64)
     return Run(config, model, device, prepared.frame, prepared.layout, prepared.scaler,
                prepared.n_train, naive_scale(targets, season), trainer=trainer)
+
+
+def forecast_preview(run: Run, steps: int | None = None):
+    """For live views: a callable returning the model's free-running forecast over the start
+    of the validation part and the truth there, for the first target, in original units
+    (a dict of ``name``, ``context``, ``truth``, ``forecast`` arrays). None when there is
+    nothing to roll forward. Call it between batches (it switches the model to eval mode)."""
+    d, layout = run.config.data, run.layout
+    rows_after = len(run.frame) - run.n_train
+    steps = min(rows_after, steps or max(4 * d.window, 48))
+    if d.task != "forecast" or steps < 1:
+        return None
+    target = layout.targets[0]
+    column = list(layout.outputs).index(target)
+    series = run.frame[target].to_numpy(np.float64)
+    context = series[max(0, run.n_train - d.window) : run.n_train]
+    truth = series[run.n_train : run.n_train + steps]
+    encoded = run.trainer.data.inputs  # (rows, inputs), scaled, on the device
+    outputs = slice(0, len(layout.outputs))
+
+    def preview() -> dict:
+        training = run.model.training
+        run.model.eval()
+        try:
+            scaled = rollout(run.model, encoded, run.n_train, steps, d.window, d.horizon,
+                             len(layout.outputs))  # (steps, outputs)
+        finally:
+            run.model.train(training)
+        forecast = as_array(run.scaler.inverse(scaled, outputs))[:, column]  # (steps,)
+        return {"name": target, "context": context, "truth": truth, "forecast": forecast}
+
+    return preview
 
 
 def build_model(config: RunConfig, layout: Layout) -> torch.nn.Module:

@@ -1,6 +1,8 @@
 """Views subscribe to the trainer's events. Which view a fit gets is decided here alone."""
 from __future__ import annotations
 
+from typing import Callable, Optional
+
 from .text import TextView
 
 
@@ -16,8 +18,37 @@ def in_notebook() -> bool:
     return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
-def make_view(live):
-    """The subscriber for ``live``: "auto" picks widgets in a notebook and text elsewhere."""
+def make_view(live, stop: Optional[Callable] = None, preview: Optional[Callable] = None,
+              title: str = "training", show: Optional[Callable] = None):
+    """The subscriber for ``live``, or None for ``live=False``.
+
+    Parameters
+    ----------
+    live : "auto" (or True) picks the widget panel in a notebook kernel and the text view
+        elsewhere; "widgets" and "text" force one; False or None shows nothing.
+    stop : asks the fit to end after the current batch (the panel's Stop button).
+    preview : returns the forecast preview the panel draws (see ``windwidgets.api``).
+    title : the panel's first line.
+    show : places the panel (a dashboard puts it in its own layout); by default the panel is
+        displayed in the cell's output, where the final image replaces it when the fit ends.
+
+    In a notebook kernel the widget view has ``background = True``: the fit then runs in a
+    background thread, so the kernel stays free to hear the Stop button. The cell returns
+    at once with a Run that is still training; ``run.wait()`` blocks until it ends, and
+    ``run.forecast``, ``evaluate`` and ``save`` wait by themselves. A kernel interrupt
+    reaches the fit only while a cell waits on it; the Stop button works at any time.
+    """
     if live is False or live is None:
         return None
+    if live == "text":
+        return TextView()
+    if live == "widgets" or show is not None or in_notebook():
+        from .live import LiveView
+
+        view = LiveView(stop=stop, preview=preview, title=title, background=in_notebook())
+        if show is not None:
+            show(view.panel)
+        else:
+            view.display()
+        return view
     return TextView()
