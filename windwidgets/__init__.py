@@ -9,6 +9,15 @@ from .run import Run
 from .train import Event
 
 __all__ = [
-    "ConfigError", "DataError", "Event", "ModelError", "Run", "TrainingError", "WindwidgetsError",
+    "ConfigError", "Dashboard", "DataError", "Event", "ModelError", "Run", "TrainingError", "WindwidgetsError",
     "datasets", "load", "train", "zoo",
 ]
+
+
+def __getattr__(name):
+    # The dashboard pulls in ipywidgets; import it only when asked for.
+    if name == "Dashboard":
+        from .dashboard import Dashboard
+
+        return Dashboard
+    raise AttributeError(f"module 'windwidgets' has no attribute {name!r}")

@@ -32,7 +32,8 @@ class TextView:
         self.stream = stream or sys.stdout
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.min_interval = min_interval
-        self._last_draw = 0.0
+        self._last_draw = -float("inf")
+        self._bar_width = 0  # characters of the bar on screen now, 0 when none
 
     def __call__(self, event: Event, p: Progress) -> None:
         if event is Event.BATCH_END and self.tty:
@@ -40,19 +41,31 @@ class TextView:
             if now - self._last_draw >= self.min_interval:
                 self._last_draw = now
                 done = int(20 * p.batch / max(p.batches, 1))
-                self._write(f"\repoch {p.epoch}/{p.epochs} [{'#' * done:<20}] "
-                            f"{p.batch}/{p.batches} loss {p.train_loss:.4g}")
+                batches_done = (p.epoch - 1) * p.batches + p.batch
+                left = (p.epochs * p.batches - batches_done) * p.seconds / max(batches_done, 1)
+                self._bar(f"epoch {p.epoch}/{p.epochs} [{'#' * done:<20}] {p.batch}/{p.batches} "
+                          f"loss {p.train_loss:.4g}  {left:.0f}s left")
         elif event is Event.EPOCH_END:
             row = p.history[-1]
             best = " *" if p.best_epoch == p.epoch else ""
-            start = "\r" if self.tty else ""
-            self._write(f"{start}epoch {p.epoch:>3}/{p.epochs}  "
-                        f"train {row['train_loss']:<9.4g} val {row['val_loss']:<9.4g} "
-                        f"{row['seconds']:5.1f}s{best}\n")
+            self._line(f"epoch {p.epoch:>3}/{p.epochs}  "
+                       f"train {row['train_loss']:<9.4g} val {row['val_loss']:<9.4g} "
+                       f"{row['seconds']:5.1f}s{best}")
         elif event is Event.FIT_END:
             if p.warning:
-                self._write(f"warning: {p.warning}\n")
-            self._write(stop_line(p) + "\n")
+                self._line(f"warning: {p.warning}")
+            self._line(stop_line(p))
+
+    def _bar(self, text: str) -> None:
+        """Redraw the bar in place: back to the line's start, blanks over a longer old bar."""
+        self._write("\r" + text.ljust(self._bar_width))
+        self._bar_width = len(text)
+
+    def _line(self, text: str) -> None:
+        """A finished line; on a tty it overwrites the bar first."""
+        if self.tty and self._bar_width:
+            text, self._bar_width = "\r" + text.ljust(self._bar_width), 0
+        self._write(text + "\n")
 
     def _write(self, text: str) -> None:
         self.stream.write(text)
