@@ -5,6 +5,7 @@ import re
 import threading
 import time
 import weakref
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
@@ -16,9 +17,6 @@ from windwidgets.train import Event, Progress, TrainingWarning
 from windwidgets.views import make_view
 from windwidgets.views.live import LiveView, Trace
 from windwidgets.views.text import TextView
-
-PNG = b"\x89PNG\r\n\x1a\n"
-
 
 def prepared(data, **settings):
     return prepare_run(data, RunConfig.from_kwargs(**settings))
@@ -181,17 +179,24 @@ def test_stop_click_answers_a_fit_running_in_the_background(small_wind, tiny_set
     assert not [t for t in threading.enumerate() if t.name == "windwidgets-fit"]
 
 
-def test_frozen_panel_is_one_image_and_holds_no_model(small_wind, tiny_settings):
+def test_frozen_panel_keeps_its_charts_an_image_and_no_model(small_wind, tiny_settings):
     run = prepared(small_wind, target="speed", **{**tiny_settings, "epochs": 3})
-    view = eager(LiveView(stop=run.stop, preview=forecast_preview(run)))
+    view = eager(LiveView(stop=run.stop, preview=forecast_preview(run), title="lstm, hidden 8"))
     run.trainer.events.subscribe(view)
     run._fit()
-    assert bytes(view.image.value).startswith(PNG) and view.charts.children == (view.image,)
+    best = run.trainer.progress.best_epoch
     assert view.status.value.startswith("finished 3 epochs; kept the weights of epoch")
     assert view.stop_button.disabled and view.log_scale.disabled
     assert view.bar.bar_style == "success" and view.bar.value == view.bar.max
-    assert "forecast preview" not in view.forecast_chart.value  # a preview was drawn
-    assert f"epoch {run.trainer.progress.best_epoch}</text>" in view.forecast_chart.value
+    assert f"free-running forecast, epoch {best}</text>" in view.forecast_chart.value
+    image = ElementTree.fromstring(view.summary)  # well-formed SVG: the cell's final image
+    texts = [t.text for t in image.iter("{http://www.w3.org/2000/svg}text")]
+    assert texts[:2] == ["lstm, hidden 8", view.status.value]
+    lines = [len(p.get("points").split()) for p in image.iter("{http://www.w3.org/2000/svg}polyline")]
+    assert lines.count(3) == 2  # train and validation by epoch, in the image too
+    chart = view.loss_chart.value
+    view.log_scale.value = False  # frozen: the final charts stay as they are
+    assert view.loss_chart.value == chart
     model = weakref.ref(run.model)
     del run
     gc.collect()
