@@ -124,7 +124,9 @@ class LiveView:
             self.stats, self.status, self.badge, self.charts, self.errors,
         ], layout=widgets.Layout(border="1px solid var(--jp-border-color2, #ddd)", padding="6px",
                                  max_width="900px"))
-        self.panel.add_class("windwidgets-live")
+        self.panel.add_class("windwidgets-live")  # classes for styling and browser tests
+        for name in ("stop_button", "status", "badge", "loss_chart", "gradient_chart", "forecast_chart"):
+            getattr(self, name).add_class("windwidgets-" + name.replace("_", "-"))
 
     def display(self) -> None:
         """Show the panel in the current cell; at the end it is replaced there by the final image."""
@@ -201,7 +203,7 @@ class LiveView:
         p, log = self._progress, self.log_scale.value
         history = p.history if p is not None else []
         self.loss_chart.value = loss_svg(history, self.batch_loss, p.best_epoch if p else 0, log)
-        self.gradient_chart.value = gradient_svg(self.gradients)
+        self.gradient_chart.value = gradient_svg(self.gradients, history[-1]["epoch"] if history else 0)
         if self._forecast is not None:
             self.forecast_chart.value = forecast_svg(self._forecast, self._forecast_epoch)
 
@@ -324,7 +326,7 @@ def _number(value: float) -> str:
 
 
 # -- SVG charts ----------------------------------------------------------------------------
-LOSS_SIZE, GRADIENT_SIZE, FORECAST_SIZE = (430, 210), (430, 90), (430, 300)
+LOSS_SIZE, GRADIENT_SIZE, FORECAST_SIZE = (400, 210), (400, 90), (400, 300)
 MARGIN = (52, 10, 20, 24)  # left, right, top, bottom
 
 
@@ -342,9 +344,11 @@ def loss_svg(history: list, batch_loss: Trace, best_epoch: int, log: bool,
                      x_min=0.0, ink=ink)
 
 
-def gradient_svg(gradients: Trace, ink: str = "currentColor") -> str:
+def gradient_svg(gradients: Trace, epochs: float = 0.0, ink: str = "currentColor") -> str:
+    """Gradient norms by batch, on the same epoch axis as the loss chart (to ``epochs``)."""
     return svg_chart([Series(gradients.x, gradients.y, GRADIENT, "gradient norm", width=0.8)],
-                     GRADIENT_SIZE, log=True, title="gradient norm before clipping", x_min=0.0, ink=ink)
+                     GRADIENT_SIZE, log=True, title="gradient norm before clipping", x_min=0.0,
+                     x_max=epochs, ink=ink)
 
 
 def forecast_svg(forecast: dict, epoch: int, ink: str = "currentColor") -> str:
@@ -368,11 +372,16 @@ class Series:
 
 
 def svg_chart(series: list, size: tuple, log: bool = False, title: str = "", x_marks=(),
-              x_min: float | None = None, x_label: str = "", ink: str = "currentColor") -> str:
+              x_min: float | None = None, x_max: float | None = None, x_label: str = "",
+              ink: str = "currentColor") -> str:
     """A line chart as an SVG string. Text and axes are drawn in ``ink``: by default the
     page's text colour, so a chart inlined in a dark theme stays readable."""
     width, height = size
     left, right, top, bottom = MARGIN
+    legend_width = sum(6 * len(s.label) + 16 for s in series if s.label)
+    legend_y = 12  # beside the title, or on a row of its own when they would overlap
+    if left + 6.5 * len(title) + 12 > width - right - legend_width:
+        legend_y, top = 26, top + 12
     plot_w, plot_h = width - left - right, height - top - bottom
     ys = [s.y[np.isfinite(s.y) & ((s.y > 0) if log else True)] for s in series]
     ys = np.concatenate(ys) if ys else np.array([])
@@ -391,7 +400,7 @@ def svg_chart(series: list, size: tuple, log: bool = False, title: str = "", x_m
     pad = 0.05 * (y_hi - y_lo)
     y_lo, y_hi = y_lo - pad, y_hi + pad
     x_lo = float(xs.min()) if x_min is None else min(x_min, float(xs.min()))
-    x_hi = float(xs.max())
+    x_hi = float(xs.max()) if x_max is None else max(x_max, float(xs.max()))
     if x_hi - x_lo < 1e-12:
         x_hi = x_lo + 1.0
 
@@ -434,8 +443,9 @@ def svg_chart(series: list, size: tuple, log: bool = False, title: str = "", x_m
         if s.label:
             text_width = 6 * len(s.label) + 16
             legend_x -= text_width
-            parts.append(f"<line x1='{legend_x}' x2='{legend_x + 10}' y1='9' y2='9' "
-                         f"stroke='{s.color}' stroke-width='2'/><text x='{legend_x + 13}' y='12' "
+            parts.append(f"<line x1='{legend_x}' x2='{legend_x + 10}' y1='{legend_y - 3}' "
+                         f"y2='{legend_y - 3}' stroke='{s.color}' stroke-width='2'/>"
+                         f"<text x='{legend_x + 13}' y='{legend_y}' "
                          f"fill='{ink}'>{html.escape(s.label)}</text>")
     parts.append("</svg>")
     return "".join(parts)
@@ -472,7 +482,7 @@ def summary_svg(p: Progress, batch_loss: Trace, gradients: Trace, forecast: Opti
     warning = textwrap.wrap(p.warning or "", 130)
     ink, header = "#333", 36 + 14 * len(warning)
     charts = [(0, loss_svg(p.history, batch_loss, p.best_epoch, log, ink)),
-              (LOSS_SIZE[1], gradient_svg(gradients, ink))]
+              (LOSS_SIZE[1], gradient_svg(gradients, p.history[-1]["epoch"] if p.history else 0, ink))]
     width = LOSS_SIZE[0]
     if forecast:
         charts.append((0, forecast_svg(forecast, forecast_epoch, ink).replace("<svg ", f"<svg x='{width + 10}' ", 1)))
