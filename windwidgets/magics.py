@@ -184,7 +184,7 @@ def parse_line(line: str, options: dict[str, Option], magic: str) -> tuple[dict,
         elif has_value:
             value = option.from_text(text)
         elif option.kind == "bool":
-            takes_next = i < len(words) and words[i].lower() in TRUE + FALSE
+            takes_next = i < len(words) and not words[i].startswith("--")
             value = _boolean(words[i], option.flag) if takes_next else True
             i += takes_next
         elif i < len(words) and not words[i].startswith("--"):
