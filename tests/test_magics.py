@@ -2,6 +2,7 @@
 import _thread
 import re
 import threading
+import time
 
 import numpy as np
 import pandas as pd
@@ -202,8 +203,15 @@ def test_interrupt_stops_training_and_keeps_the_run(shell, model_name, capsys):
     """Ctrl-C arrives from another thread (as the kernel's interrupt does) during the second
     epoch; the Run with the first epoch's weights lands under --out all the same."""
     ready = threading.Event()
-    name = model_name("signal_linear", lambda spec, config: Linear(
-        spec, on_batch=lambda n: ready.set() if n == 15 else None))  # 10 batches per epoch
+
+    def batch_15_waits_for_ctrl_c(batch):  # 10 batches per epoch: batch 15 is in epoch 2
+        if batch == 15:
+            ready.set()
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:  # sleep() returns early to raise KeyboardInterrupt
+                time.sleep(0.01)
+
+    name = model_name("signal_linear", lambda spec, config: Linear(spec, on_batch=batch_15_waits_for_ctrl_c))
 
     def interrupt():
         if ready.wait(timeout=60):
