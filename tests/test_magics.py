@@ -13,7 +13,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 import windwidgets as ww
 from windwidgets.config import keyword_owners
-from windwidgets.magics import FORECAST_OPTIONS, config_options, parse_line
+from windwidgets.magics import FORECAST_OPTIONS, config_options, parse_line, zoo_table
 from windwidgets.zoo import registry
 
 TINY = "--window 12 --hidden-size 8 --num-layers 1 --batch-size 32"
@@ -184,10 +184,15 @@ def test_windforecast_passes_interval_through(shell, trained, capsys):
         assert "`interval`" in str(result.error_in_exec)
 
 
-def test_windzoo_lists_builtin_and_registered_models(shell, model_name):
+def test_windzoo_lists_builtin_and_registered_models(shell, model_name, capsys):
     name = model_name("flat_linear", lambda spec, config: Linear(spec), summary="one linear map",
                       knobs=("hidden_size", "kernel_size"))
-    table = shell.run_cell("%windzoo").result
+    capsys.readouterr()
+    shell.run_cell("%windzoo").raise_error()
+    shown = capsys.readouterr().out
+    assert "gru" in shown and "one linear map" in shown
+    assert "hidden_size=64, num_layers=2, dropout=0.0, bidirectional=false, bias=true" in shown  # not cut
+    table = zoo_table()
     assert list(table.columns) == ["name", "summary", "knobs"]
     rows = table.set_index("name")
     assert {"rnn", "lstm", "gru", name} <= set(rows.index)

@@ -85,8 +85,9 @@ def test_the_magics_notebook_runs_in_a_kernel(kernel_name):
     png = [o["data"]["image/png"] for o in forecast.outputs if "image/png" in o.get("data", {})]
     assert len(png) == 1 and base64.b64decode(png[0]).startswith(b"\x89PNG")
 
-    zoo = next(o for o in by_source["%windzoo"].outputs if o.output_type == "execute_result")
+    zoo = next(o for o in by_source["%windzoo"].outputs if "text/html" in o.get("data", {}))
     assert all(f"<td>{name}</td>" in zoo["data"]["text/html"] for name in ("rnn", "lstm", "gru"))
+    assert "bidirectional=false, bias=true" in zoo["data"]["text/html"]
 
     typo = cells[own]
     assert text_of(typo).strip() == ("UsageError: %windtrain: unknown option --hiden-size "

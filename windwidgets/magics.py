@@ -288,7 +288,8 @@ class WindMagics(Magics):
     def windzoo(self, line: str):
         if line.strip():
             raise UsageError(f"%windzoo takes no options, got {line.strip()!r}")
-        return zoo_table()
+        table = zoo_table()  # shown whole: pandas' own display would cut the knobs short
+        display({"text/plain": _text_table(table), "text/html": table.to_html(index=False)}, raw=True)
 
     # -- notebook variables ------------------------------------------------------------------
     def _data(self, reference):
@@ -388,7 +389,8 @@ def forecast_help() -> str:
 
 def zoo_help() -> str:
     return ("The models that --model accepts, built-in and registered with\n"
-            "windwidgets.zoo.register, with the settings each reads and their defaults.\n\n"
+            "windwidgets.zoo.register, with the settings each reads and their defaults.\n"
+            "windwidgets.magics.zoo_table() returns the same table as a DataFrame.\n\n"
             "    %windzoo\n")
 
 
@@ -505,6 +507,13 @@ def _toml(value, kind: str) -> str:
     if isinstance(value, str):
         return f'"{value}"'
     return "64" if value is None and kind == "int" else "0.5" if value is None else str(value)
+
+
+def _text_table(frame: pd.DataFrame) -> str:
+    """Left-aligned columns, nothing cut."""
+    rows = [list(map(str, frame.columns))] + [list(map(str, row)) for row in frame.itertuples(index=False)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(frame.columns))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
 
 
 def _one_line(error: Exception) -> str:
