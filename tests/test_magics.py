@@ -1,6 +1,8 @@
 """The magics in an in-process IPython shell: %load_ext, %%windtrain, %windforecast, %windzoo."""
 import _thread
 import re
+import subprocess
+import sys
 import threading
 import time
 
@@ -301,3 +303,21 @@ def test_help_is_generated_from_the_options(shell, capsys):
     assert "--steps INT" in text and "--interval FLOAT" in text and "(default: forecast)" in text
     shell.run_cell("%windzoo?")
     assert "windwidgets.zoo.register" in capsys.readouterr().out
+
+
+def test_terminal_ipython_prints_text(tmp_path):
+    """The real terminal IPython, fed line by line as a person types (a cell magic ends at
+    two empty lines): text progress, the forecast as text, the typo as one line."""
+    typed = ("%load_ext windwidgets\nimport windwidgets as ww\nsine = ww.datasets.sine(n=300)\n"
+             "%%windtrain --data sine --window 12 --epochs 2\nhidden_size = 8\nnum_layers = 1\n\n\n"
+             "%windforecast --steps 3 --plot\n%windtrain --data sine --hiden-size 3\n"
+             "print('stored', type(run).__name__, len(run.history))\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "IPython", "--quick", "--no-banner", "--simple-prompt", "--colors=nocolor",
+         f"--ipython-dir={tmp_path}"],
+        input=typed, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert "epoch   2/2" in result.stdout and "finished 2 epochs" in result.stdout
+    assert "<Figure: lstm forecast, 3 steps>" in result.stdout and "302" in result.stdout
+    assert "stored Run 2" in result.stdout
+    assert result.stderr.strip() == ("UsageError: %windtrain: unknown option --hiden-size "
+                                     "(did you mean --hidden-size?); %windtrain? lists them all")
