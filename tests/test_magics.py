@@ -1,5 +1,6 @@
 """The magics in an in-process IPython shell: %load_ext, %%windtrain, %windforecast, %windzoo."""
 import _thread
+import os
 import re
 import subprocess
 import sys
@@ -19,6 +20,15 @@ from windwidgets.magics import FORECAST_OPTIONS, config_options, parse_line, zoo
 from windwidgets.zoo import registry
 
 TINY = "--window 12 --hidden-size 8 --num-layers 1 --batch-size 32"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models train fastest on one thread; two spin against each other on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -315,7 +325,8 @@ def test_terminal_ipython_prints_text(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "IPython", "--quick", "--no-banner", "--simple-prompt", "--colors=nocolor",
          f"--ipython-dir={tmp_path}"],
-        input=typed, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        input=typed, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert "epoch   2/2" in result.stdout and "finished 2 epochs" in result.stdout
     assert "<Figure: lstm forecast, 3 steps>" in result.stdout and "302" in result.stdout
     assert "stored Run 2" in result.stdout

@@ -29,6 +29,7 @@ def kernel_name(tmp_path_factory):
     (spec / "kernel.json").write_text(json.dumps({
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": "windwidgets (test)", "language": "python",
+        "env": {"OMP_NUM_THREADS": "1"},  # tiny models: one thread beats two on a busy machine
     }))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("JUPYTER_PATH", str(root))
