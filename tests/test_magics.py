@@ -282,7 +282,7 @@ ERRORS = [
     ("%windtrain --data wind --model lstn", r"unknown model 'lstn' \(did you mean 'lstm'\?\)"),
     ("%windtrain --data wind --epochs", r"--epochs needs a value"),
     ("%windtrain --data wind --out 2fast", r"--out '2fast' is not a valid variable name"),
-    ("%windtrain wind --epochs 1", r"unexpected 'wind'; options start with --"),
+    ("%windtrain wind --epochs 1", r"unexpected 'wind'; options start with --, e.g. --data wind"),
     ("%windforecast nothing --steps 3", r"`nothing` is not defined"),
     ("%windforecast wind_run", r"--steps is required"),
     ("%windforecast wind_run --steps 0", r"`steps` \(0\) must be a whole number of at least 1"),
@@ -332,3 +332,16 @@ def test_terminal_ipython_prints_text(tmp_path):
     assert "stored Run 2" in result.stdout
     assert result.stderr.strip() == ("UsageError: %windtrain: unknown option --hiden-size "
                                      "(did you mean --hidden-size?); %windtrain? lists them all")
+
+
+def test_windforecast_takes_the_known_future_from_a_variable(shell):
+    shell.run_cell(f"%windtrain --data wind --target speed --future-covariates temperature {TINY} "
+                   "--epochs 1 --live false --out with_future").raise_error()
+    run, wind = shell.user_ns["with_future"], shell.user_ns["wind"]
+    shell.user_ns["known"] = wind[["temperature"]].iloc[-10:-4]
+    shell.run_cell(f"%windforecast with_future --steps 6 --future known --start '{wind.index[-10]}' "
+                   "--out ahead").raise_error()
+    expected = run.forecast(6, future=wind[["temperature"]].iloc[-10:-4], start=wind.index[-10])
+    pd.testing.assert_frame_equal(shell.user_ns["ahead"], expected)
+    with pytest.raises(UsageError, match=r"this model takes future covariates \(temperature\); pass future="):
+        shell.run_line_magic("windforecast", "with_future --steps 6")

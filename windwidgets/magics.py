@@ -171,7 +171,8 @@ def parse_line(line: str, options: dict[str, Option], magic: str) -> tuple[dict,
             continue
         name, has_value, text = word[2:].partition("=")
         key = name.replace("-", "_")
-        negate = key not in options and key.startswith("no_") and getattr(options.get(key[3:]), "kind", "") == "bool"
+        negate = (key not in options and key.startswith("no_")
+                  and getattr(options.get(key[3:]), "kind", "") == "bool")
         key = key[3:] if negate else key
         if key not in options:
             raise UsageError(f"%{magic}: unknown option --{name}{_nearest(name, options, '--')}; "
@@ -191,8 +192,8 @@ def parse_line(line: str, options: dict[str, Option], magic: str) -> tuple[dict,
             value = option.from_text(words[i])
             i += 1
         else:
-            raise UsageError(f"%{magic}: {option.flag} needs a value, e.g. {option.flag} "
-                             f"{_show(option.default) if option.default is not None else KINDS[option.kind]}")
+            example = _show(option.default) if option.default is not None else KINDS[option.kind]
+            raise UsageError(f"%{magic}: {option.flag} needs a value, e.g. {option.flag} {example}")
         values[key] = value
     return values, positional
 
@@ -216,7 +217,8 @@ def parse_body(cell: str, options: dict[str, Option]) -> dict:
             for inner, item in value.items():
                 name = inner.replace("-", "_")
                 if owners.get(name) != key:
-                    where = f"; it belongs in [{owners[name]}]" if name in owners else _nearest(inner, options, "")
+                    where = (f"; it belongs in [{owners[name]}]" if name in owners
+                             else _nearest(inner, options, ""))
                     raise UsageError(f"unknown key {inner!r} in [{key}] of the cell body{where}")
                 flat[name] = item
         else:
@@ -242,7 +244,7 @@ class WindMagics(Magics):
         given, positional = parse_line(line, options, "windtrain")
         if positional:
             raise UsageError(f"%windtrain: unexpected {' '.join(positional)!r}; options start with "
-                             "--, e.g. --data df --target speed")
+                             f"--, e.g. --data {positional[0]}")
         settings.update(given)
         out = _target_name(settings.pop("out", "run"), "--out")
         data = self._data(settings.pop("data", None))
@@ -303,7 +305,8 @@ class WindMagics(Magics):
             if _is_tabular(value) or isinstance(value, (str, Path)):
                 return value
             raise UsageError(f"--data {reference}: `{reference}` is not tabular (type "
-                             f"{type(value).__name__}); pass a DataFrame, Series or numpy array{self._tabular_hint()}")
+                             f"{type(value).__name__}); pass a DataFrame, Series or numpy array"
+                             f"{self._tabular_hint()}")
         if Path(reference).expanduser().is_file():
             return str(Path(reference).expanduser())
         tabular = self._tabular_names()
@@ -380,7 +383,8 @@ def train_help() -> str:
 def forecast_help() -> str:
     return (
         "Forecast with a trained Run, show the DataFrame and store it in the notebook.\n\n"
-        "    %windforecast [RUN] --steps N [--future NAME] [--interval 0.9] [--start X] [--plot] [--out NAME]\n\n"
+        "    %windforecast [RUN] --steps N [--future NAME] [--interval 0.9] [--start X]\n"
+        "                  [--plot] [--out NAME]\n\n"
         "RUN is the notebook variable holding the Run (default: run). The forecast calls\n"
         "RUN.forecast(...) and is stored under --out; --plot also shows RUN.plot_forecast().\n\n"
         + "\n".join(o.usage() for o in FORECAST_OPTIONS.values())
@@ -498,15 +502,13 @@ def _show(value) -> str:
 
 
 def _toml(value, kind: str) -> str:
-    if kind == "columns":
-        return '["a", "b"]'
-    if kind == "dict":
-        return "{ kernel_size = 3 }"
+    """An example of a TOML value for ``kind``: the default where it is one."""
     if isinstance(value, bool):
         return str(value).lower()
-    if isinstance(value, str):
-        return f'"{value}"'
-    return "64" if value is None and kind == "int" else "0.5" if value is None else str(value)
+    if value is not None and kind in ("int", "float", "str"):
+        return f'"{value}"' if kind == "str" else str(value)
+    return {"int": "64", "float": "0.5", "bool": "true", "str": '"text"', "name": '"df"',
+            "columns": '["a", "b"]', "dict": "{ kernel_size = 3 }", "any": '"auto"'}[kind]
 
 
 def _text_table(frame: pd.DataFrame) -> str:
