@@ -17,8 +17,10 @@ def reactor(n: int = 10_000, seed: int = 0, start: str = "2024-03-04") -> pd.Dat
     The plant, in deviation units (0 is the nominal operating point), one step a minute:
 
     - *Operators* move the feed-flow and reactor-temperature set-points in steps at random
-      times (every few hours); nothing in the past announces a step, so only a model told
-      the future auxiliaries can see one coming.
+      times (every 15 to 20 hours on average); nothing in the past announces a step, so only
+      a model told the future auxiliaries can see one coming.
+    - *Feed tank*: refilled about every 170 minutes, so feed temperature, composition and
+      flow follow a slightly irregular cycle that the whole plant passes on.
     - *Weather*: feed and coolant temperatures follow the day (a daily cycle) plus slow drifts.
     - *Feed composition* drifts slowly and is not measured; a noisy density meter hints at it.
     - *Temperature loop*: a PI controller moves the coolant flow; the jacket lags the coolant
@@ -40,11 +42,14 @@ def reactor(n: int = 10_000, seed: int = 0, start: str = "2024-03-04") -> pd.Dat
     t = np.arange(n)
     day = np.sin(2 * np.pi * (t / 1440 - 0.375))  # warmest mid-afternoon
 
-    flow_setpoint = _steps(n, mean_hold=360, levels=rng.normal(0, 1, n), rng=rng)
-    temp_setpoint = _steps(n, mean_hold=540, levels=rng.choice([-1.2, -0.4, 0.4, 1.2], n), rng=rng)
-    feed_temp = 0.8 * day + _ar(n, 120, 0.6, rng)
+    flow_setpoint = _steps(n, mean_hold=2400, levels=rng.normal(0, 0.7, n), rng=rng)
+    temp_setpoint = _steps(n, mean_hold=2400, levels=rng.choice([-0.8, -0.3, 0.3, 0.8], n), rng=rng)
+    # the feed tank is refilled about every three hours: a slightly irregular cycle
+    phase = 2 * np.pi * np.cumsum(1 / 170 + _ar(n, 300, 0.0008, rng))
+    tank = np.sin(phase) + 0.35 * np.sin(2 * phase + 0.6)
+    feed_temp = 0.8 * day + 0.9 * tank + _ar(n, 120, 0.4, rng)
     coolant_in = 0.9 * day + _ar(n, 50, 0.4, rng)
-    composition = _ar(n, 400, 1.0, rng)  # unmeasured
+    composition = 0.7 * tank + _ar(n, 400, 0.7, rng)  # unmeasured
     gas = _ar(n, 30, 1.0, rng)
 
     flow = np.zeros(n)
@@ -57,7 +62,7 @@ def reactor(n: int = 10_000, seed: int = 0, start: str = "2024-03-04") -> pd.Dat
     integral = 0.0
     flow_noise = _ar(n, 4, 0.4, rng)  # pump and upstream pressure swings
     for i in range(1, n):
-        flow[i] = flow[i - 1] + (flow_setpoint[i] - flow[i - 1]) / 5
+        flow[i] = flow[i - 1] + (flow_setpoint[i] + 0.4 * tank[i] - flow[i - 1]) / 5
         error = temp_setpoint[i - 1] - temp[i - 1]
         integral += error / 40
         cooling[i] = float(np.clip(-(1.6 * error + integral), -4, 4))

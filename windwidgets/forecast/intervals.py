@@ -33,7 +33,7 @@ def check_level(level) -> float | None:
 
 def needed(level: float) -> int:
     """The fewest calibration errors for which the conformal quantile at ``level`` is finite."""
-    return max(1, math.ceil(level / (1 - level) - 1e-9))
+    return max(1, math.ceil(level / (1 - level) - 1e-6))
 
 
 def half_widths(errors: np.ndarray, level: float) -> np.ndarray:
@@ -53,7 +53,7 @@ def half_widths(errors: np.ndarray, level: float) -> np.ndarray:
             "lower level or fewer steps, or train with a larger val_fraction"
         )
     rank = min(1.0, math.ceil((count + 1) * level) / count)
-    return np.quantile(errors, rank, axis=0, method="higher")  # (steps, columns)
+    return np.quantile(errors, rank, axis=0, method="inverted_cdf")  # (steps, columns)
 
 
 def rolling_half_widths(errors: np.ndarray, origins: np.ndarray, steps: int, level: float) -> np.ndarray:

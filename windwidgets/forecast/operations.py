@@ -30,7 +30,7 @@ from .backtest import Backtest, Evaluation, rolled_forecasts, validation_origins
 from .baselines import baselines
 from .inputs import checked_context, checked_rows, future_values  # noqa: F401 (Run uses checked_context)
 from .intervals import check_level, half_widths, rolling_half_widths
-from .rollout import as_array, future_index, rollout, season_of
+from .rollout import as_array, future_index, may_carry, rollout, season_of
 from .stream import Stream
 
 CALIBRATION_ORIGINS = 1000  # at most this many validation forecasts calibrate an interval
@@ -107,6 +107,10 @@ def _check_steps(steps, name: str = "steps") -> None:
         raise WindwidgetsError(f"`{name}` ({steps!r}) must be a whole number of at least 1")
 
 
+def _carry(run) -> bool:
+    return may_carry(run.model, run.config.data.window, run.config.train.stateful)
+
+
 def _least_context(run) -> int:
     """A model trained statefully learned from a zero state and any history; others from
     windows of exactly ``window`` rows."""
@@ -119,7 +123,7 @@ def _origin(run, start, context):
     window = run.config.data.window
     if context is not None:
         frame = checked_context(context, run.layout, _least_context(run), window)
-        warmup = len(frame) if getattr(run.model, "carries_state", False) else window
+        warmup = len(frame) if _carry(run) else window
         return frame, len(frame), warmup
     origin = run._position(start)
     if origin < window:
@@ -136,9 +140,10 @@ def _new_stream(run, context) -> Stream:
         frame, follows = run.frame.iloc[-d.window :], True
     else:
         frame, follows = checked_context(context, run.layout, _least_context(run), d.window), False
-        if not getattr(run.model, "carries_state", False):
+        if not _carry(run):
             frame = frame.iloc[-d.window :]
-    return Stream(run.model, frame, run.scaler, run.layout, d.window, d.horizon, run.device, follows)
+    return Stream(run.model, frame, run.scaler, run.layout, d.window, d.horizon, run.device, follows,
+                  _carry(run))
 
 
 def _future_of(run, future, labels: pd.Index, frame, origin: int):
@@ -166,7 +171,8 @@ def _rollout(run, known: pd.DataFrame, future: np.ndarray | None, origin: int, s
     raw = np.concatenate([known.to_numpy(dtype=np.float64), rows])  # (origin + steps, inputs)
     encoded = _encoded(run, raw)
     run.model.eval()
-    return rollout(run.model, encoded, origin, steps, d.window, d.horizon, len(layout.outputs), warmup)
+    return rollout(run.model, encoded, origin, steps, d.window, d.horizon, len(layout.outputs), warmup,
+                   _carry(run))
 
 
 def _encoded(run, raw: np.ndarray) -> torch.Tensor:
@@ -216,7 +222,8 @@ def _backtest(run, steps: int, stride: int) -> Backtest:
     outputs, targets = len(layout.outputs), len(layout.targets)
     encoded = _encoded(run, run.frame.to_numpy(dtype=np.float64))  # (rows, inputs)
     run.model.eval()
-    predicted = rolled_forecasts(run.model, encoded, origins, steps, d.window, d.horizon, outputs)
+    predicted = rolled_forecasts(run.model, encoded, origins, steps, d.window, d.horizon, outputs,
+                                 _carry(run))
     values = as_array(run.scaler.inverse(predicted, slice(0, outputs)))[..., :targets]  # (origins, steps, targets)
     observed = run.frame[list(layout.targets)].to_numpy(dtype=np.float64)  # (rows, targets)
     truth = observed[origins[:, None] + np.arange(steps)[None, :]]  # (origins, steps, targets)

@@ -8,7 +8,7 @@ import torch
 
 @torch.no_grad()
 def rollout(model, encoded: torch.Tensor, start: int, steps: int, window: int, horizon: int,
-            outputs: int, warmup: int | None = None) -> torch.Tensor:
+            outputs: int, warmup: int | None = None, carry: bool | None = None) -> torch.Tensor:
     """Predict rows ``start .. start + steps - 1`` of ``encoded`` from the rows before them.
 
     Parameters
@@ -21,17 +21,30 @@ def rollout(model, encoded: torch.Tensor, start: int, steps: int, window: int, h
     outputs : how many leading columns the model predicts.
     warmup : rows before ``start`` read to warm the model up; default ``window``. A model
         that carries its state reads all of them; another reads the last ``window``.
+    carry : carry the state on (see :func:`roll`); default: the model's ``carries_state``.
 
     Returns (steps, outputs) scaled predictions.
     """
     warmup = window if warmup is None else warmup
     sequences = encoded[None, start - warmup : start + steps].clone()  # (1, warmup + steps, inputs)
-    return roll(model, sequences, warmup, window, horizon, outputs)[0]
+    return roll(model, sequences, warmup, window, horizon, outputs, carry=carry)[0]
+
+
+def may_carry(model, window: int, stateful: bool = False) -> bool:
+    """Whether a rollout may carry the model's state on instead of re-reading the window.
+
+    A recurrent model trained on windows of two rows or more has learned to read the state
+    it leaves, so carrying it on costs one cell step per step. A model trained on windows of
+    a single row from a zero state each time (one-to-one) never has: its state after one
+    row is meaningless to it, so it is re-read from a zero state every step, unless it was
+    trained statefully (``stateful=True``), where carrying the state is what it learned.
+    """
+    return bool(getattr(model, "carries_state", False)) and (window > 1 or stateful)
 
 
 @torch.no_grad()
 def roll(model, sequences: torch.Tensor, warmup: int, window: int, horizon: int, outputs: int,
-         state=None) -> torch.Tensor:
+         state=None, carry: bool | None = None) -> torch.Tensor:
     """Roll a batch of series forward at once: the core of forecasts, backtests and streams.
 
     Parameters
@@ -40,6 +53,7 @@ def roll(model, sequences: torch.Tensor, warmup: int, window: int, horizon: int,
         known rows, then the rows to predict (only their future-covariate columns are read).
     warmup : known rows at the front of each sequence.
     state : the model's state before the first row (a stream's), or None.
+    carry : carry the state on (see :func:`may_carry`); default: the model's ``carries_state``.
 
     A model that carries its state reads the warm-up once, then only each new block: a
     horizon-1 rollout costs one cell step per step. Other models re-read the last ``window``
@@ -50,7 +64,9 @@ def roll(model, sequences: torch.Tensor, warmup: int, window: int, horizon: int,
     """
     end = sequences.shape[1]
     sequences[:, warmup:, :outputs] = 0.0
-    if not getattr(model, "carries_state", False):
+    if carry is None:
+        carry = getattr(model, "carries_state", False)
+    if not carry:
         t = warmup
         while t < end:
             y, _ = model(sequences[:, t - window : t])  # (batch, horizon, outputs)

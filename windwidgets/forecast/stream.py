@@ -21,6 +21,8 @@ class Stream:
     frame : the rows to start from, original units (the warm-up: the last ``window`` rows
         of a run's data, or a whole context).
     follows_data : True when the stream continues the run's own data (new rows join it).
+    carry : carry the model's state (default: its ``carries_state``); see
+        :func:`~windwidgets.forecast.rollout.may_carry`.
 
     The state lags the rows by ``lag`` rows: one row (the forecast needs a model output,
     which only a forward pass gives), or ``horizon`` rows with known-future covariates (each
@@ -30,11 +32,11 @@ class Stream:
     """
 
     def __init__(self, model, frame: pd.DataFrame, scaler: Scaler, layout: Layout, window: int,
-                 horizon: int, device: torch.device, follows_data: bool):
+                 horizon: int, device: torch.device, follows_data: bool, carry: bool | None = None):
         self.model, self.scaler, self.layout = model, scaler, layout
         self.window, self.horizon, self.device = window, horizon, device
         self.follows_data = follows_data
-        self.carries_state = getattr(model, "carries_state", False)
+        self.carries_state = getattr(model, "carries_state", False) if carry is None else carry
         self.lag = horizon if layout.future_covariates else 1
         self.frame = frame.iloc[0:0]
         self.state, self.read = None, 0  # the model's state after rows [0, read) of frame
@@ -80,9 +82,9 @@ class Stream:
         if self.carries_state:
             sequences = encoded[None, self.read :].clone()  # (1, lag + steps, inputs)
             warmup = len(self.frame) - self.read
-            return roll(self.model, sequences, warmup, self.window, self.horizon, outputs, self.state)[0]
+            return roll(self.model, sequences, warmup, self.window, self.horizon, outputs, self.state, True)[0]
         sequences = encoded[None, len(self.frame) - self.window :].clone()  # (1, window + steps, inputs)
-        return roll(self.model, sequences, self.window, self.window, self.horizon, outputs)[0]
+        return roll(self.model, sequences, self.window, self.window, self.horizon, outputs, carry=False)[0]
 
     def _encoded(self, values: np.ndarray) -> torch.Tensor:
         raw = torch.tensor(values, dtype=torch.float32)  # (rows, inputs)
