@@ -9,6 +9,7 @@ import pandas as pd
 import torch
 
 from ..data.windows import sliding
+from ..errors import WindwidgetsError
 from .metrics import coverage, point_metrics
 from .rollout import roll
 
@@ -123,8 +124,6 @@ class Backtest:
         """``metric`` by lead time (rows 1 .. steps) for the model and each baseline; with an
         interval, the model's empirical coverage by lead too."""
         if metric not in ("mae", "rmse", "mape", "smape", "mase"):
-            from ..errors import WindwidgetsError
-
             raise WindwidgetsError(
                 f"`metric` ({metric!r}) is not one of 'mae', 'rmse', 'mape', 'smape', 'mase'"
             )

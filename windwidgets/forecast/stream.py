@@ -48,15 +48,20 @@ class Stream:
 
     @torch.no_grad()
     def append(self, rows: pd.DataFrame) -> None:
-        """Read new observed rows (checked, in the model's input columns) into the state."""
-        self.frame = pd.concat([self.frame, rows]) if len(self.frame) else rows
-        if self.carries_state:
-            upto = len(self.frame) - self.lag
-            if upto > self.read:
-                encoded = self._encoded(self.frame.to_numpy(dtype=np.float64))  # (rows, inputs)
-                self.model.eval()
-                _, self.state = self.model(encoded[None, self.read : upto], self.state)
-                self.read = upto
+        """Read new observed rows (checked, in the model's input columns) into the state.
+
+        The state and rows change together, after the model has read the rows: a failure
+        leaves the stream as it was.
+        """
+        frame = pd.concat([self.frame, rows]) if len(self.frame) else rows
+        state, read = self.state, self.read
+        if self.carries_state and len(frame) - self.lag > read:
+            upto = len(frame) - self.lag
+            encoded = self._encoded(frame.to_numpy(dtype=np.float64))  # (rows, inputs)
+            self.model.eval()
+            _, state = self.model(encoded[None, read:upto], state)  # (1, new rows, inputs) in
+            read = upto
+        self.frame, self.state, self.read = frame, state, read
         self._trim()
 
     def _trim(self) -> None:
