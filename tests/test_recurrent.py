@@ -60,3 +60,17 @@ def test_a_users_own_module_trains_like_a_built_in_one():
     assert len(run.forecast(7)) == 7
     with pytest.raises(ModelError, match="pass a function builder"):
         ww.zoo.register("broken", "not callable")
+
+
+@pytest.mark.parametrize("name, options", [("lstm", {}), ("gru", {}), ("rnn", {"nonlinearity": "relu", "bias": False})])
+def test_the_one_step_path_matches_the_fused_layer(name, options):
+    spec = ModelSpec(input_size=2, output_size=3, horizon=1, window=8)
+    model = build(name, spec, ModelConfig(hidden_size=6, num_layers=3, **options)).eval()
+    x = torch.randn(4, 9, 2)
+    _, state = model(x[:, :8])
+    fused, fused_state = model(x[:, 8:], state)  # gradients on: the fused layer
+    with torch.no_grad():
+        stepped, stepped_state = model(x[:, 8:], state)  # the cell kernels
+    assert torch.allclose(fused, stepped, atol=1e-6)
+    for a, b in zip(torch.utils._pytree.tree_leaves(fused_state), torch.utils._pytree.tree_leaves(stepped_state)):
+        assert torch.allclose(a, b, atol=1e-6)

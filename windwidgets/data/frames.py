@@ -83,7 +83,8 @@ def layout_of(frame: pd.DataFrame, target, covariates, future_covariates) -> Lay
     """Check the named columns exist, are numeric and are named once."""
     targets, past, future = as_list(target), as_list(covariates), as_list(future_covariates)
     if not targets:
-        targets = [c for c in frame.columns if c not in past + future]
+        targets = [c for c in frame.columns
+                   if c not in past + future and pd.api.types.is_numeric_dtype(frame[c])]
     for role, names in (("target", targets), ("covariates", past), ("future_covariates", future)):
         for name in names:
             if name not in frame.columns:

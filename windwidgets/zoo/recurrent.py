@@ -61,11 +61,36 @@ class RecurrentForecaster(nn.Module):
         self.carries_state = not bidirectional
 
     def forward(self, x: torch.Tensor, state=None, every_step: bool = False):
+        if x.shape[1] == 1 and state is not None and self.carries_state and not torch.is_grad_enabled():
+            return self._step(x, state)
         out, state = self.rnn(x, state)  # (batch, time, hidden * directions)
         if not every_step:
             out = out[:, -1]  # (batch, hidden * directions)
         y = self.head(out)  # (..., horizon * outputs)
         return y.unflatten(-1, self.shape), state  # (..., horizon, outputs)
+
+
+    def _step(self, x: torch.Tensor, state):
+        """One time step through torch's cell kernels: the rollout's inner loop, where the
+        fused layer's per-call set-up would cost more than the step itself."""
+        rnn, lstm = self.rnn, isinstance(self.rnn, nn.LSTM)
+        cell = CELLS[rnn.mode]
+        h, c = state if lstm else (state, None)  # (layers, batch, hidden) each
+        out, hs, cs = x[:, 0], [], []  # (batch, inputs)
+        for layer, weights in enumerate(rnn.all_weights):  # [w_ih, w_hh(, b_ih, b_hh)] per layer
+            if lstm:
+                out, c_layer = cell(out, (h[layer], c[layer]), *weights)  # (batch, hidden) each
+                cs.append(c_layer)
+            else:
+                out = cell(out, h[layer], *weights)  # (batch, hidden)
+            hs.append(out)
+        y = self.head(out).unflatten(-1, self.shape)  # (batch, horizon, outputs)
+        h = torch.stack(hs)  # (layers, batch, hidden)
+        return y, ((h, torch.stack(cs)) if lstm else h)
+
+
+CELLS = {"LSTM": torch.lstm_cell, "GRU": torch.gru_cell, "RNN_TANH": torch.rnn_tanh_cell,
+         "RNN_RELU": torch.rnn_relu_cell}
 
 
 def _builder(cell: str, summary: str):
