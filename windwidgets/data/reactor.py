@@ -26,9 +26,12 @@ def reactor(n: int = 10_000, seed: int = 0, start: str = "2024-03-04") -> pd.Dat
     - *Temperature loop*: a PI controller moves the coolant flow; the jacket lags the coolant
       and the reactor lags the jacket, so the loop rings a little after each disturbance.
     - *Level loop*: a proportional controller sets the outlet flow from the level.
+    - *Feed flow* swings fast around its set-point (pump and upstream pressure, a few
+      minutes' memory): unpredictable from the past, known to a model told the future
+      auxiliaries.
     - *Quality*: the key variable responds to reactor temperature, feed flow (residence time)
-      and feed composition through a first-order lag (about 25 minutes), with a mild
-      temperature-flow interaction, and is read by an analyser with a 5-minute dead time and
+      and feed composition through a first-order lag (about 8 minutes), with a mild
+      temperature-flow interaction, and is read by an analyser with a 3-minute dead time and
       measurement noise.
 
     Every auxiliary is read with its own measurement noise and reported in plausible units
