@@ -185,15 +185,16 @@ def test_windforecast_displays_stores_and_plots(shell, trained, capsys):
     assert np.abs(expected["speed"] - truth).max() < 5.0  # m/s; two epochs, measured 1.3
 
 
-def test_windforecast_passes_interval_through(shell, trained, capsys):
-    """The library decides what an interval means; its message is the magic's message."""
-    capsys.readouterr()
-    result = shell.run_cell("%windforecast wind_run --steps 4 --interval 0.9 --out with_interval")
-    if result.error_in_exec is None:
-        assert {"speed_lower", "speed_upper"} <= set(shell.user_ns["with_interval"].columns)
-    else:
-        assert isinstance(result.error_in_exec, UsageError)
-        assert "`interval`" in str(result.error_in_exec)
+def test_windforecast_interval_and_context(shell, trained):
+    shell.run_cell("%windforecast wind_run --steps 4 --interval 0.9 --plot --out banded").raise_error()
+    banded = shell.user_ns["banded"]
+    pd.testing.assert_frame_equal(banded, trained.forecast(4, interval=0.9))
+    assert list(banded.columns) == ["speed", "speed_lower", "speed_upper"]
+    assert (banded["speed_lower"] < banded["speed"]).all() and (banded["speed"] < banded["speed_upper"]).all()
+    shell.user_ns["recent"] = shell.user_ns["wind"].iloc[-60:-20]
+    shell.run_cell("%windforecast wind_run --steps 5 --context recent --plot --out on_recent").raise_error()
+    pd.testing.assert_frame_equal(shell.user_ns["on_recent"],
+                                  trained.forecast(5, context=shell.user_ns["wind"].iloc[-60:-20]))
 
 
 def test_windzoo_lists_builtin_and_registered_models(shell, model_name, capsys):
@@ -289,6 +290,8 @@ ERRORS = [
     ("%windforecast wind_run --steps 3 --start 1999-01-01", r"`start` .* is not a label of the data"),
     ("%windforecast wind_run --steps 3 --future nope", r"--future nope: `nope` is not defined"),
     ("%windforecast wind_run --steps 3 --stpes 4", r"unknown option --stpes \(did you mean --steps\?\)"),
+    ("%windforecast wind_run --steps 3 --interval 1.5", r"`interval` \(1.5\) must be a coverage level"),
+    ("%windforecast wind_run --steps 3 --context nope", r"--context nope: `nope` is not defined"),
     ("%windzoo lstm", r"%windzoo takes no options"),
 ]
 

@@ -146,6 +146,8 @@ FORECAST_OPTIONS = {
     "steps": Option("steps", "int", None, "how many steps to forecast; required"),
     "future": Option("future", "name", None,
                      "a DataFrame variable with the known-future covariates of the forecast rows"),
+    "context": Option("context", "name", None,
+                      "a DataFrame variable: a new series to forecast on from its end"),
     "interval": Option("interval", "float", None, "coverage of a prediction interval, e.g. 0.9",
                        optional=True),
     "start": Option("start", "str", None, "forecast from this label or position of the data "
@@ -270,15 +272,18 @@ class WindMagics(Magics):
             raise UsageError("%windforecast: --steps is required, e.g. --steps 24")
         out = _target_name(values.get("out", "forecast"), "--out")
         kwargs = {"steps": values["steps"]}
-        if values.get("future") is not None:
-            kwargs["future"] = self._variable(values["future"], "--future", (pd.DataFrame,))
+        for name in ("future", "context"):
+            if values.get(name) is not None:
+                kwargs[name] = self._variable(values[name], f"--{name}", (pd.DataFrame,))
         if values.get("start") is not None:
             kwargs["start"] = _label(values["start"], run.frame.index)
         if "interval" in values:
             kwargs["interval"] = values["interval"]
         try:
             forecast = run.forecast(**kwargs)
-            figure = run.plot_forecast(forecast) if values.get("plot") else None
+            figure = None
+            if values.get("plot"):
+                figure = run.plot_forecast(forecast, context=kwargs.get("context"))
         except WindwidgetsError as error:
             raise UsageError(_one_line(error)) from None
         self.shell.user_ns[out] = forecast
@@ -383,8 +388,8 @@ def train_help() -> str:
 def forecast_help() -> str:
     return (
         "Forecast with a trained Run, show the DataFrame and store it in the notebook.\n\n"
-        "    %windforecast [RUN] --steps N [--future NAME] [--interval 0.9] [--start X]\n"
-        "                  [--plot] [--out NAME]\n\n"
+        "    %windforecast [RUN] --steps N [--future NAME] [--context NAME] [--interval 0.9]\n"
+        "                  [--start X] [--plot] [--out NAME]\n\n"
         "RUN is the notebook variable holding the Run (default: run). The forecast calls\n"
         "RUN.forecast(...) and is stored under --out; --plot also shows RUN.plot_forecast().\n\n"
         + "\n".join(o.usage() for o in FORECAST_OPTIONS.values())
