@@ -2,7 +2,7 @@
 
 The test starts ``jupyter lab`` on 127.0.0.1 with a free port in a temporary folder holding
 a notebook, opens it, waits for the kernel through ``window.jupyterapp``, runs a training
-cell, watches the panel render and its loss chart change while the fit runs, presses Stop,
+cell (``%%windtrain``), watches the panel render and its loss chart change while the fit runs, presses Stop,
 and checks in the next cell that the Run ended with ``stop_reason == "stopped"``. The server,
 its kernel and the browser are ended whatever happens. Screenshots go to ``artifacts/``.
 
@@ -37,9 +37,10 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 CELLS = [
-    "import os\nimport windwidgets as ww\n\nwind = ww.datasets.wind(days=60)\nos.getpid()",
-    'run = ww.train(wind, target="speed", model="lstm", window=24, hidden_size=32, num_layers=1,\n'
-    "               epochs=400, batch_size=16)",
+    "%load_ext windwidgets\nimport os\nimport windwidgets as ww\n\n"
+    "wind = ww.datasets.wind(days=60)\nos.getpid()",
+    "%%windtrain --data wind --target speed --model lstm --window 24 --hidden-size 32 --num-layers 1\n"
+    "epochs = 400\nbatch_size = 16",
     "run.wait()\nprint('ended:', run.stop_reason, len(run.history))",
 ]
 KERNEL_READY = """() => {
