@@ -2,6 +2,8 @@
 import gc
 import io
 import re
+import subprocess
+import sys
 import threading
 import time
 import weakref
@@ -302,3 +304,21 @@ def test_dashboard_shows_errors_with_the_fix(small_wind):
     assert board.output.outputs[0]["text"] == "ConfigError: `patience` ('x') must be a whole number of at least 1\n"
     with pytest.raises(ww.WindwidgetsError, match=r"unknown setting\(s\) 'hiden_size' for the Dashboard"):
         ww.Dashboard(small_wind, hiden_size=8)
+
+
+def test_exit_during_a_background_fit_is_clean():
+    """A kernel shut down mid-fit: the fit is stopped, not killed inside a torch call (which
+    aborts the process with "terminate called without an active exception")."""
+    code = (
+        "import time, windwidgets as ww\n"
+        "from windwidgets.api import prepare_run\n"
+        "from windwidgets.config import RunConfig\n"
+        "run = prepare_run(ww.datasets.wind(days=21), RunConfig.from_kwargs(target='speed', "
+        "hidden_size=8, num_layers=1, window=12, epochs=400, live=False))\n"
+        "run._fit(background=True)\n"
+        "time.sleep(0.5)\n"
+        "print(run.training)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True" and "terminate called" not in result.stderr

@@ -19,6 +19,10 @@ def executed(tmp_path_factory):
     folder = tmp_path_factory.mktemp("live")
     shutil.copy(NOTEBOOK, folder)
     nb = nbformat.read(folder / NOTEBOOK.name, as_version=4)
+    # a click on the dashboard's Train button, as the front end would send it
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "board.train_button.click()\nprint(len(board.runs), board.runs[0].wait().stop_reason, "
+        "len(board.runs[0].history))"))
     client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=True,
                                      resources={"metadata": {"path": str(folder)}})
     client.execute()
@@ -48,17 +52,19 @@ def test_the_training_cell_keeps_the_final_image_not_a_widget(executed):
 
 
 def test_the_stored_widget_state_is_the_finished_panel(executed):
-    (bar,) = models(executed, "IntProgressModel")
+    bar, board_bar = models(executed, "IntProgressModel")  # ww.train's, then the dashboard's
     assert bar["value"] == bar["max"] > 4 and bar["bar_style"] == "success"
-    (button,) = models(executed, "ButtonModel")
+    button, train_button, board_button = models(executed, "ButtonModel")
     assert button["description"] == "done" and button["disabled"] is True
+    assert train_button["description"] == "Train" and board_button["description"] == "done"
+    assert board_bar["value"] == board_bar["max"] > 3
     texts = [m["value"] for m in models(executed, "HTMLModel")]
     assert any(t.startswith("finished 4 epochs; kept the weights") for t in texts)
     assert any(t.startswith("epoch 4/4 &middot; batch") for t in texts)
-    (loss_chart,) = [t for t in texts if "loss by epoch" in t]
+    loss_chart = [t for t in texts if "loss by epoch" in t][0]  # ww.train's panel
     epochs_drawn = [len(p.split()) for p in re.findall(r"points='([^']*)'", loss_chart)]
     assert epochs_drawn.count(4) == 2  # train and validation, one point per epoch
-    (forecast_chart,) = [t for t in texts if "free-running forecast" in t]
+    forecast_chart = [t for t in texts if "free-running forecast" in t][0]
     assert "truth" in forecast_chart and "forecast" in forecast_chart
 
 
@@ -68,3 +74,10 @@ def test_later_cells_see_the_finished_run(executed):
     assert "epochs</th><td style='text-align:left'>4, best" in result.data["text/html"]
     history = next(c for c in executed.cells if c.source.strip() == "run.history")
     assert history.outputs[0].data["text/plain"].count("\n") == 4  # header + 4 epochs
+
+
+def test_the_dashboard_trains_in_the_kernel(executed):
+    clicked = executed.cells[-1]
+    assert clicked.outputs[0]["text"] == "1 None 3\n"  # one Run, not stopped, 3 epochs
+    board = [m for m in models(executed, "HTMLModel") if "dashboard.runs" in m["value"]]
+    assert len(board) == 1 and "<td>lstm</td><td>16 x 1</td><td>24</td><td>3</td>" in board[0]["value"]
