@@ -67,7 +67,7 @@ def forecast_preview(run: Run, steps: int | None = None):
     nothing to roll forward. Call it between batches (it switches the model to eval mode)."""
     d, layout = run.config.data, run.layout
     rows_after = len(run.frame) - run.n_train
-    steps = min(rows_after, steps or max(4 * d.window, 48))
+    steps = min(rows_after, steps or max(2 * d.window, 48))
     if d.task != "forecast" or steps < 1:
         return None
     target = layout.targets[0]
