@@ -97,6 +97,7 @@ class LiveView:
 
     # -- the widgets -----------------------------------------------------------------------
     def _build(self, title: str) -> None:
+        self._title = title
         self.title = widgets.HTML(f"<b>{html.escape(title)}</b>")
         self.stop_button = widgets.Button(
             description="Stop", icon="stop", button_style="danger",
@@ -115,7 +116,7 @@ class LiveView:
         self.loss_chart = widgets.HTML(_empty_svg(LOSS_SIZE, "loss: waiting for the first batch"))
         self.gradient_chart = widgets.HTML(_empty_svg(GRADIENT_SIZE, "gradient norm"))
         self.forecast_chart = widgets.HTML(_empty_svg(
-            FORECAST_SIZE, "forecast preview: after the first epoch" if self._preview else
+            FORECAST_SIZE, "forecast preview: after a few seconds of training" if self._preview else
             "no forecast preview for this model"))
         self.errors = widgets.Output()
         self.charts = widgets.HBox(
@@ -269,14 +270,11 @@ class LiveView:
             self.stop_button.disabled = self.log_scale.disabled = True
             self.stop_button.description = "stopped" if p.stop_reason else "done"
             self.summary = summary_svg(p, self.batch_loss, self.gradients, self._forecast,
-                                       self._forecast_epoch, self.log_scale.value, self.title_text())
+                                       self._forecast_epoch, self.log_scale.value, self._title)
         self._stop = self._preview = None  # the Run, its model and data are no longer held
         if self._handle is not None:
             self._handle.update({"image/svg+xml": self.summary,
                                  "text/plain": f"windwidgets: {summary}"}, raw=True)
-
-    def title_text(self) -> str:
-        return html.unescape(self.title.value.replace("<b>", "").replace("</b>", ""))
 
 
 class Trace:
