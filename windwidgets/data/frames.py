@@ -17,6 +17,7 @@ class Layout:
     targets: tuple  # forecast and scored
     covariates: tuple = ()  # past-only: fed in, and forecast alongside the targets
     future_covariates: tuple = ()  # known ahead: fed in, never forecast
+    grid: tuple = ()  # (channels, rows, columns) when each row is a flattened grid (convlstm)
 
     @property
     def outputs(self) -> tuple:

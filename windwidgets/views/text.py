@@ -48,7 +48,8 @@ class TextView:
             start = "\r" if self.tty else ""
             self._write(f"{start}epoch {p.epoch:>3}/{p.epochs}  "
                         f"train {row['train_loss']:<9.4g} val {row['val_loss']:<9.4g} "
-                        f"{row['seconds']:5.1f}s{best}\n")
+                        + "".join(f"{name} {value:<7.4g} " for name, value in p.metrics.items())
+                        + f"{row['seconds']:5.1f}s{best}\n")
         elif event is Event.FIT_END:
             if p.warning:
                 self._write(f"warning: {p.warning}\n")
