@@ -74,8 +74,11 @@ class Seq2SeqForecaster(nn.Module):
         self.encoder = nn.LSTM(spec.input_size, hidden_size, num_layers, bias=bias, batch_first=True,
                                dropout=dropout, bidirectional=bidirectional)
         self.bridge = nn.Linear(2 * hidden_size, hidden_size) if bidirectional else None
-        self.decoder = nn.LSTM(spec.input_size, hidden_size, num_layers, bias=bias, batch_first=True,
-                               dropout=dropout)
+        # Cells, not a fused layer: the decoder takes one step per call, where the fused
+        # layer's set-up (oneDNN on the CPU) costs far more than the step.
+        self.decoder = nn.ModuleList(nn.LSTMCell(spec.input_size if layer == 0 else hidden_size,
+                                                 hidden_size, bias=bias) for layer in range(num_layers))
+        self.dropout = dropout
         self.head = nn.Linear(hidden_size, spec.output_size)
         self.carries_state = not bidirectional
 
@@ -93,15 +96,19 @@ class Seq2SeqForecaster(nn.Module):
                              f"steps from the last rows of its input, which has only {x.shape[1]}; "
                              f"use a window of at least {self.horizon}")
         _, state = self.encoder(x, state)  # (layers * directions, batch, hidden) each
-        decoder_state = self._bridge(state)
+        h, c = (list(s.unbind(0)) for s in self._bridge(state))  # per layer: (batch, hidden)
         ratio = self.ratio(fraction_done) if (self.training and target is not None) else 0.0
         previous = x[:, -1, : self.outputs]  # (batch, outputs): the last observed values
         covariates = x[:, x.shape[1] - self.horizon :, self.outputs :]  # (batch, horizon, future)
         steps = []
         for k in range(self.horizon):
-            step_input = torch.cat([previous, covariates[:, k]], dim=1)  # (batch, inputs)
-            out, decoder_state = self.decoder(step_input[:, None], decoder_state)  # (batch, 1, hidden)
-            y = self.head(out[:, 0])  # (batch, outputs)
+            out = torch.cat([previous, covariates[:, k]], dim=1)  # (batch, inputs)
+            for layer, cell in enumerate(self.decoder):
+                if layer and self.dropout and self.training:
+                    out = nn.functional.dropout(out, self.dropout, training=True)
+                h[layer], c[layer] = cell(out, (h[layer], c[layer]))  # (batch, hidden) each
+                out = h[layer]
+            y = self.head(out)  # (batch, outputs)
             steps.append(y)
             previous = y
             if ratio > 0.0:
