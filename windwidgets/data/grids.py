@@ -34,7 +34,7 @@ def grid(n: int = 400, size: int = 16, blobs: int = 1, speed: float = 1.0, width
     float32 array (n, 1, size, size): (time, channels, rows, columns)
     """
     rng = np.random.default_rng(seed)
-    position = rng.uniform(2, size - 3, (blobs, 2))  # (blobs, row/column)
+    position = rng.uniform(0.2, 0.8, (blobs, 2)) * (size - 1)  # (blobs, row/column)
     heading = rng.uniform(0, 2 * np.pi, blobs)
     velocity = speed * np.stack([np.sin(heading), np.cos(heading)], axis=1)  # (blobs, 2)
     cells = np.arange(size)
