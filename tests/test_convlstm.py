@@ -13,7 +13,7 @@ from windwidgets.zoo import ModelSpec, build
 GRID = {"grid": (2, 5, 6)}
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="module")
 def one_thread():
     """Small convolutions gain nothing from a second thread, and lose much on a busy machine."""
     threads = torch.get_num_threads()

@@ -79,7 +79,7 @@ def prepare_sequences(data, config: DataConfig, seed: int, device: torch.device)
     sequences, labels = split_labels(data)
     classes, y = np.unique(labels, return_inverse=True)
     if len(classes) < 2:
-        raise DataError(f"`labels` hold a single class ({classes[0]!r}); a classifier needs at least two")
+        raise DataError(f"`labels` hold a single class ({_plain(classes[0])!r}); a classifier needs at least two")
     train, val = stratified_split(y, config.val_fraction, seed)
     if not len(train) or not len(val):
         raise DataError(f"{len(sequences)} sequences leave {len(train)} to train and {len(val)} to "
