@@ -45,14 +45,18 @@ class PeepholeFunction(torch.autograd.Function):
         w_hh_t = w_hh.t()
         peep_if = peephole[:2].unsqueeze(0)  # (1, 2, hidden)
         peep_o = peephole[2]  # (hidden,)
+        # Per-step views made once: slicing in the loop costs as much as the arithmetic.
+        h_at, c_at = hs.unbind(0), cs.unbind(0)  # (batch, hidden) each
+        c_if_at = cs.unsqueeze(2).unbind(0)  # (batch, 1, hidden) each
+        pre_at = projected.view(steps, batch, 4 * hidden).unbind(0)  # (batch, 4 hidden) each
+        if_at, i_at, f_at, g_at, o_at = (gates[:, :, :2].unbind(0), *(gates[:, :, k].unbind(0) for k in range(4)))
         for t in range(steps):
-            z = torch.addmm(projected[t].view(batch, -1), hs[t], w_hh_t).view(batch, 4, hidden)
-            a = gates[t]  # (batch, 4, hidden)
-            torch.sigmoid(torch.addcmul(z[:, :2], cs[t].unsqueeze(1), peep_if), out=a[:, :2])
-            torch.tanh(z[:, 2], out=a[:, 2])
-            c = torch.addcmul(a[:, 1] * cs[t], a[:, 0], a[:, 2], out=cs[t + 1])
-            torch.sigmoid(torch.addcmul(z[:, 3], c, peep_o), out=a[:, 3])
-            torch.mul(a[:, 3], torch.tanh(c), out=hs[t + 1])
+            z = torch.addmm(pre_at[t], h_at[t], w_hh_t).view(batch, 4, hidden)
+            torch.sigmoid(torch.addcmul(z[:, :2], c_if_at[t], peep_if), out=if_at[t])
+            torch.tanh(z[:, 2], out=g_at[t])
+            c = torch.addcmul(f_at[t] * c_at[t], i_at[t], g_at[t], out=c_at[t + 1])
+            torch.sigmoid(torch.addcmul(z[:, 3], c, peep_o), out=o_at[t])
+            torch.mul(o_at[t], torch.tanh(c), out=h_at[t + 1])
         ctx.save_for_backward(x, w_ih, w_hh, peephole, gates, hs, cs)
         ctx.has_bias = bias is not None
         return hs[1:], hs[steps], cs[steps]
@@ -72,15 +76,19 @@ class PeepholeFunction(torch.autograd.Function):
         p_i, p_f, p_o = peephole
         dh = d_out[steps - 1] + d_h_last
         dc = d_c_last
+        d_pre_at, d_o_at, d_ifg_at = d_pre.view(steps, batch, -1).unbind(0), d_pre[:, :, 3].unbind(0), d_pre[:, :, :3].unbind(0)
+        dc_from_h_at, do_from_h_at, from_c_at, f_at = (v.unbind(0) for v in (dc_from_h, do_from_h, dgates_from_c, f))
+        d_out_at = d_out.unbind(0)
         for t in range(steps - 1, -1, -1):
-            dc = torch.addcmul(dc, dh, dc_from_h[t])
-            d_o = torch.mul(dh, do_from_h[t], out=d_pre[t, :, 3])
+            dc = torch.addcmul(dc, dh, dc_from_h_at[t])
+            d_o = torch.mul(dh, do_from_h_at[t], out=d_o_at[t])
             dc = torch.addcmul(dc, d_o, p_o)
-            d_ifg = torch.mul(dgates_from_c[t], dc.unsqueeze(1), out=d_pre[t, :, :3])
-            dc = torch.addcmul(torch.addcmul(dc * f[t], d_ifg[:, 0], p_i), d_ifg[:, 1], p_f)
-            dh = torch.mm(d_pre[t].view(batch, -1), w_hh)  # (batch, hidden)
+            d_ifg = torch.mul(from_c_at[t], dc.unsqueeze(1), out=d_ifg_at[t])
+            dc = torch.addcmul(torch.addcmul(dc * f_at[t], d_ifg[:, 0], p_i), d_ifg[:, 1], p_f)
             if t > 0:
-                dh = dh + d_out[t - 1]
+                dh = torch.addmm(d_out_at[t - 1], d_pre_at[t], w_hh)  # (batch, hidden)
+            else:
+                dh = torch.mm(d_pre_at[t], w_hh)  # (batch, hidden)
         flat = d_pre.view(steps * batch, 4 * hidden)  # (time * batch, 4 hidden)
         needs = ctx.needs_input_grad
         dx = torch.mm(flat, w_ih).view_as(x) if needs[0] else None  # (time, batch, input)
@@ -190,9 +198,12 @@ class PeepholeForecaster(nn.Module):
     Notes:
         The layer runs a hand-written backward pass (:class:`PeepholeFunction`), not
         TorchScript (deprecated in torch 2.13) nor torch.compile (a compile per shape costs
-        more than a short fit). Measured with ``benchmarks/zoo.py`` (torch 2.13 CPU, 2
-        threads, 2 layers, hidden 64, window 48, batch 64): 1.6x the seconds per epoch of
-        torch's fused ``nn.LSTM`` of the same size (target: at most 2x).
+        more than a short fit). Measured with ``benchmarks/zoo.py --models peephole_lstm
+        --threads 1 --repeats 5`` (torch 2.13 CPU, 2 layers, hidden 64, window 48, batch 64,
+        on a 2-core machine shared with other work): 1.4x to 1.8x the seconds per epoch of
+        ``ww.train`` with torch's fused ``nn.LSTM`` of the same size (target: at most 2x);
+        the layers alone, one forward and backward pass, 1.3x to 1.5x. With 2 threads on that
+        busy machine the ratios scattered from 1.1x to 2.7x per epoch.
 
     Example::
 
