@@ -127,3 +127,18 @@ def test_digits_without_scikit_learn_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "sklearn.datasets", None)  # as if scikit-learn were not installed
     with pytest.raises(ModuleNotFoundError, match=r"pip install 'windwidgets\[digits\]'"):
         ww.datasets.digits()
+
+
+def test_the_text_view_shows_the_accuracy(digits):
+    import io
+
+    from windwidgets.views.text import TextView
+
+    sequences, labels = digits
+    config = RunConfig.from_kwargs(task="classify", hidden_size=4, num_layers=1, epochs=2, live=False)
+    run = prepare_run((sequences[:200], labels[:200]), config)
+    stream = io.StringIO()
+    run.trainer.events.subscribe(TextView(stream))
+    run._fit()
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("epoch   1/2") and "val_accuracy 0." in lines[0] and "val_accuracy" in lines[1]
