@@ -67,24 +67,26 @@ class PeepholeFunction(torch.autograd.Function):
         steps, batch, hidden = d_out.shape
         i, f, g, o = gates.unbind(2)  # (time, batch, hidden) each
         tanh_c = torch.tanh(cs[1:])  # (time, batch, hidden)
-        # Every factor that does not depend on the incoming gradient, for all steps at once.
-        dc_from_h = o * (1 - tanh_c * tanh_c)
-        do_from_h = tanh_c * o * (1 - o)
+        p_i, p_f, p_o = peephole
+        # Every factor that does not depend on the incoming gradient, for all steps at once,
+        # so that a step backwards costs five operations.
+        do_from_h = tanh_c * o * (1 - o)  # d o_pre / d h
+        dc_from_h = o * (1 - tanh_c * tanh_c) + do_from_h * p_o  # through h = o tanh(c) and o's peephole
         dgates_from_c = torch.stack(  # (time, batch, 3, hidden): d i_pre, d f_pre, d g_pre per dc
             [g * i * (1 - i), cs[:-1] * f * (1 - f), i * (1 - g * g)], dim=2)
+        dc_carry = f + dgates_from_c[:, :, 0] * p_i + dgates_from_c[:, :, 1] * p_f  # d c_{t-1} per d c_t
         d_pre = x.new_empty(steps, batch, 4, hidden)  # gradients of the pre-activations
-        p_i, p_f, p_o = peephole
+        d_pre_at, d_o_at = d_pre.view(steps, batch, -1).unbind(0), d_pre[:, :, 3].unbind(0)
+        d_ifg_at = d_pre[:, :, :3].unbind(0)
+        dc_from_h_at, do_from_h_at, from_c_at, carry_at, d_out_at = (
+            v.unbind(0) for v in (dc_from_h, do_from_h, dgates_from_c, dc_carry, d_out))
         dh = d_out[steps - 1] + d_h_last
         dc = d_c_last
-        d_pre_at, d_o_at, d_ifg_at = d_pre.view(steps, batch, -1).unbind(0), d_pre[:, :, 3].unbind(0), d_pre[:, :, :3].unbind(0)
-        dc_from_h_at, do_from_h_at, from_c_at, f_at = (v.unbind(0) for v in (dc_from_h, do_from_h, dgates_from_c, f))
-        d_out_at = d_out.unbind(0)
         for t in range(steps - 1, -1, -1):
             dc = torch.addcmul(dc, dh, dc_from_h_at[t])
-            d_o = torch.mul(dh, do_from_h_at[t], out=d_o_at[t])
-            dc = torch.addcmul(dc, d_o, p_o)
-            d_ifg = torch.mul(from_c_at[t], dc.unsqueeze(1), out=d_ifg_at[t])
-            dc = torch.addcmul(torch.addcmul(dc * f_at[t], d_ifg[:, 0], p_i), d_ifg[:, 1], p_f)
+            torch.mul(dh, do_from_h_at[t], out=d_o_at[t])
+            torch.mul(from_c_at[t], dc.unsqueeze(1), out=d_ifg_at[t])
+            dc = dc * carry_at[t]
             if t > 0:
                 dh = torch.addmm(d_out_at[t - 1], d_pre_at[t], w_hh)  # (batch, hidden)
             else:
@@ -196,14 +198,16 @@ class PeepholeForecaster(nn.Module):
     (batch, time, horizon, output_size) with ``every_step=True``.
 
     Notes:
-        The layer runs a hand-written backward pass (:class:`PeepholeFunction`), not
-        TorchScript (deprecated in torch 2.13) nor torch.compile (a compile per shape costs
-        more than a short fit). Measured with ``benchmarks/zoo.py --models peephole_lstm
-        --threads 1 --repeats 5`` (torch 2.13 CPU, 2 layers, hidden 64, window 48, batch 64,
-        on a 2-core machine shared with other work): 1.4x to 1.8x the seconds per epoch of
-        ``ww.train`` with torch's fused ``nn.LSTM`` of the same size (target: at most 2x);
-        the layers alone, one forward and backward pass, 1.3x to 1.5x. With 2 threads on that
-        busy machine the ratios scattered from 1.1x to 2.7x per epoch.
+        The layer runs a hand-written backward pass (:class:`PeepholeFunction`). TorchScript
+        is deprecated in torch 2.13; ``torch.compile`` of one step took 16 s to compile on
+        the CPU and about 45 us a call, no faster than the eager operations it fuses.
+        Measured with ``benchmarks/zoo.py --models peephole_lstm --repeats 5`` (torch 2.13
+        CPU, 2 layers, hidden 64, window 48, batch 64, on a 2-core machine shared with other
+        work, so the figures scatter): seconds per epoch of ``ww.train`` against torch's fused
+        ``nn.LSTM`` of the same size, 1.35x to 1.9x with ``--threads 1`` and 2.2x to 2.3x
+        with 2 threads (target: at most 2x); one forward and backward pass of the layers
+        alone, 2.0x to 2.5x. The fused layer gains more from a second thread than a loop of
+        small operations does.
 
     Example::
 
