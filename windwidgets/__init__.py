@@ -12,3 +12,17 @@ __all__ = [
     "ConfigError", "DataError", "Event", "ModelError", "Run", "TrainingError", "WindwidgetsError",
     "datasets", "load", "train", "zoo",
 ]
+
+
+def load_ipython_extension(ipython) -> None:
+    """``%load_ext windwidgets``: registers %%windtrain, %windforecast and %windzoo."""
+    from .magics import load_ipython_extension as register
+
+    register(ipython)
+
+
+def unload_ipython_extension(ipython) -> None:
+    """``%unload_ext windwidgets``: removes those magics again."""
+    from .magics import unload_ipython_extension as unregister
+
+    unregister(ipython)

@@ -13,11 +13,10 @@ import pandas as pd
 import torch
 
 from .config import RunConfig
-from .data import Layout, Scaler, encode
-from .data.windows import Windows
-from .errors import DataError, WindwidgetsError
-from .forecast import future_index, point_metrics, rollout
-from .forecast.rollout import as_array
+from .data import Layout, Scaler
+from .errors import DataError
+from .forecast import operations
+from .forecast.rollout import season_of
 
 FORMAT = "windwidgets.run/1"
 
@@ -40,6 +39,8 @@ class Run:
         self._history = history if history is not None else trainer.progress.history
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
+        self._stream = None  # a forecast.Stream while forecast(keep_state=True) follows a feed
+        self._calibration: dict = {}  # interval errors by steps (see forecast.intervals)
 
     # -- the fit ---------------------------------------------------------------------------
     def _fit(self, background: bool = False) -> "Run":
@@ -97,35 +98,63 @@ class Run:
 
         Parameters
         ----------
-        steps : how many steps to predict; any number, whatever the model's horizon.
-        future : DataFrame of the known-future covariates for the forecast rows.
+        steps : how many steps to predict; any number, whatever the model's horizon: a
+            horizon-``h`` model predicts a block of ``h`` rows per forward pass and feeds
+            its predictions back, block after block.
+        future : DataFrame of the known-future covariates for the forecast rows (matched by
+            timestamp when it has them, else by order). Needed by a model trained with
+            ``future_covariates``, except from a ``start`` whose rows the data holds.
         start : a label or position of the data to forecast from (the row there is the first
             predicted), to compare with what happened; default: after the last row.
+        context : a new series (DataFrame with the model's input columns) to forecast on
+            from its end: its last ``window`` rows warm the model up, or all of it for a
+            model that carries its state. A model trained with ``stateful=True`` accepts a
+            context of a single row (one-to-many generation).
+        interval : a coverage level such as 0.9: adds ``<target>_lower`` and
+            ``<target>_upper`` columns, conformal bands from the errors of the model's own
+            rolled forecasts on the validation part, by lead time (see
+            :mod:`windwidgets.forecast.intervals`).
+        keep_state : follow a live series: the model's state after the series is kept, and
+            later calls (and :meth:`update` with new rows) move it on without re-reading
+            history. Starts at the end of the data, or of ``context`` when one is given.
+
+        Returns a DataFrame indexed by the forecast timestamps (or positions), one column
+        per target. Past-only covariates are forecast along the way but not returned.
         """
         self.wait()
-        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-            raise WindwidgetsError(f"`steps` ({steps!r}) must be a whole number of at least 1")
-        for name, value in (("context", context), ("interval", interval)):
-            if value is not None:
-                raise WindwidgetsError(f"`{name}` is not supported yet by forecast(); leave it out")
-        if keep_state:
-            raise WindwidgetsError("`keep_state` is not supported yet by forecast(); leave it out")
-        origin = self._position(start)
-        window = self.config.data.window
-        if origin < window:
-            raise DataError(
-                f"`start` ({start!r}) leaves {origin} rows before it; the model needs a window "
-                f"of {window} rows, so start at position {window} or later"
-            )
-        known = self.frame.iloc[:origin]
-        raw = self._with_future(known, future, steps)  # (origin + steps, inputs)
-        encoded = encode(torch.as_tensor(raw, dtype=torch.float32), self.scaler, self.layout,
-                         self.config.data.horizon).to(self.device)
-        outputs = len(self.layout.outputs)
-        predicted = rollout(self.model, encoded, origin, steps, window, self.config.data.horizon, outputs)
-        values = as_array(self.scaler.inverse(predicted, slice(0, outputs)))  # (steps, outputs)
-        index = future_index(known.index, steps)
-        return pd.DataFrame(values, index=index, columns=list(self.layout.outputs))[list(self.layout.targets)]
+        return operations.forecast(self, steps, future, start, context, interval, keep_state)
+
+    def update(self, new_rows) -> "Run":
+        """Feed new observations, as a live feed brings them, cell after cell.
+
+        ``new_rows`` (a DataFrame with the model's input columns) must continue the series:
+        timestamps one step on from its last row. They join the run's data (or the context
+        a ``keep_state`` stream follows) and, when a stream is kept, move its state over the
+        new rows alone. Checked before anything changes.
+        """
+        self.wait()
+        operations.update(self, new_rows)
+        return self
+
+    def reset_state(self) -> "Run":
+        """Drop the state kept by ``forecast(keep_state=True)``; the data stays as it is."""
+        self._stream = None
+        return self
+
+    def backtest(self, steps: int | None = None, stride: int | None = None, interval=None):
+        """Rolling-origin forecasts over the validation part: a :class:`~windwidgets.forecast.Backtest`.
+
+        Every ``stride`` rows of the validation part, a forecast of ``steps`` rows (default:
+        the horizon; stride default: ``steps``) is made from the ``window`` rows before it,
+        exactly as :meth:`forecast` with ``start`` would, never seeing a row after its
+        origin (but the known-future covariates of its own rows). The naive and
+        seasonal-naive forecasts from the same origins come along. ``.frame`` is the tidy
+        table, ``.metrics()`` and ``.by_lead()`` the errors; with ``interval`` each origin's
+        band is calibrated on the forecasts finished before it and ``.coverage`` reports how
+        often the truth fell inside.
+        """
+        self.wait()
+        return operations.backtest(self, steps, stride, interval)
 
     def _position(self, start) -> int:
         if start is None:
@@ -146,55 +175,17 @@ class Run:
             raise DataError(f"`start` ({start!r}) is outside the data's {len(self.frame)} rows")
         return int(position)
 
-    def _with_future(self, known: pd.DataFrame, future, steps: int) -> np.ndarray:
-        """The raw inputs of the known rows, then ``steps`` rows whose only known values are
-        the future covariates (the rest is overwritten by the rollout)."""
-        rows = np.full((steps, len(self.layout.inputs)), np.nan)
-        names = list(self.layout.future_covariates)
-        if names:
-            if future is None:
-                raise DataError(
-                    f"this model takes future covariates ({', '.join(names)}); pass "
-                    f"future=<DataFrame with those columns for the {steps} forecast steps>"
-                )
-            missing = [c for c in names if c not in future]
-            if missing or len(future) < steps:
-                raise DataError(
-                    f"`future` must hold columns {', '.join(names)} for {steps} rows from "
-                    f"{future_index(known.index, 1)[0]}; it has {len(future)} rows"
-                    + (f" and lacks {', '.join(missing)}" if missing else "")
-                )
-            rows[:, len(self.layout.outputs):] = future[names].to_numpy(dtype=np.float64)[:steps]
-        values = np.concatenate([known.to_numpy(dtype=np.float64), rows])
-        return np.nan_to_num(values)  # the unknown predicted columns are overwritten anyway
+    def evaluate(self, steps: int | None = None, stride: int = 1) -> dict:
+        """Errors on the validation part, in original units, next to the baselines.
 
-    def evaluate(self) -> dict:
-        """Errors on the validation part, in original units: each window's next ``horizon``
-        steps predicted from the true window before it.
-
-        MAE, RMSE, MAPE and sMAPE (percent), and MASE: MAE over the in-sample MAE of the
-        seasonal-naive forecast (below 1 beats it).
+        A forecast of ``steps`` rows (default: the horizon) from every ``stride``-th row of
+        the validation part, from the true window before it (a backtest). Returns a dict of
+        the model's MAE, RMSE, MAPE and sMAPE (percent) and MASE (MAE over the in-sample MAE
+        of the seasonal-naive forecast: below 1 beats it); its ``table`` attribute holds the
+        same metrics for the naive and seasonal-naive forecasts from the same origins.
         """
         self.wait()
-        truth, prediction = self._validation_predictions()
-        return point_metrics(truth, prediction, self.mase_scale)
-
-    @torch.no_grad()
-    def _validation_predictions(self):
-        d = self.config.data
-        raw = torch.tensor(self.frame.to_numpy(dtype=np.float32))
-        encoded = encode(raw, self.scaler, self.layout, d.horizon).to(self.device)
-        outputs, targets = len(self.layout.outputs), len(self.layout.targets)
-        windows = Windows(encoded, encoded[:, :outputs], d.window, d.horizon, self.n_train)
-        self.model.eval()
-        truth, prediction = [], []
-        for x, y in windows.batches(windows.val_index, 1024):
-            prediction.append(self.model(x)[0])  # (batch, horizon, outputs)
-            truth.append(y)
-        columns = slice(0, outputs)
-        truth = as_array(self.scaler.inverse(torch.cat(truth), columns))[..., :targets]
-        prediction = as_array(self.scaler.inverse(torch.cat(prediction), columns))[..., :targets]
-        return truth, prediction  # (windows, horizon, targets) each
+        return operations.evaluate(self, steps, stride)
 
     # -- pictures --------------------------------------------------------------------------
     def plot(self, log: bool = True):
@@ -204,22 +195,43 @@ class Run:
         return loss_figure(self.history, log=log)
 
     def plot_forecast(self, forecast: pd.DataFrame | None = None, steps: int | None = None,
-                      start=None, last: int | None = None):
-        """History, the truth where it is known, and a forecast, as a matplotlib Figure.
+                      start=None, last: int | None = None, future=None, context=None,
+                      interval=None):
+        """History, the truth where it is known, a forecast and its band, as a Figure.
 
-        Pass a ``forecast`` DataFrame, or ``steps`` (and ``start``) to make one; ``last``
-        rows of history are drawn (default: three times the forecast's length).
+        Pass a ``forecast`` DataFrame, or ``steps`` (and ``start``, ``future``, ``context``,
+        ``interval``, as for :meth:`forecast`) to make one; ``last`` rows of history are
+        drawn (default: three times the forecast's length). The history is the ``context``
+        when one is given, else the run's data.
         """
         from .views.plots import forecast_figure
 
         if forecast is None:
-            forecast = self.forecast(steps or 4 * self.config.data.window, start=start)
-        origin = self._position(forecast.index[0]) if forecast.index[0] in self.frame.index else len(self.frame)
+            forecast = self.forecast(steps or 4 * self.config.data.window, future=future,
+                                     start=start, context=context, interval=interval)
+        frame = self.frame if context is None else operations.checked_context(
+            context, self.layout, 1, self.config.data.window)
+        first = forecast.index[0]
+        origin = frame.index.get_loc(first) if first in frame.index else len(frame)
         last = last or 3 * len(forecast)
-        history = self.frame.iloc[max(0, origin - last) : origin]
-        truth = self.frame.iloc[origin : origin + len(forecast)]
+        history = frame.iloc[max(0, origin - last) : origin]
+        truth = frame.iloc[origin : origin + len(forecast)]
         return forecast_figure(history, forecast, truth if len(truth) else None,
                                title=f"{self.config.model.model} forecast, {len(forecast)} steps")
+
+    def plot_errors(self, backtest=None, steps: int | None = None, stride: int | None = None,
+                    metric: str = "mae"):
+        """Error by lead time (how far ahead) of the model and the baselines, as a Figure.
+
+        Pass a ``backtest`` (from :meth:`backtest`), or ``steps`` and ``stride`` to run one;
+        a backtest with an interval adds its empirical coverage by lead.
+        """
+        from .views.plots import lead_error_figure
+
+        if backtest is None:
+            backtest = self.backtest(steps, stride)
+        return lead_error_figure(backtest.by_lead(metric), metric, backtest.level,
+                                 title=f"{self.config.model.model}: {metric.upper()} by lead time")
 
     # -- files -----------------------------------------------------------------------------
     def save(self, path) -> Path:
@@ -227,7 +239,8 @@ class Run:
         history, versions) atomically: a crash mid-save leaves an older file intact."""
         self.wait()
         path = Path(path)
-        keep_from = max(0, self.n_train - self.config.data.window)
+        season = self.config.data.season or season_of(self.frame.index)  # for seasonal naive
+        keep_from = max(0, self.n_train - max(self.config.data.window, season))
         tail = self.frame.iloc[keep_from:]
         payload = {
             "format": FORMAT,

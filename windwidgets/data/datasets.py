@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .reactor import reactor  # noqa: F401 (ww.datasets.reactor)
+
 
 def sine(n: int = 2000, period: float = 50.0, noise: float = 0.0, seed: int = 0) -> pd.DataFrame:
     """The classic sine wave of the free-running generation tutorial.

@@ -1,5 +1,7 @@
-"""Rollouts and metrics."""
+"""Rollouts, streams, backtests, baselines, intervals and metrics."""
+from .backtest import Backtest, Evaluation
 from .metrics import point_metrics
 from .rollout import future_index, rollout, season_of
+from .stream import Stream
 
-__all__ = ["future_index", "point_metrics", "rollout", "season_of"]
+__all__ = ["Backtest", "Evaluation", "Stream", "future_index", "point_metrics", "rollout", "season_of"]

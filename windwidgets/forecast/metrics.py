@@ -48,3 +48,12 @@ def point_metrics(truth, prediction, scale: float) -> dict:
         "smape": smape(truth, prediction),
         "mase": mase(truth, prediction, scale),
     }
+
+
+def coverage(truth, lower, upper) -> float:
+    """The share of ``truth`` inside [lower, upper], over the points that have bounds."""
+    known = np.isfinite(lower) & np.isfinite(upper)
+    if not known.any():
+        return float("nan")
+    inside = (truth >= lower) & (truth <= upper)
+    return float(inside[known].mean())

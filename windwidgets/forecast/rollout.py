@@ -8,44 +8,83 @@ import torch
 
 @torch.no_grad()
 def rollout(model, encoded: torch.Tensor, start: int, steps: int, window: int, horizon: int,
-            outputs: int) -> torch.Tensor:
+            outputs: int, warmup: int | None = None, carry: bool | None = None) -> torch.Tensor:
     """Predict rows ``start .. start + steps - 1`` of ``encoded`` from the rows before them.
 
     Parameters
     ----------
     encoded : (rows, inputs) scaled inputs (see :func:`windwidgets.data.encode`). Rows from
         ``start`` on need only their future-covariate columns; the predicted columns there are
-        overwritten by the model's own predictions.
-    start : the first row to predict; the ``window`` rows before it warm the model up.
+        never read: they are cleared, then filled with the model's own predictions.
+    start : the first row to predict.
+    window, horizon : the model's input length and block length.
     outputs : how many leading columns the model predicts.
-
-    A model that carries its state reads the window once, then only each new block: a
-    horizon-1 rollout costs one cell step per step. Other models re-read the last ``window``
-    rows for every block.
+    warmup : rows before ``start`` read to warm the model up; default ``window``. A model
+        that carries its state reads all of them; another reads the last ``window``.
+    carry : carry the state on (see :func:`roll`); default: the model's ``carries_state``.
 
     Returns (steps, outputs) scaled predictions.
     """
-    sequence = encoded[: start + steps].clone()  # (start + steps, inputs)
-    end = start + steps
-    if not getattr(model, "carries_state", False):
-        t = start
-        while t < end:
-            y, _ = model(sequence[None, t - window : t])  # (1, horizon, outputs)
-            t = _put(sequence, y, t, end, outputs)
-        return sequence[start:end, :outputs]
-    y, state = model(sequence[None, start - window : start])  # the warm-up over the window
-    t = _put(sequence, y, start, end, outputs)
-    with _short_sequence_kernels(sequence.device):
-        while t < end:
-            y, state = model(sequence[None, t - horizon : t], state)  # only the new block
-            t = _put(sequence, y, t, end, outputs)
-    return sequence[start:end, :outputs]
+    warmup = window if warmup is None else warmup
+    sequences = encoded[None, start - warmup : start + steps].clone()  # (1, warmup + steps, inputs)
+    return roll(model, sequences, warmup, window, horizon, outputs, carry=carry)[0]
 
 
-def _put(sequence: torch.Tensor, y: torch.Tensor, t: int, end: int, outputs: int) -> int:
-    """Write the predicted block ``y`` (1, horizon, outputs) at row ``t``; the next row."""
+def may_carry(model, window: int, stateful: bool = False) -> bool:
+    """Whether a rollout may carry the model's state on instead of re-reading the window.
+
+    A recurrent model trained on windows of two rows or more has learned to read the state
+    it leaves, so carrying it on costs one cell step per step. A model trained on windows of
+    a single row from a zero state each time (one-to-one) never has: its state after one
+    row is meaningless to it, so it is re-read from a zero state every step, unless it was
+    trained statefully (``stateful=True``), where carrying the state is what it learned.
+    """
+    return bool(getattr(model, "carries_state", False)) and (window > 1 or stateful)
+
+
+@torch.no_grad()
+def roll(model, sequences: torch.Tensor, warmup: int, window: int, horizon: int, outputs: int,
+         state=None, carry: bool | None = None) -> torch.Tensor:
+    """Roll a batch of series forward at once: the core of forecasts, backtests and streams.
+
+    Parameters
+    ----------
+    sequences : (batch, warmup + steps, inputs) scaled rows, written in place: ``warmup``
+        known rows, then the rows to predict (only their future-covariate columns are read).
+    warmup : known rows at the front of each sequence.
+    state : the model's state before the first row (a stream's), or None.
+    carry : carry the state on (see :func:`may_carry`); default: the model's ``carries_state``.
+
+    A model that carries its state reads the warm-up once, then only each new block: a
+    horizon-1 rollout costs one cell step per step. Other models re-read the last ``window``
+    rows for every block. The predicted columns of the future rows are zeroed first, so no
+    value from after the origin can reach a prediction.
+
+    Returns (batch, steps, outputs) scaled predictions, a view of ``sequences``.
+    """
+    end = sequences.shape[1]
+    sequences[:, warmup:, :outputs] = 0.0
+    if carry is None:
+        carry = getattr(model, "carries_state", False)
+    if not carry:
+        t = warmup
+        while t < end:
+            y, _ = model(sequences[:, t - window : t])  # (batch, horizon, outputs)
+            t = _put(sequences, y, t, end, outputs)
+        return sequences[:, warmup:, :outputs]
+    y, state = model(sequences[:, :warmup], state)  # the warm-up, read once
+    t = _put(sequences, y, warmup, end, outputs)
+    with _short_sequence_kernels(sequences.device):
+        while t < end:
+            y, state = model(sequences[:, t - horizon : t], state)  # only the new block
+            t = _put(sequences, y, t, end, outputs)
+    return sequences[:, warmup:, :outputs]
+
+
+def _put(sequences: torch.Tensor, y: torch.Tensor, t: int, end: int, outputs: int) -> int:
+    """Write the predicted block ``y`` (batch, horizon, outputs) at row ``t``; the next row."""
     n = min(y.shape[1], end - t)
-    sequence[t : t + n, :outputs] = y[0, :n]
+    sequences[:, t : t + n, :outputs] = y[:, :n]
     return t + n
 
 

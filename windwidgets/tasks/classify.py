@@ -151,6 +151,15 @@ class ClassifyRun(Run):
     def plot_forecast(self, *args, **kwargs):
         return self.forecast()
 
+    def update(self, *args, **kwargs):
+        return self.forecast()
+
+    def backtest(self, *args, **kwargs):
+        return self.forecast()
+
+    def plot_errors(self, *args, **kwargs):
+        return self.forecast()
+
     # -- files -----------------------------------------------------------------------------
     def save(self, path):
         """One file: weights, config, scaler, classes, the validation sequences, history."""

@@ -6,6 +6,7 @@ import html
 import numpy as np
 import pandas as pd
 
+from ..data.grids import grid_columns
 from ..run import Run
 
 
@@ -15,17 +16,33 @@ class GridForecast:
     Attributes
     ----------
     grids : float array (steps, channels, rows, columns), original units.
+    lower, upper : the same shape, the band of a forecast made with ``interval``; else None.
     frame : DataFrame of the same values, one flattened grid per row (columns
-        ``"channel:row:column"``), indexed by the forecast's steps (timestamps or positions).
+        ``"channel:row:column"``, and ``"channel:row:column_lower"``/``_upper`` with an
+        interval), indexed by the forecast's steps (timestamps or positions).
     index : the forecast's steps.
     """
 
     def __init__(self, frame: pd.DataFrame, shape: tuple):
         self.frame, self.shape = frame, tuple(shape)
 
+    def _grids(self, suffix: str = "") -> np.ndarray | None:
+        columns = [f"{name}{suffix}" for name in grid_columns(self.shape)]
+        if columns[0] not in self.frame:
+            return None
+        return self.frame[columns].to_numpy().reshape(len(self.frame), *self.shape)  # (steps, channels, rows, columns)
+
     @property
     def grids(self) -> np.ndarray:
-        return self.frame.to_numpy().reshape(len(self.frame), *self.shape)  # (steps, channels, rows, columns)
+        return self._grids()
+
+    @property
+    def lower(self) -> np.ndarray | None:
+        return self._grids("_lower")
+
+    @property
+    def upper(self) -> np.ndarray | None:
+        return self._grids("_upper")
 
     @property
     def index(self) -> pd.Index:
@@ -48,26 +65,15 @@ class GridForecast:
 
 class GridRun(Run):
     """A convlstm fit on grids. Like :class:`~windwidgets.Run`, except that ``forecast``
-    returns a :class:`GridForecast`, ``evaluate`` adds the persistence baseline and
-    ``plot_forecast`` draws grids."""
+    returns a :class:`GridForecast` and ``plot_forecast`` draws grids. ``evaluate`` and
+    ``backtest`` score every cell; their ``naive`` baseline (the last grid again) is the
+    persistence forecast the model should beat."""
 
     def forecast(self, steps: int, *args, **kwargs) -> GridForecast:
         """Roll the grids forward ``steps`` steps (arguments as :meth:`Run.forecast`)."""
         return GridForecast(super().forecast(steps, *args, **kwargs), self.layout.grid)
 
-    def evaluate(self) -> dict:
-        """Run's errors over every cell of the validation part, plus ``persistence_mae``: the
-        MAE of repeating each window's last grid over the horizon (the model should beat it)."""
-        metrics = super().evaluate()
-        values = self.frame.to_numpy(dtype=np.float64)  # (rows, cells)
-        horizon = self.config.data.horizon
-        starts = np.arange(self.n_train, len(values) - horizon + 1)  # first predicted row of each window
-        truth = np.stack([values[s : s + horizon] for s in starts])  # (windows, horizon, cells)
-        metrics["persistence_mae"] = float(np.mean(np.abs(truth - values[starts - 1][:, None])))
-        return metrics
-
-    def plot_forecast(self, forecast: GridForecast | None = None, steps: int | None = None, start=None,
-                      last: int | None = None):
+    def plot_forecast(self, forecast: GridForecast | None = None, steps: int | None = None, start=None):
         """The forecast grids, over the true grids where they are known, as a Figure."""
         from ..views.plots import grid_figure
 

@@ -92,3 +92,33 @@ def grid_figure(forecast, truth=None, labels=None, title: str = "Forecast", chan
     fig.colorbar(image, ax=axes, shrink=0.8)
     fig.suptitle(title)
     return fig
+
+
+def lead_error_figure(by_lead: pd.DataFrame, metric: str = "mae", level: float | None = None,
+                      title: str = "Error by lead time") -> Figure:
+    """``metric`` by lead for the model and the baselines; a coverage panel with an interval.
+
+    ``by_lead`` is :meth:`windwidgets.forecast.Backtest.by_lead`: index lead, columns model,
+    naive, seasonal_naive and, with an interval, coverage.
+    """
+    panels = 2 if "coverage" in by_lead else 1
+    fig = Figure(figsize=(8, 2.2 + 1.8 * panels), layout="constrained")
+    axes = fig.subplots(panels, 1, sharex=True, squeeze=False)[:, 0]
+    styles = {"model": dict(color="tab:orange", linewidth=2),
+              "naive": dict(color="0.45", linestyle="--"),
+              "seasonal_naive": dict(color="tab:blue", linestyle=":")}
+    for name, style in styles.items():
+        axes[0].plot(by_lead.index, by_lead[name], marker="." if len(by_lead) < 40 else None,
+                     label=name.replace("_", " "), **style)
+    axes[0].set(ylabel=metric.upper(), title=title)
+    axes[0].legend(frameon=False)
+    if panels == 2:
+        axes[1].plot(by_lead.index, by_lead["coverage"], color="tab:orange", label="coverage")
+        if level is not None:
+            axes[1].axhline(level, color="0.5", linestyle=":", label=f"target {level:g}")
+        axes[1].set(ylabel="coverage", ylim=(0, 1.02))
+        axes[1].legend(frameon=False)
+    axes[-1].set_xlabel("lead (steps ahead)")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    return fig

@@ -1,0 +1,140 @@
+"""Checks on what a forecast is given at run time: future covariates, contexts, new rows.
+
+Every check raises a :class:`~windwidgets.errors.DataError` that names the argument, shows
+what was given and says what to pass instead; none of them changes the Run.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..data.frames import Layout, check_values, read_frame
+from ..errors import DataError, listing
+
+
+def future_values(future, names: tuple, labels: pd.Index) -> np.ndarray:
+    """The known-future covariates ``names`` for the forecast rows ``labels``, as a
+    (steps, len(names)) array.
+
+    ``future`` is matched to ``labels`` by timestamp when both carry one (it may start
+    earlier; its step must be the data's and it may have no gaps); otherwise its first
+    ``len(labels)`` rows are taken in order.
+    """
+    steps, first = len(labels), labels[0]
+    if future is None:
+        raise DataError(
+            f"this model takes future covariates ({', '.join(names)}); pass "
+            f"future=<DataFrame with those columns for the {steps} forecast steps from {first}>"
+        )
+    if isinstance(future, pd.Series):
+        future = future.to_frame()
+    if not isinstance(future, pd.DataFrame):
+        raise DataError(f"`future` is a {type(future).__name__}; pass a DataFrame with columns "
+                        f"{', '.join(names)}")
+    missing = [c for c in names if c not in future.columns]
+    if missing or len(future) < steps:
+        raise DataError(
+            f"`future` must hold columns {', '.join(names)} for {steps} rows from {first}; it has "
+            f"{len(future)} rows" + (f" and lacks {', '.join(missing)}" if missing else "")
+        )
+    if isinstance(labels, pd.DatetimeIndex) and isinstance(future.index, pd.DatetimeIndex):
+        future = _aligned(future, labels)
+    values = future[list(names)].to_numpy(dtype=np.float64)[:steps]  # (steps, future covariates)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row = int(np.flatnonzero(bad.any(axis=1))[0])
+        columns = [c for c, b in zip(names, bad.any(axis=0)) if b]
+        raise DataError(
+            f"`future` holds NaN or inf in column(s) {listing(columns)} (first at "
+            f"{future.index[row]}); fill them (future.interpolate()) before forecasting"
+        )
+    return values
+
+
+def _aligned(future: pd.DataFrame, labels: pd.DatetimeIndex) -> pd.DataFrame:
+    step = labels[1] - labels[0] if len(labels) > 1 else None
+    if len(future) > 1:
+        gaps = future.index[1:] - future.index[:-1]  # (rows - 1,) Timedeltas
+        if step is not None and not (gaps == step).all():
+            where = int(np.flatnonzero(gaps != step)[0])
+            found = future.index[where + 1] - future.index[where]
+            if (gaps == gaps[0]).all():
+                raise DataError(
+                    f"`future` is at steps of {found}, the data at steps of {step}; resample it "
+                    f"(future.resample({pd.tseries.frequencies.to_offset(step).freqstr!r}).mean()) "
+                    "or pass rows at the data's frequency"
+                )
+            raise DataError(
+                f"`future` has a gap: {future.index[where]} is followed by {future.index[where + 1]} "
+                f"(the data moves in steps of {step}); fill the missing rows"
+            )
+    if labels[0] not in future.index:
+        raise DataError(
+            f"`future` runs from {future.index[0]} to {future.index[-1]}, but the forecast starts "
+            f"at {labels[0]}; pass the covariates of the {len(labels)} rows from {labels[0]} to {labels[-1]}"
+        )
+    position = future.index.get_loc(labels[0])
+    available = len(future) - position
+    if available < len(labels):
+        raise DataError(
+            f"`future` must cover {len(labels)} rows from {labels[0]} to {labels[-1]}; it gives "
+            f"{available} rows from {labels[0]} (it ends at {future.index[-1]})"
+        )
+    return future.iloc[position:]
+
+
+def checked_context(context, layout: Layout, least: int, window: int) -> pd.DataFrame:
+    """``context`` as a DataFrame of the model's input columns, with at least ``least`` rows."""
+    frame = read_frame(context)
+    missing = [c for c in layout.inputs if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"`context` lacks column(s) {listing(missing)}; it needs every column the model reads: "
+            f"{listing(layout.inputs)}"
+        )
+    frame = frame[list(layout.inputs)]
+    if len(frame) < least:
+        raise DataError(
+            f"`context` has {len(frame)} rows; this model reads windows of {window} rows, so pass "
+            f"at least {least} rows (a model trained with stateful=True can start from one row)"
+        )
+    _checked("context", frame)
+    return frame
+
+
+def checked_rows(rows, layout: Layout, index: pd.Index) -> pd.DataFrame:
+    """New observations that continue the series whose labels are ``index``.
+
+    Timestamped rows must start one step after the last label and keep the data's step;
+    rows of a series labelled by position are relabelled to continue it.
+    """
+    frame = read_frame(rows)
+    missing = [c for c in layout.inputs if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"`new_rows` lack column(s) {listing(missing)}; pass rows with {listing(layout.inputs)}"
+        )
+    frame = frame[list(layout.inputs)]
+    if len(frame) == 0:
+        raise DataError("`new_rows` is empty; pass at least one new observation")
+    _checked("new_rows", frame)
+    if isinstance(index, pd.DatetimeIndex) and len(index) > 1:
+        step = index[-1] - index[-2]
+        expected = pd.date_range(index[-1] + step, periods=len(frame), freq=step, name=index.name)
+        if not isinstance(frame.index, pd.DatetimeIndex) or not frame.index.equals(expected):
+            given = frame.index[0] if len(frame.index) else None
+            raise DataError(
+                f"`new_rows` must continue the data, which ends at {index[-1]} with steps of {step}: "
+                f"{len(frame)} rows from {expected[0]} to {expected[-1]}; they start at {given}"
+                + ("" if isinstance(frame.index, pd.DatetimeIndex) else " (not timestamps)")
+            )
+        return frame
+    start = int(index[-1]) + 1 if len(index) and pd.api.types.is_integer_dtype(index) else len(index)
+    return frame.set_axis(pd.RangeIndex(start, start + len(frame), name=index.name))
+
+
+def _checked(name: str, frame: pd.DataFrame) -> None:
+    try:
+        check_values(frame, frame.columns)
+    except DataError as error:
+        raise DataError(f"`{name}`: {error}") from None
