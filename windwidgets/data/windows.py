@@ -40,7 +40,7 @@ class Windows:
         self.x = sliding(inputs, window, 0, count)  # (count, window, inputs)
         self.y = sliding(outputs, horizon, window, count)  # (count, horizon, outputs)
         device = inputs.device
-        self.train_index = torch.arange(0, max(0, n_train - window - horizon + 1), device=device)
+        self.train_index = torch.arange(0, n_train - window - horizon + 1, device=device)
         self.val_index = torch.arange(n_train - window, count, device=device)
 
     def batch(self, index: torch.Tensor):
