@@ -3,7 +3,6 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from matplotlib.figure import Figure
 
 import windwidgets as ww
@@ -13,14 +12,6 @@ from windwidgets.errors import ConfigError, DataError, ModelError, WindwidgetsEr
 from windwidgets.tasks import ClassifyRun
 from windwidgets.train import Event
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small matrices gain nothing from a second thread, and lose much on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -13,14 +13,6 @@ from windwidgets.zoo import ModelSpec, build
 GRID = {"grid": (2, 5, 6)}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small convolutions gain nothing from a second thread, and lose much on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def test_the_state_carries_between_calls():
     """Reading a sequence in two calls, the second given the first's state, is reading it once."""

@@ -5,7 +5,6 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from matplotlib.figure import Figure
 
 import windwidgets as ww
@@ -13,14 +12,6 @@ from windwidgets.errors import DataError, WindwidgetsError
 from windwidgets.forecast.baselines import naive, seasonal_naive
 from windwidgets.forecast.intervals import half_widths
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small models train faster on one thread than on two contended ones."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

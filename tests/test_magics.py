@@ -22,14 +22,6 @@ from windwidgets.zoo import registry
 TINY = "--window 12 --hidden-size 8 --num-layers 1 --batch-size 32"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models train fastest on one thread; two spin against each other on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.fixture(scope="module")
 def shell():

@@ -13,14 +13,6 @@ ZOO = ["rnn", "lstm", "gru", "peephole_lstm", "convlstm", "cnn_lstm", "seq2seq"]
 TINY = dict(hidden_size=8, num_layers=1, epochs=3, batch_size=32, lr=5e-3, live=False)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small matrices gain nothing from a second thread, and lose much on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def test_names_list_the_whole_zoo_with_their_knobs():
     assert set(ZOO) <= set(ww.zoo.names())

@@ -184,13 +184,14 @@ def _frame_of(run, predicted: torch.Tensor, labels: pd.Index, level: float | Non
     """Original units, one column per target, plus ``<target>_lower``/``_upper`` bounds."""
     outputs, targets = len(run.layout.outputs), list(run.layout.targets)
     values = as_array(run.scaler.inverse(predicted, slice(0, outputs)))[:, : len(targets)]  # (steps, targets)
-    result = pd.DataFrame(values, index=labels, columns=targets)
-    if level is not None:
-        widths = half_widths(_calibration(run, len(labels)), level)  # (steps, targets)
-        for j, name in enumerate(targets):
-            result[f"{name}_lower"] = values[:, j] - widths[:, j]
-            result[f"{name}_upper"] = values[:, j] + widths[:, j]
-    return result
+    if level is None:
+        return pd.DataFrame(values, index=labels, columns=targets)
+    widths = half_widths(_calibration(run, len(labels)), level)  # (steps, targets)
+    columns = {name: values[:, j] for j, name in enumerate(targets)}
+    for j, name in enumerate(targets):
+        columns[f"{name}_lower"] = values[:, j] - widths[:, j]
+        columns[f"{name}_upper"] = values[:, j] + widths[:, j]
+    return pd.DataFrame(columns, index=labels)
 
 
 def _calibration(run, steps: int) -> np.ndarray:
