@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import html
-import os
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import torch
 from .config import RunConfig
 from .data import Layout, Scaler
 from .errors import DataError
+from .files import write_atomically
 from .forecast import operations
 from .forecast.rollout import season_of
 
@@ -254,35 +253,31 @@ class Run:
             "history": [dict(row) for row in self._history],
             "versions": _versions(),
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                torch.save(payload, file)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        return path
+        return write_atomically(payload, path)
 
     # -- display ---------------------------------------------------------------------------
     def _summary(self) -> list[tuple[str, str]]:
+        return self._description() + self._status()
+
+    def _description(self) -> list[tuple[str, str]]:
         c = self.config
-        rows = [
+        return [
             ("model", f"{c.model.model} (hidden {c.model.hidden_size} x {c.model.num_layers} layers)"),
             ("targets", ", ".join(self.layout.targets)),
             ("window / horizon", f"{c.data.window} / {c.data.horizon}"),
             ("device", str(self.device)),
         ]
-        history = self.history
+
+    def _status(self) -> list[tuple[str, str]]:
+        """How far the fit got: epochs, the best one with its validation figures, how it ended."""
+        history, rows = self.history, []
         if self.training:
-            rows.append(("status", f"training, {len(history)} of {c.train.epochs} epochs done"))
+            rows.append(("status", f"training, {len(history)} of {self.config.train.epochs} epochs done"))
         elif len(history):
             best = history.loc[history["val_loss"].idxmin()]
-            rows.append(("epochs", f"{len(history)}, best {int(best['epoch'])} "
-                                   f"(val loss {best['val_loss']:.4g})"))
+            figures = ", ".join(f"{name.replace('_', ' ')} {best[name]:.4g}"
+                                for name in history.columns if name.startswith("val_"))
+            rows.append(("epochs", f"{len(history)}, best {int(best['epoch'])} ({figures})"))
         if self.stop_reason:
             rows.append(("ended", self.stop_reason.replace("_", " ")))
         return rows

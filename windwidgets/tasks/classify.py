@@ -14,7 +14,7 @@ from ..data.sequences import as_sequences, prepare_sequences
 from ..errors import ConfigError, DataError, WindwidgetsError
 from ..run import Run, _versions
 from ..train import Events, Trainer
-from .files import write_atomically
+from ..files import write_atomically
 
 FORMAT = "windwidgets.classify/1"
 
@@ -180,24 +180,14 @@ class ClassifyRun(Run):
         return write_atomically(payload, path)
 
     # -- display ---------------------------------------------------------------------------
-    def _summary(self) -> list[tuple[str, str]]:
+    def _description(self) -> list[tuple[str, str]]:
         c = self.config
-        rows = [
+        return [
             ("model", f"{c.model.model} (hidden {c.model.hidden_size} x {c.model.num_layers} layers)"),
             ("task", f"classify {len(self.classes)} classes, sequences of {self.spec.window} x "
                      f"{self.spec.input_size}"),
             ("device", str(self.device)),
         ]
-        history = self.history
-        if self.training:
-            rows.append(("status", f"training, {len(history)} of {c.train.epochs} epochs done"))
-        elif len(history):
-            best = history.loc[history["val_loss"].idxmin()]
-            rows.append(("epochs", f"{len(history)}, best {int(best['epoch'])} (val loss "
-                                   f"{best['val_loss']:.4g}, accuracy {best['val_accuracy']:.3f})"))
-        if self.stop_reason:
-            rows.append(("ended", self.stop_reason.replace("_", " ")))
-        return rows
 
 
 def load_classifier(payload: dict, device: torch.device) -> ClassifyRun:
