@@ -189,6 +189,14 @@ def test_windforecast_interval_and_context(shell, trained):
                                   trained.forecast(5, context=shell.user_ns["wind"].iloc[-60:-20]))
 
 
+def test_windforecast_plots_grids(shell):
+    shell.user_ns["blobs"] = ww.datasets.grid(n=40, size=4)  # (time, 1, rows, columns)
+    shell.run_cell("%windtrain --data blobs --model convlstm --hidden-size 2 --num-layers 1 --window 4 "
+                   "--epochs 1 --live false --out grid_run").raise_error()
+    shell.run_cell("%windforecast grid_run --steps 2 --plot --out grid_forecast").raise_error()
+    assert shell.user_ns["grid_forecast"].grids.shape == (2, 1, 4, 4)
+
+
 def test_windzoo_lists_builtin_and_registered_models(shell, model_name, capsys):
     name = model_name("flat_linear", lambda spec, config: Linear(spec), summary="one linear map",
                       knobs=("hidden_size", "kernel_size"))

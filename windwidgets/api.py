@@ -95,9 +95,12 @@ def resolve_device(device) -> torch.device:
         device = torch.device(device)
     except (RuntimeError, TypeError):
         raise ConfigError(f"`device` ({device!r}) is not a torch device; use 'auto', 'cpu' or 'cuda'") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"`device` ({str(device)!r}) asks for CUDA, which this machine lacks; "
-                          "use device='auto' to fall back to the CPU")
+    mps = getattr(torch.backends, "mps", None)
+    for kind, available in (("cuda", torch.cuda.is_available()),
+                            ("mps", mps is not None and mps.is_available())):
+        if device.type == kind and not available:
+            raise ConfigError(f"`device` ({str(device)!r}) asks for {kind.upper()}, which this machine "
+                              "lacks; use device='auto' to fall back to the CPU")
     return device
 
 

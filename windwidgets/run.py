@@ -15,7 +15,7 @@ from .data import Layout, Scaler
 from .errors import DataError
 from .files import write_atomically
 from .forecast import operations
-from .forecast.rollout import season_of
+from .forecast.rollout import infer_freq, season_of
 
 FORMAT = "windwidgets.run/1"
 
@@ -165,11 +165,16 @@ class Run:
         else:
             try:
                 position = self.frame.index.get_loc(start)
-            except KeyError:
+            except (KeyError, TypeError, ValueError):
                 raise DataError(
                     f"`start` ({start!r}) is not a label of the data, which runs from "
                     f"{self.frame.index[0]} to {self.frame.index[-1]}"
                 ) from None
+            if not isinstance(position, (int, np.integer)):  # a partial date names many rows
+                raise DataError(
+                    f"`start` ({start!r}) matches {len(self.frame.loc[start])} rows; give one "
+                    f"label, such as {self.frame.loc[start].index[0]!s}"
+                )
         if not 0 <= position <= len(self.frame):
             raise DataError(f"`start` ({start!r}) is outside the data's {len(self.frame)} rows")
         return int(position)
@@ -295,10 +300,11 @@ class Run:
 
 def _frame_state(frame: pd.DataFrame) -> dict:
     index = frame.index
-    state = {"values": torch.tensor(frame.to_numpy(dtype=np.float64)), "columns": list(map(str, frame.columns)),
+    columns = [c.item() if isinstance(c, np.generic) else c for c in frame.columns]  # plain ints and strs
+    state = {"values": torch.tensor(frame.to_numpy(dtype=np.float64)), "columns": columns,
              "name": index.name if isinstance(index.name, str) else None}
     if isinstance(index, pd.DatetimeIndex):
-        freq = index.freqstr if index.freq is not None else pd.infer_freq(index) if len(index) > 2 else None
+        freq = index.freqstr if index.freq is not None else infer_freq(index)
         state.update(kind="datetime", index=torch.tensor(index.asi8), unit=index.unit,
                      freq=freq, tz=str(index.tz) if index.tz else None)
     else:

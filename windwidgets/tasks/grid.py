@@ -73,12 +73,17 @@ class GridRun(Run):
         """Roll the grids forward ``steps`` steps (arguments as :meth:`Run.forecast`)."""
         return GridForecast(super().forecast(steps, *args, **kwargs), self.layout.grid)
 
-    def plot_forecast(self, forecast: GridForecast | None = None, steps: int | None = None, start=None):
-        """The forecast grids, over the true grids where they are known, as a Figure."""
+    def plot_forecast(self, forecast: GridForecast | None = None, steps: int | None = None, start=None,
+                      last: int | None = None, future=None, context=None, interval=None):
+        """The forecast grids, over the true grids where they are known, as a Figure.
+
+        The arguments are those of :meth:`Run.plot_forecast`; ``last`` is not used (a grid
+        has no history line)."""
         from ..views.plots import grid_figure
 
         if forecast is None:
-            forecast = self.forecast(steps or 6, start=start)
+            forecast = self.forecast(steps or 6, start=start, future=future, context=context,
+                                     interval=interval)
         origin = self._position(forecast.index[0]) if forecast.index[0] in self.frame.index else len(self.frame)
         truth = self.frame.iloc[origin : origin + len(forecast)].to_numpy()
         truth = truth.reshape(len(truth), *self.layout.grid) if len(truth) else None  # (steps, channels, rows, columns)
