@@ -68,8 +68,8 @@ def flatten_grids(grids, index=None) -> pd.DataFrame:
     if grids.ndim != 4:
         raise DataError(f"grids have shape {grids.shape}; pass (time, channels, rows, columns) or "
                         "(time, rows, columns)")
-    return pd.DataFrame(grids.reshape(len(grids), -1), columns=grid_columns(grids.shape[1:]),
-                        index=index)
+    flat = grids.reshape(len(grids), -1)  # (time, channels * rows * columns)
+    return pd.DataFrame(flat, columns=grid_columns(grids.shape[1:]), index=index)
 
 
 def grid_frame(data) -> tuple:

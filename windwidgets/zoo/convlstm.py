@@ -11,7 +11,11 @@ KNOBS = ("hidden_size", "num_layers", "dropout", "bidirectional", "bias")
 
 
 class ConvLSTMCell(nn.Module):
-    """One ConvLSTM step: a single convolution over [x, h] gives the four gates."""
+    """One ConvLSTM step: a single convolution over [x, h] gives the four gates.
+
+    Inputs: ``x`` (batch, in_channels, rows, columns); ``h`` and ``c`` (batch, hidden_size,
+    rows, columns). Outputs: the new ``h`` and ``c``, shaped like the inputs ``h`` and ``c``.
+    """
 
     def __init__(self, in_channels: int, hidden_size: int, kernel_size: int, bias: bool):
         super().__init__()
@@ -36,10 +40,26 @@ class ConvLSTM(nn.Module):
         C_t = \sigma(f_t) \odot C_{t-1} + \sigma(i_t) \odot \tanh(g_t), \quad
         H_t = \sigma(o_t) \odot \tanh(C_t)
 
+    Args:
+        in_channels: channels of each input grid.
+        hidden_size: channels of the hidden state.
+        num_layers: stacked layers. Default 1.
+        kernel_size: side of the square convolution kernel (odd). Default 3.
+        bias: bias terms in the gate convolutions. Default True.
+        dropout: dropout between stacked layers. Default 0.
+        bidirectional: a second stack reads the sequence backwards. Default False.
+
     Inputs: ``x`` (batch, time, channels, rows, columns); ``state`` None or ``(h, c)``, each
     (num_layers * directions, batch, hidden_size, rows, columns): pass back the state a call
     returned to continue the sequence where it stopped.
     Outputs: ``out`` (batch, time, directions * hidden_size, rows, columns) and ``(h, c)``.
+
+    Example::
+
+        >>> layer = ConvLSTM(in_channels=1, hidden_size=4, num_layers=2)
+        >>> out, (h, c) = layer(torch.randn(2, 5, 1, 8, 8))
+        >>> out.shape, h.shape
+        (torch.Size([2, 5, 4, 8, 8]), torch.Size([2, 2, 4, 8, 8]))
     """
 
     def __init__(self, in_channels: int, hidden_size: int, num_layers: int = 1, kernel_size: int = 3,

@@ -51,7 +51,7 @@ class PeepholeFunction(torch.autograd.Function):
         pre_at = projected.view(steps, batch, 4 * hidden).unbind(0)  # (batch, 4 hidden) each
         if_at, i_at, f_at, g_at, o_at = (gates[:, :, :2].unbind(0), *(gates[:, :, k].unbind(0) for k in range(4)))
         for t in range(steps):
-            z = torch.addmm(pre_at[t], h_at[t], w_hh_t).view(batch, 4, hidden)
+            z = torch.addmm(pre_at[t], h_at[t], w_hh_t).view(batch, 4, hidden)  # (batch, gates, hidden)
             torch.sigmoid(torch.addcmul(z[:, :2], c_if_at[t], peep_if), out=if_at[t])
             torch.tanh(z[:, 2], out=g_at[t])
             c = torch.addcmul(f_at[t] * c_at[t], i_at[t], g_at[t], out=c_at[t + 1])
@@ -128,6 +128,13 @@ class PeepholeLSTM(nn.Module):
     Inputs: ``x`` (batch, time, input_size); ``state`` None or ``(h, c)``, each
     (num_layers * directions, batch, hidden_size).
     Outputs: ``out`` (batch, time, directions * hidden_size) and ``(h, c)`` like ``state``.
+
+    Example::
+
+        >>> layer = PeepholeLSTM(input_size=3, hidden_size=16, num_layers=2)
+        >>> out, (h, c) = layer(torch.randn(8, 48, 3))
+        >>> out.shape, c.shape
+        (torch.Size([8, 48, 16]), torch.Size([2, 8, 16]))
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
