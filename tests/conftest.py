@@ -1,8 +1,19 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 import windwidgets as ww
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_thread():
+    """The tests' models are tiny: one thread trains them fastest, and two threads spin
+    against each other when anything else shares the cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture

@@ -24,6 +24,9 @@ def test_unknown_keyword_suggests_the_nearest_name():
     (dict(lr=0), r"`lr` \(0\) must be positive"),
     (dict(clip_grad=-1), r"`clip_grad` \(-1\) must be positive, or None"),
     (dict(dropout=1.5), r"`dropout` \(1.5\) must be in \[0, 1\)"),
+    (dict(val_fraction="0.3"), r"`val_fraction` \('0.3'\) must be a number, such as 0.2"),
+    (dict(lr="abc"), r"`lr` \('abc'\) must be a number, such as 0.001"),
+    (dict(bidirectional="no"), r"`bidirectional` \('no'\) must be True or False"),
 ])
 def test_nonsense_numbers_are_refused_with_the_value_and_the_fix(settings, message):
     with pytest.raises(ConfigError, match=message):

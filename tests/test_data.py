@@ -49,6 +49,25 @@ def test_bad_data_is_refused_before_training(frame, change, settings, message):
         ww.train(frame, **{"live": False, "window": 24, **settings})
 
 
+def test_indexes_and_column_labels_of_every_kind(tmp_path):
+    settings = dict(window=12, hidden_size=4, epochs=1, live=False)
+    numbered = ww.train(pd.DataFrame(np.random.default_rng(0).random((200, 3))), target=0, **settings)
+    assert numbered.layout.targets == (0,)
+    loaded = ww.load(numbered.save(tmp_path / "numbered.pt"))
+    assert loaded.evaluate() == numbered.evaluate() and list(loaded.forecast(2).columns) == [0]
+    wind = ww.datasets.wind(days=10)
+    text = wind.set_axis(wind.index.strftime("%Y-%m-%d %H:%M"))
+    periods = wind.set_axis(wind.index.to_period("h"))
+    for frame in (text, periods):
+        run = ww.train(frame, target="speed", **settings)
+        assert ww.load(run.save(tmp_path / "run.pt")).forecast(2).index.equals(run.forecast(2).index)
+        assert run.forecast(1).index[0] == pd.Timestamp("2024-01-11")
+    with pytest.raises(DataError, match=r"the index holds labels that are neither times nor numbers \(first: 'r0'\)"):
+        ww.train(wind.set_axis([f"r{i}" for i in range(len(wind))]), target="speed", **settings)
+    ww.datasets.sine(300).to_csv(tmp_path / "sine.csv")  # the row numbers are written too
+    assert ww.train(tmp_path / "sine.csv", **settings).layout.targets == ("y",)
+
+
 def test_scaler_sees_the_training_rows_only(frame):
     frame.iloc[160:, 0] += 1000.0  # a shift in the validation part alone
     data = prepare(frame, DataConfig(target="a", window=10), torch.device("cpu"))

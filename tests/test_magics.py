@@ -22,14 +22,6 @@ from windwidgets.zoo import registry
 TINY = "--window 12 --hidden-size 8 --num-layers 1 --batch-size 32"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny models train fastest on one thread; two spin against each other on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.fixture(scope="module")
 def shell():
@@ -195,6 +187,14 @@ def test_windforecast_interval_and_context(shell, trained):
     shell.run_cell("%windforecast wind_run --steps 5 --context recent --plot --out on_recent").raise_error()
     pd.testing.assert_frame_equal(shell.user_ns["on_recent"],
                                   trained.forecast(5, context=shell.user_ns["wind"].iloc[-60:-20]))
+
+
+def test_windforecast_plots_grids(shell):
+    shell.user_ns["blobs"] = ww.datasets.grid(n=40, size=4)  # (time, 1, rows, columns)
+    shell.run_cell("%windtrain --data blobs --model convlstm --hidden-size 2 --num-layers 1 --window 4 "
+                   "--epochs 1 --live false --out grid_run").raise_error()
+    shell.run_cell("%windforecast grid_run --steps 2 --plot --out grid_forecast").raise_error()
+    assert shell.user_ns["grid_forecast"].grids.shape == (2, 1, 4, 4)
 
 
 def test_windzoo_lists_builtin_and_registered_models(shell, model_name, capsys):

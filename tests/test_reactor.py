@@ -2,18 +2,9 @@
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 import windwidgets as ww
 from windwidgets.data.reactor import AUXILIARIES
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -27,17 +27,18 @@ def test_free_running_sine_stays_close_to_the_truth(sine_run):
     assert error.max() < 0.45 and error.mean() < 0.15  # measured 0.22 and 0.07
 
 
-def test_rollout_carries_state_like_rereading_the_window(sine_run):
-    """With state carried, the first step equals the window read at once; later steps differ
-    only by how much context the model keeps, not by a bug in the bookkeeping."""
+@torch.no_grad()
+def test_a_carried_state_rollout_equals_reading_the_whole_prefix(sine_run):
+    """Stepping one row at a time with the carried state gives what one fused pass from a
+    zero state over the window and every prediction so far gives."""
     run, _ = sine_run
-    carried = run.forecast(1)
-    run.model.carries_state = False
-    try:
-        reread = run.forecast(1)
-    finally:
-        run.model.carries_state = True
-    pd.testing.assert_frame_equal(carried, reread)
+    forecast = run.forecast(10)
+    sequence = run.scaler.transform(torch.tensor(run.frame.to_numpy(np.float32)))[-25:]  # (window, 1)
+    for _ in range(10):
+        y, _ = run.model(sequence[None])  # (1, horizon, outputs)
+        sequence = torch.cat([sequence, y[0]])  # (rows + 1, 1)
+    expected = run.scaler.inverse(sequence[25:]).numpy().ravel()
+    np.testing.assert_allclose(forecast["y"].to_numpy(), expected, atol=1e-5)
 
 
 def test_forecast_from_the_past_and_its_errors(sine_run):
@@ -49,6 +50,8 @@ def test_forecast_from_the_past_and_its_errors(sine_run):
         run.forecast(5, start=10)
     with pytest.raises(WindwidgetsError, match=r"`steps` \(0\) must be a whole number of at least 1"):
         run.forecast(0)
+    with pytest.raises(DataError, match=r"`start` \(-5000\) is outside the data's 1000 rows"):
+        run.forecast(3, start=-5000)
 
 
 def test_evaluate_reports_the_errors_in_original_units(small_wind):
@@ -61,6 +64,14 @@ def test_evaluate_reports_the_errors_in_original_units(small_wind):
     forecast = run.forecast(24)
     assert forecast.index[0] == small_wind.index[-1] + pd.Timedelta(hours=1)
     assert forecast.index.freqstr == "h" and (forecast["speed"] > -1).all()
+
+
+def test_a_partial_date_names_many_rows(small_wind):
+    run = ww.train(small_wind, target="speed", window=12, hidden_size=4, epochs=1, live=False)
+    with pytest.raises(DataError, match=r"`start` \('2024-01-05'\) matches 24 rows; give one label, "
+                                        r"such as 2024-01-05 00:00:00"):
+        run.forecast(3, start="2024-01-05")
+    assert len(run.forecast(3, start="2024-01-05 06:00")) == 3
 
 
 def test_known_future_covariates_are_required_at_forecast_time(small_wind):

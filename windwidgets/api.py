@@ -6,9 +6,9 @@ import inspect
 import numpy as np
 import torch
 
-from . import zoo
+from . import tasks, zoo
 from .config import RunConfig, field_docs
-from .data import Layout, Scaler, prepare
+from .data import Layout, Scaler
 from .errors import ConfigError, ModelError
 from .forecast.metrics import naive_scale
 from .forecast.rollout import as_array, rollout, season_of
@@ -45,7 +45,10 @@ def prepare_run(data, config: RunConfig) -> Run:
     """
     device = resolve_device(config.train.device)
     torch.manual_seed(config.train.seed)
-    prepared = prepare(data, config.data, device)
+    classifier = tasks.route(data, config, device)  # task="classify" has its own Run
+    if classifier is not None:
+        return classifier
+    prepared = tasks.prepare_data(data, config, device)  # a table, or grids for the convlstm
     model = build_model(config, prepared.layout).to(device)
     if config.train.stateful and not model.carries_state:
         raise ConfigError(
@@ -56,8 +59,9 @@ def prepare_run(data, config: RunConfig) -> Run:
     trainer = Trainer(model, prepared, config.train, device, Events())
     season = config.data.season or season_of(prepared.frame.index)
     targets = prepared.frame.iloc[: prepared.n_train][list(prepared.layout.targets)].to_numpy(np.float64)
-    return Run(config, model, device, prepared.frame, prepared.layout, prepared.scaler,
-               prepared.n_train, naive_scale(targets, season), trainer=trainer)
+    return tasks.run_class(prepared.layout)(
+        config, model, device, prepared.frame, prepared.layout, prepared.scaler,
+        prepared.n_train, naive_scale(targets, season), trainer=trainer)
 
 
 def forecast_preview(run: Run, steps: int | None = None):
@@ -94,7 +98,8 @@ def forecast_preview(run: Run, steps: int | None = None):
 
 def build_model(config: RunConfig, layout: Layout) -> torch.nn.Module:
     spec = zoo.ModelSpec(input_size=len(layout.inputs), output_size=len(layout.outputs),
-                         horizon=config.data.horizon, window=config.data.window)
+                         horizon=config.data.horizon, window=config.data.window,
+                         extra={"grid": layout.grid} if layout.grid else {})
     return zoo.build(config.model.model, spec, config.model)
 
 
@@ -102,6 +107,9 @@ def load(path, device="cpu") -> Run:
     """Load a saved Run onto ``device``; weights-only loading, so no arbitrary code runs."""
     device = resolve_device(device)
     payload = torch.load(path, map_location="cpu", weights_only=True)
+    classifier = tasks.load(payload, device) if isinstance(payload, dict) else None
+    if classifier is not None:
+        return classifier
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelError(f"{str(path)!r} is not a windwidgets run file (format {FORMAT})")
     config = RunConfig.from_dict(payload["config"])
@@ -109,7 +117,7 @@ def load(path, device="cpu") -> Run:
     model = build_model(config, layout)
     model.load_state_dict(payload["state_dict"])
     model.to(device).eval()
-    return Run(config, model, device, frame_from_state(payload["frame"]), layout,
+    return tasks.run_class(layout)(config, model, device, frame_from_state(payload["frame"]), layout,
                Scaler.from_state(payload["scaler"]), payload["n_train"], payload["mase_scale"],
                history=payload["history"])
 
@@ -125,9 +133,12 @@ def resolve_device(device) -> torch.device:
         device = torch.device(device)
     except (RuntimeError, TypeError):
         raise ConfigError(f"`device` ({device!r}) is not a torch device; use 'auto', 'cpu' or 'cuda'") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"`device` ({str(device)!r}) asks for CUDA, which this machine lacks; "
-                          "use device='auto' to fall back to the CPU")
+    mps = getattr(torch.backends, "mps", None)
+    for kind, available in (("cuda", torch.cuda.is_available()),
+                            ("mps", mps is not None and mps.is_available())):
+        if device.type == kind and not available:
+            raise ConfigError(f"`device` ({str(device)!r}) asks for {kind.upper()}, which this machine "
+                              "lacks; use device='auto' to fall back to the CPU")
     return device
 
 

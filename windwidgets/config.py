@@ -94,6 +94,13 @@ class RunConfig:
     def validate(self) -> None:
         """Check the numbers that make no sense whatever the data."""
         d, m, t = self.data, self.model, self.train
+        for name, value, example in (("val_fraction", d.val_fraction, 0.2), ("dropout", m.dropout, 0.1),
+                                     ("lr", t.lr, 1e-3), ("clip_grad", t.clip_grad, 1.0)):
+            if not (name == "clip_grad" and value is None):
+                _number(name, value, example)
+        for name, value in (("bidirectional", m.bidirectional), ("bias", m.bias), ("stateful", t.stateful)):
+            if not isinstance(value, bool):
+                raise ConfigError(f"`{name}` ({value!r}) must be True or False")
         _positive_int("window", d.window)
         _positive_int("horizon", d.horizon)
         _positive_int("hidden_size", m.hidden_size)
@@ -150,6 +157,11 @@ def field_docs() -> dict:
 def _positive_int(name: str, value) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ConfigError(f"`{name}` ({value!r}) must be a whole number of at least 1")
+
+
+def _number(name: str, value, example: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"`{name}` ({value!r}) must be a number, such as {example!r}")
 
 
 def _choice(name: str, value, valid: tuple) -> None:

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import atexit
 import html
-import os
 import sys
-import tempfile
 import threading
 import weakref
 from pathlib import Path
@@ -17,8 +15,9 @@ import torch
 from .config import RunConfig
 from .data import Layout, Scaler
 from .errors import DataError
+from .files import write_atomically
 from .forecast import operations
-from .forecast.rollout import season_of
+from .forecast.rollout import infer_freq, season_of
 
 FORMAT = "windwidgets.run/1"
 _BACKGROUND_FITS: "weakref.WeakSet[Run]" = weakref.WeakSet()
@@ -179,11 +178,16 @@ class Run:
         else:
             try:
                 position = self.frame.index.get_loc(start)
-            except KeyError:
+            except (KeyError, TypeError, ValueError):
                 raise DataError(
                     f"`start` ({start!r}) is not a label of the data, which runs from "
                     f"{self.frame.index[0]} to {self.frame.index[-1]}"
                 ) from None
+            if not isinstance(position, (int, np.integer)):  # a partial date names many rows
+                raise DataError(
+                    f"`start` ({start!r}) matches {len(self.frame.loc[start])} rows; give one "
+                    f"label, such as {self.frame.loc[start].index[0]!s}"
+                )
         if not 0 <= position <= len(self.frame):
             raise DataError(f"`start` ({start!r}) is outside the data's {len(self.frame)} rows")
         return int(position)
@@ -267,35 +271,31 @@ class Run:
             "history": [dict(row) for row in self._history],
             "versions": _versions(),
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                torch.save(payload, file)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        return path
+        return write_atomically(payload, path)
 
     # -- display ---------------------------------------------------------------------------
     def _summary(self) -> list[tuple[str, str]]:
+        return self._description() + self._status()
+
+    def _description(self) -> list[tuple[str, str]]:
         c = self.config
-        rows = [
+        return [
             ("model", f"{c.model.model} (hidden {c.model.hidden_size} x {c.model.num_layers} layers)"),
             ("targets", ", ".join(self.layout.targets)),
             ("window / horizon", f"{c.data.window} / {c.data.horizon}"),
             ("device", str(self.device)),
         ]
-        history = self.history
+
+    def _status(self) -> list[tuple[str, str]]:
+        """How far the fit got: epochs, the best one with its validation figures, how it ended."""
+        history, rows = self.history, []
         if self.training:
-            rows.append(("status", f"training, {len(history)} of {c.train.epochs} epochs done"))
+            rows.append(("status", f"training, {len(history)} of {self.config.train.epochs} epochs done"))
         elif len(history):
             best = history.loc[history["val_loss"].idxmin()]
-            rows.append(("epochs", f"{len(history)}, best {int(best['epoch'])} "
-                                   f"(val loss {best['val_loss']:.4g})"))
+            figures = ", ".join(f"{name.replace('_', ' ')} {best[name]:.4g}"
+                                for name in history.columns if name.startswith("val_"))
+            rows.append(("epochs", f"{len(history)}, best {int(best['epoch'])} ({figures})"))
         if self.stop_reason:
             rows.append(("ended", self.stop_reason.replace("_", " ")))
         return rows
@@ -313,10 +313,11 @@ class Run:
 
 def _frame_state(frame: pd.DataFrame) -> dict:
     index = frame.index
-    state = {"values": torch.tensor(frame.to_numpy(dtype=np.float64)), "columns": list(map(str, frame.columns)),
+    columns = [c.item() if isinstance(c, np.generic) else c for c in frame.columns]  # plain ints and strs
+    state = {"values": torch.tensor(frame.to_numpy(dtype=np.float64)), "columns": columns,
              "name": index.name if isinstance(index.name, str) else None}
     if isinstance(index, pd.DatetimeIndex):
-        freq = index.freqstr if index.freq is not None else pd.infer_freq(index) if len(index) > 2 else None
+        freq = index.freqstr if index.freq is not None else infer_freq(index)
         state.update(kind="datetime", index=torch.tensor(index.asi8), unit=index.unit,
                      freq=freq, tz=str(index.tz) if index.tz else None)
     else:

@@ -73,3 +73,7 @@ def _ar1(n: int, phi: float, sigma: float, rng, shocks=None) -> np.ndarray:
     for i in range(1, n):
         x[i] = phi * x[i - 1] + gain * shocks[i]
     return x
+
+
+from .digits import digits  # noqa: E402,F401  (scikit-learn's digits, for task="classify")
+from .grids import grid  # noqa: E402,F401  (moving blobs, for model="convlstm")

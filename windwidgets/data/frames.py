@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ class Layout:
     targets: tuple  # forecast and scored
     covariates: tuple = ()  # past-only: fed in, and forecast alongside the targets
     future_covariates: tuple = ()  # known ahead: fed in, never forecast
+    grid: tuple = ()  # (channels, rows, columns) when each row is a flattened grid (convlstm)
 
     @property
     def outputs(self) -> tuple:
@@ -32,9 +34,9 @@ class Layout:
 def read_frame(data) -> pd.DataFrame:
     """A DataFrame from a DataFrame, Series, ndarray or a CSV/Parquet path."""
     if isinstance(data, pd.DataFrame):
-        return data
+        return _time_index(data)
     if isinstance(data, pd.Series):
-        return data.to_frame(name=data.name if data.name is not None else "y")
+        return _time_index(data.to_frame(name=data.name if data.name is not None else "y"))
     if isinstance(data, np.ndarray):
         if data.ndim == 1:
             return pd.DataFrame({"y": data})
@@ -57,11 +59,14 @@ def _read_file(path: Path) -> pd.DataFrame:
         raise DataError(f"`data` names the file {str(path)!r}, which does not exist")
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        return pd.read_parquet(path)
+        return _time_index(pd.read_parquet(path))
     if suffix not in (".csv", ".txt"):
         raise DataError(f"`data` file {str(path)!r} is neither .csv nor .parquet")
     frame = pd.read_csv(path)
     first = frame.columns[0]
+    if str(first).startswith("Unnamed: 0"):  # the index df.to_csv(path) writes by default
+        frame = frame.set_index(first).rename_axis(None)
+        return _time_index(frame)
     if not pd.api.types.is_numeric_dtype(frame[first]):
         try:  # a leading timestamp column becomes the index
             frame.index = pd.DatetimeIndex(pd.to_datetime(frame[first]), name=first)
@@ -71,12 +76,35 @@ def _read_file(path: Path) -> pd.DataFrame:
     return frame
 
 
+def _time_index(frame: pd.DataFrame) -> pd.DataFrame:
+    """Periods become timestamps and text labels are parsed as times; positions and
+    timestamps stay as they are. Anything else cannot say where a row lies in time."""
+    index = frame.index
+    if isinstance(index, pd.PeriodIndex):
+        return frame.set_axis(index.to_timestamp())
+    if isinstance(index, pd.DatetimeIndex) or pd.api.types.is_numeric_dtype(index):
+        return frame
+    try:
+        with warnings.catch_warnings():  # pandas warns before failing on labels like "r0"
+            warnings.simplefilter("ignore", UserWarning)
+            return frame.set_axis(pd.DatetimeIndex(pd.to_datetime(index), name=index.name))
+    except (ValueError, TypeError):
+        raise DataError(
+            f"the index holds labels that are neither times nor numbers (first: {index[0]!r}); "
+            "convert it with df.index = pd.to_datetime(df.index), or drop it with "
+            "df.reset_index(drop=True)"
+        ) from None
+
+
 def as_list(columns) -> list:
+    """Column names from None, one name, a comma-separated string or a list."""
     if columns is None:
         return []
     if isinstance(columns, str):
         return [c.strip() for c in columns.split(",") if c.strip()]
-    return list(columns)
+    if isinstance(columns, (list, tuple, pd.Index, np.ndarray)):
+        return list(columns)
+    return [columns]
 
 
 def layout_of(frame: pd.DataFrame, target, covariates, future_covariates) -> Layout:

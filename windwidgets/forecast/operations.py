@@ -147,7 +147,13 @@ def _new_stream(run, context) -> Stream:
 
 
 def _future_of(run, future, labels: pd.Index, frame, origin: int):
-    """The known-future covariates of the forecast rows, (steps, future), or None."""
+    """The known-future covariates of the forecast rows, or None.
+
+    A block model reads the covariates of its whole last block, also the rows past
+    ``steps`` when ``steps`` is not a multiple of ``horizon``: those come from ``future`` or
+    the data where they hold them, else the last given row is repeated. Returns
+    (steps + horizon - 1, future covariates).
+    """
     names = run.layout.future_covariates
     if not names:
         if future is not None:
@@ -156,19 +162,26 @@ def _future_of(run, future, labels: pd.Index, frame, origin: int):
                 "or train with future_covariates=[...] to use known-ahead inputs"
             )
         return None
-    if future is None and frame is not None and origin + len(labels) <= len(frame):
-        future = frame.iloc[origin : origin + len(labels)]  # what happened: forecasting the past
-    return future_values(future, names, labels)
+    steps, extra = len(labels), run.config.data.horizon - 1
+    if future is None and frame is not None and origin + steps <= len(frame):
+        future = frame.iloc[origin : origin + steps + extra]  # what happened: forecasting the past
+    values = future_values(future, names, labels)  # (steps, future covariates)
+    if not extra:
+        return values
+    try:
+        return future_values(future, names, labels.append(future_index(labels, extra)))
+    except DataError:  # the rows past `steps` are not known
+        return np.concatenate([values, np.repeat(values[-1:], extra, axis=0)])
 
 
 def _rollout(run, known: pd.DataFrame, future: np.ndarray | None, origin: int, steps: int,
              warmup: int) -> torch.Tensor:
     """Scaled predictions (steps, outputs) after the rows ``known``."""
     layout, d = run.layout, run.config.data
-    rows = np.zeros((steps, len(layout.inputs)))  # the predicted columns are never read
+    rows = np.zeros((steps if future is None else len(future), len(layout.inputs)))  # (rows, inputs)
     if future is not None:
-        rows[:, len(layout.outputs):] = future
-    raw = np.concatenate([known.to_numpy(dtype=np.float64), rows])  # (origin + steps, inputs)
+        rows[:, len(layout.outputs):] = future  # the predicted columns are never read
+    raw = np.concatenate([known.to_numpy(dtype=np.float64), rows])  # (origin + rows, inputs)
     encoded = _encoded(run, raw)
     run.model.eval()
     return rollout(run.model, encoded, origin, steps, d.window, d.horizon, len(layout.outputs), warmup,
@@ -184,13 +197,14 @@ def _frame_of(run, predicted: torch.Tensor, labels: pd.Index, level: float | Non
     """Original units, one column per target, plus ``<target>_lower``/``_upper`` bounds."""
     outputs, targets = len(run.layout.outputs), list(run.layout.targets)
     values = as_array(run.scaler.inverse(predicted, slice(0, outputs)))[:, : len(targets)]  # (steps, targets)
-    result = pd.DataFrame(values, index=labels, columns=targets)
-    if level is not None:
-        widths = half_widths(_calibration(run, len(labels)), level)  # (steps, targets)
-        for j, name in enumerate(targets):
-            result[f"{name}_lower"] = values[:, j] - widths[:, j]
-            result[f"{name}_upper"] = values[:, j] + widths[:, j]
-    return result
+    if level is None:
+        return pd.DataFrame(values, index=labels, columns=targets)
+    widths = half_widths(_calibration(run, len(labels)), level)  # (steps, targets)
+    columns = {name: values[:, j] for j, name in enumerate(targets)}
+    for j, name in enumerate(targets):
+        columns[f"{name}_lower"] = values[:, j] - widths[:, j]
+        columns[f"{name}_upper"] = values[:, j] + widths[:, j]
+    return pd.DataFrame(columns, index=labels)
 
 
 def _calibration(run, steps: int) -> np.ndarray:

@@ -1,6 +1,8 @@
 """Autoregressive rollout: predictions fed back as inputs, block after block."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import torch
@@ -109,7 +111,7 @@ def future_index(index: pd.Index, steps: int) -> pd.Index:
     """The labels of the ``steps`` rows after ``index``: timestamps when it has a frequency,
     else the positions that follow."""
     if isinstance(index, pd.DatetimeIndex) and len(index) > 1:
-        freq = index.freq or pd.infer_freq(index[-3:] if len(index) >= 3 else index)
+        freq = index.freq or infer_freq(index[-3:])
         if freq is None:
             freq = index[-1] - index[-2]
         return pd.date_range(index[-1], periods=steps + 1, freq=freq, name=index.name)[1:]
@@ -118,6 +120,16 @@ def future_index(index: pd.Index, steps: int) -> pd.Index:
         return pd.RangeIndex(int(index[-1]) + step, int(index[-1]) + step * (steps + 1), step,
                              name=index.name)
     return pd.RangeIndex(len(index), len(index) + steps)
+
+
+def infer_freq(index: pd.DatetimeIndex) -> str | None:
+    """The frequency string of ``index`` (at least 3 labels), or None when it has none."""
+    if len(index) < 3:
+        return None
+    with warnings.catch_warnings():  # pandas 3 warns that the return type will change
+        warnings.simplefilter("ignore", DeprecationWarning)
+        freq = pd.infer_freq(index)
+    return getattr(freq, "freqstr", freq)
 
 
 def season_of(index: pd.Index) -> int:

@@ -76,12 +76,14 @@ class Stream:
     def forecast(self, steps: int, future: np.ndarray | None) -> torch.Tensor:
         """(steps, outputs) scaled predictions for the rows after the stream's last row.
 
-        ``future`` holds the known-future covariates of those rows, (steps, future), or None.
+        ``future`` holds the known-future covariates of those rows and of the ``horizon - 1``
+        after them, (steps + horizon - 1, future), or None.
         """
-        rows = np.zeros((steps, len(self.layout.inputs)))
+        rows = np.zeros((steps if future is None else len(future), len(self.layout.inputs)))
         if future is not None:
             rows[:, len(self.layout.outputs):] = future
-        encoded = self._encoded(np.concatenate([self.frame.to_numpy(dtype=np.float64), rows]))
+        end = len(self.frame) + steps
+        encoded = self._encoded(np.concatenate([self.frame.to_numpy(dtype=np.float64), rows]))[:end]
         outputs = len(self.layout.outputs)
         self.model.eval()
         if self.carries_state:

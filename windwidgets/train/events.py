@@ -31,6 +31,7 @@ class Progress:
     train_loss: float = float("nan")  # mean over the current epoch so far
     val_loss: float = float("nan")  # of the last finished epoch
     grad_norm: float = float("nan")  # before clipping, of the last batch
+    metrics: dict = field(default_factory=dict)  # extra validation scores of the last epoch, e.g. val_accuracy
     best_epoch: int = 0
     best_val_loss: float = float("inf")
     seconds: float = 0.0  # since the fit started

@@ -34,13 +34,21 @@ class Trainer:
     device : where the model and batches live.
     events : subscribers (history, views) hear every :class:`Event`.
     loss : the loss module; MSE by default.
+    metrics : extra validation scores, ``{name: function(prediction, y) -> batch mean}``;
+        each lands in ``progress.metrics`` and in the history under its name.
+
+    A model with ``uses_targets = True`` (a decoder taught with teacher forcing) is called
+    in training as ``model(x, target=y, fraction_done=f)``, ``f`` going from 0 to 1 over the
+    fit, and decides itself what to do with them; in validation it gets ``x`` alone.
     """
 
     def __init__(self, model: nn.Module, data, config: TrainConfig, device: torch.device,
-                 events: Events | None = None, loss: nn.Module | None = None):
+                 events: Events | None = None, loss: nn.Module | None = None,
+                 metrics: dict | None = None):
         self.model, self.data, self.config, self.device = model, data, config, device
         self.events = events or Events()
         self.loss = loss or nn.MSELoss()
+        self.metrics = dict(metrics or {})
         self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.stop_requested = threading.Event()
@@ -94,7 +102,7 @@ class Trainer:
                 prediction, state = self.model(x, state, every_step=True)
                 state = _detach(state)
             else:
-                prediction, _ = self.model(x)
+                prediction, _ = self.model(x, **self._teaching(y))
             loss = self.loss(prediction, y)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -114,6 +122,13 @@ class Trainer:
             p.seconds = time.perf_counter() - start
             self._emit(Event.BATCH_END)
 
+    def _teaching(self, y: torch.Tensor) -> dict:
+        """The targets and the share of the fit done, for models that learn from them."""
+        if not getattr(self.model, "uses_targets", False):
+            return {}
+        p = self.progress
+        return {"target": y, "fraction_done": (p.epoch - 1 + p.batch / max(p.batches, 1)) / p.epochs}
+
     def _batches(self):
         if self.config.stateful:
             return iter(self._streams())
@@ -129,13 +144,19 @@ class Trainer:
 
     @torch.no_grad()
     def validate(self) -> float:
-        """Mean loss over the validation windows, in eval mode."""
+        """Mean loss over the validation windows, in eval mode; the extra metrics go to
+        ``progress.metrics``."""
         self.model.eval()
         windows, total, count = self.data.windows, 0.0, 0
+        scores = dict.fromkeys(self.metrics, 0.0)
         for x, y in windows.batches(windows.val_index, max(256, self.config.batch_size)):
             prediction, _ = self.model(x.to(self.device))
-            total += self.loss(prediction, y.to(self.device)).item() * x.shape[0]
+            y = y.to(self.device)
+            total += self.loss(prediction, y).item() * x.shape[0]
+            for name, metric in self.metrics.items():
+                scores[name] += float(metric(prediction, y)) * x.shape[0]
             count += x.shape[0]
+        self.progress.metrics = {name: value / max(count, 1) for name, value in scores.items()}
         return total / max(count, 1)
 
     def _end_epoch(self, seconds: float, start: float) -> None:
@@ -148,7 +169,7 @@ class Trainer:
         p.history.append({
             "epoch": p.epoch, "train_loss": p.train_loss, "val_loss": p.val_loss,
             "lr": self.optimizer.param_groups[0]["lr"], "seconds": seconds,
-            "grad_norm": p.grad_norm,
+            "grad_norm": p.grad_norm, **p.metrics,
         })
         p.seconds = time.perf_counter() - start
         self._emit(Event.EPOCH_END)

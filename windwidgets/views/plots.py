@@ -1,11 +1,12 @@
 """Static matplotlib figures. Figures are built without pyplot, so none is left open."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 
-def loss_figure(history: pd.DataFrame, log: bool = True) -> Figure:
+def loss_figure(history: pd.DataFrame, log: bool = True, ylabel: str = "loss (MSE, scaled units)") -> Figure:
     """Train and validation loss by epoch, the best epoch marked."""
     fig = Figure(figsize=(7, 3.5), layout="constrained")
     ax = fig.add_subplot()
@@ -17,7 +18,7 @@ def loss_figure(history: pd.DataFrame, log: bool = True) -> Figure:
         ax.legend(frameon=False)
     if log:
         ax.set_yscale("log")
-    ax.set(xlabel="epoch", ylabel="loss (MSE, scaled units)", title="Training loss")
+    ax.set(xlabel="epoch", ylabel=ylabel, title="Training loss")
     ax.grid(alpha=0.3)
     return fig
 
@@ -41,6 +42,55 @@ def forecast_figure(history: pd.DataFrame, forecast: pd.DataFrame, truth: pd.Dat
         ax.grid(alpha=0.3)
     axes[0].legend(frameon=False, ncol=4, loc="upper left")
     axes[0].set_title(title)
+    return fig
+
+
+def confusion_figure(matrix: pd.DataFrame, normalize: bool = False) -> Figure:
+    """A confusion matrix (rows: true class, columns: predicted), each cell labelled."""
+    values = matrix.to_numpy(dtype=float)
+    if normalize:
+        values = values / np.maximum(values.sum(axis=1, keepdims=True), 1)
+    size = 1.2 + 0.45 * len(matrix)
+    fig = Figure(figsize=(size + 1.0, size), layout="constrained")
+    ax = fig.add_subplot()
+    image = ax.imshow(values, cmap="Blues", vmin=0)
+    fig.colorbar(image, ax=ax, shrink=0.8, label="share of the true class" if normalize else "sequences")
+    ticks = np.arange(len(matrix))
+    ax.set_xticks(ticks, [str(c) for c in matrix.columns])
+    ax.set_yticks(ticks, [str(c) for c in matrix.index])
+    high = values.max() if values.size else 0
+    for (row, column), value in np.ndenumerate(values):
+        if value:
+            ax.text(column, row, f"{value:.2f}" if normalize else f"{int(value)}", ha="center", va="center",
+                    fontsize=8, color="white" if value > 0.6 * high else "black")
+    accuracy = np.trace(matrix.to_numpy()) / max(matrix.to_numpy().sum(), 1)
+    ax.set(xlabel="predicted class", ylabel="true class", title=f"Confusion matrix (accuracy {accuracy:.3f})")
+    return fig
+
+
+def grid_figure(forecast, truth=None, labels=None, title: str = "Forecast", channel: int = 0,
+                panels: int = 6) -> Figure:
+    """Forecast grids (steps, channels, rows, columns) in a row, the true grids beneath them
+    when known; at most ``panels`` steps, evenly spaced, of one ``channel``."""
+    steps = np.unique(np.linspace(0, len(forecast) - 1, min(panels, len(forecast))).round().astype(int))
+    rows = [("forecast", forecast)] + ([("truth", truth)] if truth is not None else [])
+    shown = [grids[steps[steps < len(grids)], channel] for _, grids in rows]
+    low, high = min(g.min() for g in shown), max(g.max() for g in shown)
+    fig = Figure(figsize=(1.7 * len(steps) + 1.0, 1.8 * len(rows) + 0.6), layout="constrained")
+    axes = fig.subplots(len(rows), len(steps), squeeze=False)
+    for r, (name, grids) in enumerate(rows):
+        for c, step in enumerate(steps):
+            ax = axes[r, c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if step < len(grids):
+                image = ax.imshow(grids[step, channel], vmin=low, vmax=high, cmap="viridis")
+            if r == 0:
+                ax.set_title(labels[step] if labels is not None else f"step {step + 1}", fontsize=8)
+            if c == 0:
+                ax.set_ylabel(name)
+    fig.colorbar(image, ax=axes, shrink=0.8)
+    fig.suptitle(title)
     return fig
 
 

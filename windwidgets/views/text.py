@@ -50,7 +50,8 @@ class TextView:
             best = " *" if p.best_epoch == p.epoch else ""
             self._line(f"epoch {p.epoch:>3}/{p.epochs}  "
                        f"train {row['train_loss']:<9.4g} val {row['val_loss']:<9.4g} "
-                       f"{row['seconds']:5.1f}s{best}")
+                       + "".join(f"{name} {value:<7.4g} " for name, value in p.metrics.items())
+                       + f"{row['seconds']:5.1f}s{best}")
         elif event is Event.FIT_END:
             if p.warning:
                 self._line(f"warning: {p.warning}")

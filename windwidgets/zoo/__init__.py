@@ -1,5 +1,9 @@
 """The model zoo: ``names()``, ``register(name, builder)``, and the built-in models."""
 from . import recurrent  # noqa: F401  (registers rnn, lstm, gru)
+from . import peephole  # noqa: F401  (registers peephole_lstm)
+from . import convlstm  # noqa: F401  (registers convlstm)
+from . import cnn_lstm  # noqa: F401  (registers cnn_lstm)
+from . import seq2seq  # noqa: F401  (registers seq2seq)
 from .registry import ModelSpec, build, entry, names, register
 
 __all__ = ["ModelSpec", "build", "entry", "names", "register"]
