@@ -334,3 +334,17 @@ def test_long_traces_are_drawn_as_their_envelope():
     assert len(xs) == 200 and ys.max() == 50.0 and xs[ys.argmax()] == 1234
     assert np.all(np.diff(xs) >= 0)  # still left to right
     assert envelope(x[:150], y[:150], buckets=100)[0].tolist() == x[:150].tolist()
+
+
+def test_a_classifier_gets_the_panel_with_its_accuracy_and_no_preview():
+    from windwidgets.api import fit
+
+    x, y = ww.datasets.digits()
+    placed = []
+    run = fit((x[:300], y[:300]), RunConfig.from_kwargs(
+        task="classify", hidden_size=16, num_layers=1, epochs=2, live="widgets"), show=placed.append)
+    (view,) = [s for s in run.trainer.events._subscribers if isinstance(s, LiveView)]
+    assert placed == [view.panel] and len(run.history) == 2
+    assert re.search(r"val_accuracy <b>0?\.\d+</b>", view.stats.value)
+    assert "no forecast preview for this model" in view.forecast_chart.value
+    assert view.status.value.startswith("finished 2 epochs")

@@ -70,9 +70,10 @@ def forecast_preview(run: Run, steps: int | None = None):
     (a dict of ``name``, ``context``, ``truth``, ``forecast`` arrays). None when there is
     nothing to roll forward. Call it between batches (it switches the model to eval mode)."""
     d, layout = run.config.data, run.layout
-    rows_after = len(run.frame) - run.n_train
-    steps = min(rows_after, steps or max(2 * d.window, 48))
-    if d.task != "forecast" or steps < 1:
+    if d.task != "forecast" or run.frame is None:  # a classifier has no series to roll forward
+        return None
+    steps = min(len(run.frame) - run.n_train, steps or max(2 * d.window, 48))
+    if steps < 1:
         return None
     target = layout.targets[0]
     column = list(layout.outputs).index(target)

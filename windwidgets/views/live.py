@@ -318,6 +318,7 @@ def _stats_text(p: Progress) -> str:
     parts = [f"train loss <b>{_number(p.train_loss)}</b>"]
     if p.history:
         parts.append(f"val loss <b>{_number(p.history[-1]['val_loss'])}</b>")
+    parts += [f"{html.escape(name)} <b>{_number(value)}</b>" for name, value in p.metrics.items()]
     if p.best_epoch:
         parts.append(f"best epoch {p.best_epoch} (val {_number(p.best_val_loss)})")
     parts.append(f"device {html.escape(p.device)}")
