@@ -333,6 +333,8 @@ def test_long_traces_are_drawn_as_their_envelope():
     xs, ys = envelope(x, y, buckets=100)
     assert len(xs) == 200 and ys.max() == 50.0 and xs[ys.argmax()] == 1234
     assert np.all(np.diff(xs) >= 0)  # still left to right
+    xs, _ = envelope(x[:1775], y[:1775], buckets=100)  # not a multiple of the buckets
+    assert len(xs) <= 200 + 18 and xs[-1] == 1774  # the newest batches are drawn too
     assert envelope(x[:150], y[:150], buckets=100)[0].tolist() == x[:150].tolist()
 
 

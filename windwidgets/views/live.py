@@ -382,14 +382,15 @@ def envelope(x: list, y: list, buckets: int = 300) -> tuple:
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     if len(x) <= 2 * buckets:
         return x, y
-    size = len(x) // buckets
-    x, y = x[: size * buckets].reshape(buckets, size), y[: size * buckets].reshape(buckets, size)
-    low, high = y.argmin(axis=1), y.argmax(axis=1)  # (buckets,) each
+    size = math.ceil(len(x) / buckets)
+    full = len(x) // size * size  # the rest, fewer than `size` points, is kept as it is
+    bx, by = x[:full].reshape(-1, size), y[:full].reshape(-1, size)  # (buckets, size) each
+    low, high = by.argmin(axis=1), by.argmax(axis=1)  # (buckets,) each
     first, second = np.minimum(low, high), np.maximum(low, high)
-    rows = np.arange(buckets)
-    xs = np.stack([x[rows, first], x[rows, second]], axis=1).ravel()  # (2 * buckets,)
-    ys = np.stack([y[rows, first], y[rows, second]], axis=1).ravel()  # (2 * buckets,)
-    return xs, ys
+    rows = np.arange(len(bx))
+    xs = np.stack([bx[rows, first], bx[rows, second]], axis=1).ravel()  # (2 * buckets,)
+    ys = np.stack([by[rows, first], by[rows, second]], axis=1).ravel()  # (2 * buckets,)
+    return np.concatenate([xs, x[full:]]), np.concatenate([ys, y[full:]])
 
 
 class Series:
