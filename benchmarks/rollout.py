@@ -7,6 +7,8 @@ rollout code; only ``carries_state`` differs. Target: carrying state >= 20x fast
 """
 import argparse
 
+import torch
+
 import windwidgets as ww
 from common import table, timed
 
@@ -16,7 +18,10 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10_000)
     parser.add_argument("--window", type=int, default=48)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads; 0 keeps torch's default")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     wind = ww.datasets.wind(days=30)
     rows = []
     for model in ("lstm", "gru", "rnn"):
@@ -29,7 +34,7 @@ def main() -> None:
         rows.append({"model": model, "steps": args.steps, "carry state s": carried,
                      "re-feed window s": reread, "speed-up": reread / carried,
                      "us/step carried": 1e6 * carried / args.steps})
-    print(f"device: {run.device}, window: {args.window}")
+    print(f"device: {run.device}, window: {args.window}, torch threads: {torch.get_num_threads()}")
     print(table(rows))
 
 

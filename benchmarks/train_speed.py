@@ -55,8 +55,11 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--days", type=int, default=120)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads; 0 keeps torch's default")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = ww.api.resolve_device(args.device)
     wind = ww.datasets.wind(days=args.days)[["speed"]]
     speed = torch.tensor(wind["speed"].to_numpy())
@@ -70,7 +73,8 @@ def main() -> None:
         ours = timed(lambda: ww.train(wind, clip_grad=clip, **settings), args.repeats)
         rows.append({"clip_grad": str(clip), "hand loop s/epoch": hand / args.epochs,
                      "ww.train s/epoch": ours / args.epochs, "ratio": ours / hand})
-    print(f"device: {device}, rows: {len(wind)}, windows per epoch: {n_train - 48}")
+    print(f"device: {device}, rows: {len(wind)}, windows per epoch: {n_train - 48}, "
+          f"torch threads: {torch.get_num_threads()}")
     print(table(rows))
 
 
