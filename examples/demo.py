@@ -7,7 +7,8 @@ wind = ww.datasets.wind(days=120)
 run = ww.train(wind, target="speed", model="lstm", window=48, epochs=20, hidden_size=48,
                num_layers=2, patience=4)
 print(run)
-print("validation metrics:", {k: round(v, 3) for k, v in run.evaluate().items()})
+print("\nOne hour ahead on the validation part, next to the naive baselines:")
+print(run.evaluate().table.round(3).to_string())
 forecast = run.forecast(72)
 print(forecast.head())
 path = sys.argv[1] if len(sys.argv) > 1 else "forecast.png"
