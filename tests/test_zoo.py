@@ -74,8 +74,8 @@ def test_seq2seq_trains_with_future_covariates_forecasts_and_reloads(tmp_path, s
     future = small_wind.iloc[:15].set_axis(after_data)  # known-ahead values for the forecast's rows
     before, after = forecast_and_reload(run, tmp_path, 15, future=future)
     pd.testing.assert_frame_equal(before, after)
-    with pytest.raises(ModelError, match="seq2seq decodes one block from the end of the window and cannot "
-                                         "be scored at every step; use stateful=False"):
+    with pytest.raises(ConfigError, match=r"`stateful=True` scores every step of a chunk, which 'seq2seq' "
+                                          r"cannot \(it predicts one block from the end of a window\)"):
         ww.train(small_wind, target="speed", model="seq2seq", window=24, stateful=True, **TINY)
 
 

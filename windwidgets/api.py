@@ -50,7 +50,10 @@ def prepare_run(data, config: RunConfig) -> Run:
         return classifier
     prepared = tasks.prepare_data(data, config, device)  # a table, or grids for the convlstm
     model = build_model(config, prepared.layout).to(device)
-    if config.train.stateful and not model.carries_state:
+    if config.train.stateful and not getattr(model, "scores_every_step", model.carries_state):
+        if model.carries_state:
+            raise ConfigError(f"`stateful=True` scores every step of a chunk, which {config.model.model!r} "
+                              "cannot (it predicts one block from the end of a window); use stateful=False")
         raise ConfigError(
             f"`stateful=True` needs a model that carries its state forward; {config.model.model!r}"
             f"{' with bidirectional=True' if config.model.bidirectional else ''} does not "

@@ -9,7 +9,8 @@ forecaster contract::
 
 Recurrent models also accept ``every_step=True`` (y: (batch, time, horizon, output_size))
 for stateful training, and set ``carries_state = True`` so that a rollout can feed one new
-step at a time. A user's module that returns just a tensor is wrapped to fit.
+step at a time; one that carries its state but cannot score every step (seq2seq) sets
+``scores_every_step = False``. A user's module that returns just a tensor is wrapped to fit.
 """
 from __future__ import annotations
 
