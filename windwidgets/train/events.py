@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -38,6 +39,17 @@ class Progress:
     stop_reason: Optional[str] = None  # "stopped", "early_stopping", "nan", "interrupted"
     warning: Optional[str] = None  # what went wrong and what to try, for views to show
     history: list = field(default_factory=list)  # one dict per finished epoch
+
+    @property
+    def batches_done(self) -> int:
+        """Batches finished since the fit started."""
+        return (self.epoch - 1) * self.batches + self.batch
+
+    @property
+    def seconds_left(self) -> float:
+        """The rest of the fit at the pace so far; NaN before the first batch."""
+        done = self.batches_done
+        return (self.epochs * self.batches - done) * self.seconds / done if done > 0 else math.nan
 
 
 Subscriber = Callable[[Event, Progress], None]

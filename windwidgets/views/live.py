@@ -204,9 +204,8 @@ class LiveView:
     def _draw(self, p: Progress) -> None:
         with self._lock:
             start = time.perf_counter()
-            done = (p.epoch - 1) * p.batches + p.batch
-            self.bar.value = min(done, self.bar.max)
-            self.progress_text.value = _progress_text(p, done, self.bar.max)
+            self.bar.value = min(p.batches_done, self.bar.max)
+            self.progress_text.value = _progress_text(p)
             self.stats.value = _stats_text(p)
             self._draw_charts()
             self.draws += 1
@@ -307,11 +306,10 @@ class Trace:
 
 
 # -- text ----------------------------------------------------------------------------------
-def _progress_text(p: Progress, done: int, total: int) -> str:
+def _progress_text(p: Progress) -> str:
     rate = p.samples / p.seconds if p.seconds > 0 else 0.0
-    left = (total - done) * p.seconds / done if done else math.nan
     return (f"epoch {p.epoch}/{p.epochs} &middot; batch {p.batch}/{p.batches} &middot; "
-            f"{_clock(p.seconds)} elapsed, {_clock(left)} left &middot; {rate:,.0f} samples/s")
+            f"{_clock(p.seconds)} elapsed, {_clock(p.seconds_left)} left &middot; {rate:,.0f} samples/s")
 
 
 def _stats_text(p: Progress) -> str:

@@ -41,10 +41,8 @@ class TextView:
             if now - self._last_draw >= self.min_interval:
                 self._last_draw = now
                 done = int(20 * p.batch / max(p.batches, 1))
-                batches_done = (p.epoch - 1) * p.batches + p.batch
-                left = (p.epochs * p.batches - batches_done) * p.seconds / max(batches_done, 1)
                 self._bar(f"epoch {p.epoch}/{p.epochs} [{'#' * done:<20}] {p.batch}/{p.batches} "
-                          f"loss {p.train_loss:.4g}  {left:.0f}s left")
+                          f"loss {p.train_loss:.4g}  {p.seconds_left:.0f}s left")
         elif event is Event.EPOCH_END:
             row = p.history[-1]
             best = " *" if p.best_epoch == p.epoch else ""
