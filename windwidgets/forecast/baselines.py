@@ -3,9 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 
-NAMES = ("naive", "seasonal_naive")
-
-
 def naive(values: np.ndarray, origins: np.ndarray, steps: int) -> np.ndarray:
     """The last observed value, held: ``y[o + k] = y[o - 1]``.
 
