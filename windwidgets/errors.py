@@ -25,10 +25,11 @@ class TrainingError(WindwidgetsError):
     """Training could not go on (for example a loss that stayed NaN)."""
 
 
-def closest(name: str, valid: Iterable[str]) -> str:
-    """' (did you mean 'x'?)' when a valid name is close to ``name``, else ''."""
+def closest(name: str, valid: Iterable[str], form: str = "{!r}") -> str:
+    """' (did you mean 'x'?)' when a valid name is close to ``name``, else ''; ``form``
+    shows the match (the magics write it as an option, "--{}")."""
     match = difflib.get_close_matches(str(name), [str(v) for v in valid], n=1, cutoff=0.6)
-    return f" (did you mean {match[0]!r}?)" if match else ""
+    return f" (did you mean {form.format(match[0])}?)" if match else ""
 
 
 def listing(values: Iterable, limit: int = 8) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import difflib
 import io
 import keyword
 import shlex
@@ -26,7 +25,7 @@ from IPython.display import display
 
 from . import api, zoo
 from .config import DataConfig, ModelConfig, RunConfig, TrainConfig, field_docs, keyword_owners
-from .errors import WindwidgetsError
+from .errors import WindwidgetsError, closest
 from .run import Run
 
 if sys.version_info >= (3, 11):
@@ -482,10 +481,9 @@ def _literal(text: str):
 
 
 def _nearest(name: str, valid, prefix: str) -> str:
-    name = name.replace("_", "-") if prefix else name
-    choices = {(v.replace("_", "-") if prefix else v): v for v in valid}
-    match = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {prefix}{match[0]}?)" if match else ""
+    if prefix:  # options are written with dashes
+        name, valid = name.replace("_", "-"), [v.replace("_", "-") for v in valid]
+    return closest(name, valid, form=prefix + "{}")
 
 
 def _article(kind: str) -> str:
