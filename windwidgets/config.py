@@ -14,6 +14,14 @@ from .errors import ConfigError, closest
 Columns = Union[str, list, None]
 
 
+CHOICES = {  # the settings that take one of a few values; the dashboard offers the same
+    "scaler": ("standard", "minmax", None),
+    "task": ("forecast", "classify"),
+    "nonlinearity": ("tanh", "relu"),
+    "live": ("auto", "widgets", "text", False, True),
+}
+
+
 @dataclass
 class DataConfig:
     target: Columns = None  # column(s) to forecast; None takes every numeric column
@@ -112,9 +120,8 @@ class RunConfig:
                 f"`val_fraction` ({d.val_fraction}) must lie strictly between 0 and 1; "
                 "0.2 keeps the last 20% of rows for validation"
             )
-        _choice("scaler", d.scaler, ("standard", "minmax", None))
-        _choice("task", d.task, ("forecast", "classify"))
-        _choice("nonlinearity", m.nonlinearity, ("tanh", "relu"))
+        for name, value in (("scaler", d.scaler), ("task", d.task), ("nonlinearity", m.nonlinearity)):
+            _choice(name, value, CHOICES[name])
         if not 0.0 <= float(m.dropout) < 1.0:
             raise ConfigError(f"`dropout` ({m.dropout}) must be in [0, 1); try 0.1 or 0.2")
         if not float(t.lr) > 0.0:
@@ -127,7 +134,7 @@ class RunConfig:
             _positive_int("patience", t.patience)
         if d.season is not None:
             _positive_int("season", d.season)
-        _choice("live", t.live, ("auto", "widgets", "text", False, True))
+        _choice("live", t.live, CHOICES["live"])
 
 
 def keyword_owners() -> dict:

@@ -16,7 +16,7 @@ import ipywidgets as widgets
 
 from . import zoo
 from .api import fit
-from .config import DataConfig, ModelConfig, RunConfig, TrainConfig, field_docs
+from .config import CHOICES, DataConfig, ModelConfig, RunConfig, TrainConfig, field_docs
 from .data.frames import read_frame
 from .errors import WindwidgetsError
 
@@ -41,11 +41,7 @@ class Dashboard(widgets.VBox):
     """
 
     SKIPPED = ("live", "options", "task")  # the panel is always live; dicts and tasks need code
-    CHOICES = {
-        "scaler": ("standard", "minmax", None),
-        "nonlinearity": ("tanh", "relu"),
-        "device": ("auto", "cpu", "cuda", "mps"),
-    }
+    CHOICES = {**CHOICES, "device": ("auto", "cpu", "cuda", "mps")}
 
     def __init__(self, data, **defaults):
         self.data = read_frame(data)
