@@ -102,8 +102,10 @@ def test_classification_errors_say_what_to_do(digits):
         ww.train(small, horizon=3, **settings)
     with pytest.raises(ConfigError, match=r"`target` \('y'\) does not apply"):
         ww.train(small, target="y", **settings)
-    with pytest.raises(ConfigError, match="reads separate sequences, use stateful=False"):
+    with pytest.raises(ConfigError, match="reads separate sequences, leave it out"):
         ww.train(small, stateful=True, **settings)
+    with pytest.raises(ConfigError, match=r"`mode='sequence'` learns along one long series"):
+        ww.train(small, mode="sequence", **settings)
     for model in ("seq2seq", "convlstm"):
         with pytest.raises(ModelError, match=f"{model} .*cannot classify.*use rnn, lstm, gru, peephole_lstm or cnn_lstm"):
             ww.train(small, model=model, **settings)

@@ -10,7 +10,9 @@ from matplotlib.figure import Figure
 import windwidgets as ww
 from windwidgets.errors import DataError, WindwidgetsError
 from windwidgets.forecast.baselines import naive, seasonal_naive
+from windwidgets.forecast import operations
 from windwidgets.forecast.intervals import half_widths
+from windwidgets.forecast.rollout import future_index
 
 
 
@@ -90,15 +92,23 @@ def test_a_backtest_origin_never_sees_data_after_it(feed):
     assert not np.allclose(after.predictions["model"][~seen], before.predictions["model"][~seen])
 
 
-@pytest.mark.parametrize("model, future, horizon", [
-    ("gru", ["temperature"], 3),  # known-future covariates: the state lags by a block
-    ("lstm", None, 1),
-    ("rnn", None, 2),
+def rolled_over(run, rows, steps, future):
+    """A forecast of ``steps`` after ``rows`` that reads all of them first (the warm-up)."""
+    labels = future_index(rows.index, steps)
+    known = operations._future_of(run, future, labels, None, 0)
+    predicted = operations._rollout(run, rows[list(run.layout.inputs)], known, len(rows), steps, len(rows))
+    return operations._frame_of(run, predicted, labels, None)
+
+
+@pytest.mark.parametrize("model, future, horizon, mode", [
+    ("gru", ["temperature"], 3, "sequence"),  # known-future covariates: the state lags by a block
+    ("lstm", None, 1, "window"),  # re-reads its last window for every forecast
+    ("rnn", None, 2, "stateful"),
 ])
-def test_a_stream_gives_the_numbers_of_one_rollout_over_the_joined_data(feed, model, future, horizon):
+def test_a_stream_gives_the_numbers_of_one_rollout_over_the_joined_data(feed, model, future, horizon, mode):
     train, live = feed.iloc[:400], feed.iloc[400:]
     run = small_run(train, model=model, covariates=["pressure"], future_covariates=future,
-                    horizon=horizon)
+                    horizon=horizon, mode=mode)
     window = run.config.data.window
     ahead = (lambda rows: rows[future]) if future else (lambda rows: None)
     first = run.forecast(6, keep_state=True, future=ahead(live.iloc[:6]))
@@ -108,7 +118,10 @@ def test_a_stream_gives_the_numbers_of_one_rollout_over_the_joined_data(feed, mo
     assert streamed.index[0] == live.index[17]
     assert len(run._stream.frame) <= window + 2 * horizon  # history is not kept, let alone re-read
     joined = feed.iloc[400 - window : 417]  # every row the stream has read
-    once = run.forecast(6, context=joined, future=ahead(live.iloc[17:23]))
+    if mode == "window":
+        once = run.forecast(6, context=joined, future=ahead(live.iloc[17:23]))
+    else:  # the state carried over every row read
+        once = rolled_over(run, joined, 6, ahead(live.iloc[17:23]))
     np.testing.assert_allclose(streamed.to_numpy(), once.to_numpy(), atol=1e-5)
     assert run.frame.index[-1] == live.index[16]  # the updates joined the run's data
     run.reset_state()

@@ -100,7 +100,7 @@ def test_stateful_training_carries_the_state(tiny_settings):
                    lr=5e-3, stateful=True, live=False)
     assert run.trainer.progress.batches >= 8
     assert run.history["val_loss"].iloc[-1] < 0.02  # measured 0.003
-    with pytest.raises(ww.ConfigError, match=r"`stateful=True` needs a model that carries its state.*bidirectional"):
+    with pytest.raises(ww.ConfigError, match=r"`stateful=True` is not a way 'lstm' with bidirectional=True"):
         ww.train(sine, bidirectional=True, stateful=True, live=False)
 
 

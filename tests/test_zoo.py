@@ -60,7 +60,7 @@ def test_cnn_lstm_trains_forecasts_and_reloads(tmp_path, small_wind):
     assert not run.model.carries_state and run.model.encoder[0].kernel_size == (5,)
     before, after = forecast_and_reload(run, tmp_path, 10)
     pd.testing.assert_frame_equal(before, after)
-    with pytest.raises(ConfigError, match=r"`stateful=True` needs a model that carries its state forward; 'cnn_lstm'"):
+    with pytest.raises(ConfigError, match=r"`stateful=True` is not a way 'cnn_lstm' can learn: it learns in mode 'window'; leave `stateful` out"):
         ww.train(small_wind, target="speed", model="cnn_lstm", window=24, stateful=True, **TINY)
     with pytest.raises(ModelError, match=r"cnn_lstm option `kernel_size` \(0\) must be a whole number"):
         ww.train(small_wind, target="speed", model="cnn_lstm", options={"kernel_size": 0}, **TINY)
@@ -74,9 +74,9 @@ def test_seq2seq_trains_with_future_covariates_forecasts_and_reloads(tmp_path, s
     future = small_wind.iloc[:15].set_axis(after_data)  # known-ahead values for the forecast's rows
     before, after = forecast_and_reload(run, tmp_path, 15, future=future)
     pd.testing.assert_frame_equal(before, after)
-    with pytest.raises(ConfigError, match=r"`stateful=True` scores every step of a chunk, which 'seq2seq' "
-                                          r"cannot \(it predicts one block from the end of a window\)"):
-        ww.train(small_wind, target="speed", model="seq2seq", window=24, stateful=True, **TINY)
+    with pytest.raises(ConfigError, match=r"`mode='sequence'` is not a way 'seq2seq' can learn: it learns "
+                                          r"in mode 'window'; leave `mode` out"):
+        ww.train(small_wind, target="speed", model="seq2seq", window=24, mode="sequence", **TINY)
 
 
 def test_convlstm_trains_forecasts_grids_and_reloads(tmp_path):
@@ -136,8 +136,8 @@ def test_the_trainer_hands_targets_and_the_share_done_to_models_that_ask():
 
 
 def test_bidirectional_is_refused_where_it_would_read_the_future(small_wind):
-    with pytest.raises(ConfigError, match=r"'peephole_lstm' with bidirectional=True does not \(a backward "
-                                          r"pass would read the future\); use stateful=False"):
+    with pytest.raises(ConfigError, match=r"`stateful=True` is not a way 'peephole_lstm' with bidirectional=True \(a "
+                                          r"backward pass would read the future\) can learn"):
         ww.train(small_wind, target="speed", model="peephole_lstm", bidirectional=True, stateful=True,
                  window=24, **TINY)
     spec = ModelSpec(input_size=3, output_size=1, horizon=2, window=10)

@@ -11,7 +11,7 @@ from .config import RunConfig, field_docs
 from .data import Layout, Scaler
 from .errors import ConfigError, ModelError
 from .forecast.metrics import naive_scale
-from .forecast.rollout import as_array, rollout, season_of
+from .forecast.rollout import as_array, carries, rollout, season_of
 from .run import FORMAT, Run, frame_from_state
 from .train import Events, Trainer
 from .views import make_view
@@ -50,15 +50,8 @@ def prepare_run(data, config: RunConfig) -> Run:
         return classifier
     prepared = tasks.prepare_data(data, config, device)  # a table, or grids for the convlstm
     model = build_model(config, prepared.layout).to(device)
-    if config.train.stateful and not getattr(model, "scores_every_step", model.carries_state):
-        if model.carries_state:
-            raise ConfigError(f"`stateful=True` scores every step of a chunk, which {config.model.model!r} "
-                              "cannot (it predicts one block from the end of a window); use stateful=False")
-        raise ConfigError(
-            f"`stateful=True` needs a model that carries its state forward; {config.model.model!r}"
-            f"{' with bidirectional=True' if config.model.bidirectional else ''} does not "
-            "(a backward pass would read the future); use stateful=False"
-        )
+    why = " with bidirectional=True (a backward pass would read the future)" if config.model.bidirectional else ""
+    config = config.settled(model.modes, why)
     trainer = Trainer(model, prepared, config.train, device, Events())
     season = config.data.season or season_of(prepared.frame.index)
     targets = prepared.frame.iloc[: prepared.n_train][list(prepared.layout.targets)].to_numpy(np.float64)
@@ -91,7 +84,7 @@ def forecast_preview(run: Run, steps: int | None = None):
         run.model.eval()
         try:
             scaled = rollout(run.model, encoded, run.n_train, steps, d.window, d.horizon,
-                             len(layout.outputs))  # (steps, outputs)
+                             len(layout.outputs), carries(run.config.train.mode))  # (steps, outputs)
         finally:
             run.model.train(training)
         forecast = as_array(run.scaler.inverse(scaled, outputs))[:, column]  # (steps,)
@@ -117,6 +110,8 @@ def load(path, device="cpu") -> Run:
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ModelError(f"{str(path)!r} is not a windwidgets run file (format {FORMAT})")
     config = RunConfig.from_dict(payload["config"])
+    if config.train.mode == "auto":  # a file from before training modes: it learned on windows
+        config.train.mode = "stateful" if config.train.stateful else "window"
     layout = Layout(**{k: tuple(v) for k, v in payload["layout"].items()})
     model = build_model(config, layout)
     model.load_state_dict(payload["state_dict"])

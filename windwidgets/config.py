@@ -19,7 +19,16 @@ CHOICES = {  # the settings that take one of a few values; the dashboard offers 
     "task": ("forecast", "classify"),
     "nonlinearity": ("tanh", "relu"),
     "live": ("auto", "widgets", "text", False, True),
+    "mode": ("auto", "window", "sequence", "stateful"),
 }
+
+MODES = {  # how a model learns, which decides how its forecasts roll forward
+    "window": "many-to-one windows from a zero state; a rollout re-reads the last window per block",
+    "sequence": "every step of chunks from random offsets after a window's warm-up; a rollout carries the state",
+    "stateful": "consecutive chunks with the state carried between them (truncated BPTT); a rollout carries the state",
+}
+WINDOW_BATCH = 64  # windows per step when batch_size is None; also sets a sequence epoch's steps
+SEQUENCE_BATCH = 16  # chunks per step in sequence mode when batch_size is None
 
 
 @dataclass
@@ -50,11 +59,13 @@ class ModelConfig:
 @dataclass
 class TrainConfig:
     epochs: int = 20  # passes over the training windows
-    batch_size: int = 64  # windows per optimisation step
+    mode: str = "auto"  # "window" | "sequence" | "stateful" (see MODES); "auto": the model's own choice
+    batch_size: Optional[int] = None  # windows (or chunks) per step; None: 64 windows, 16 chunks in sequence mode
+    chunk: Optional[int] = None  # sequence mode: steps scored per chunk after the warm-up; None: 2 * window
     lr: float = 1e-3  # Adam learning rate
     clip_grad: Optional[float] = 1.0  # max gradient norm; None turns clipping off
     patience: Optional[int] = None  # stop after this many epochs without a better val loss
-    stateful: bool = False  # carry the hidden state across consecutive chunks (truncated BPTT); batch_size streams
+    stateful: bool = False  # same as mode="stateful": carry the state across consecutive chunks
     device: str = "auto"  # "auto" -> cuda, then mps, then cpu; or any torch device
     seed: int = 0  # seeds weights, shuffling and dropout
     live: Any = "auto"  # "auto" | "widgets" | "text" | False
@@ -99,6 +110,29 @@ class RunConfig:
             train=TrainConfig(**values["train"]),
         )
 
+    def settled(self, modes: tuple, why: str = "") -> "RunConfig":
+        """A copy with the settings left to the model decided: the training mode (the first
+        of the model's ``modes`` for "auto"), the batch size and the chunk length. The copy is
+        what the Run records and saves, so the mode that decides its rollouts travels with it.
+        ``why`` explains, in an error, why the model learns in those modes only."""
+        config = RunConfig.from_dict(self.to_dict())
+        t = config.train
+        mode = "stateful" if t.stateful else t.mode
+        if mode == "auto":  # a one-row window is one-to-one: nothing to warm up, nothing to carry
+            mode = "window" if config.data.window == 1 and "window" in modes else modes[0]
+        if mode not in modes:
+            given = "stateful=True" if t.stateful else f"mode={mode!r}"
+            raise ConfigError(
+                f"`{given}` is not a way {self.model.model!r}{why} can learn: it learns in mode "
+                f"{' or '.join(repr(m) for m in modes)}; leave `{given.split('=')[0]}` out"
+            )
+        t.mode, t.stateful = mode, mode == "stateful"
+        if t.batch_size is None:
+            t.batch_size = SEQUENCE_BATCH if mode == "sequence" else WINDOW_BATCH
+        if mode == "sequence" and t.chunk is None:
+            t.chunk = 2 * config.data.window
+        return config
+
     def validate(self) -> None:
         """Check the numbers that make no sense whatever the data."""
         d, m, t = self.data, self.model, self.train
@@ -114,7 +148,13 @@ class RunConfig:
         _positive_int("hidden_size", m.hidden_size)
         _positive_int("num_layers", m.num_layers)
         _positive_int("epochs", t.epochs)
-        _positive_int("batch_size", t.batch_size)
+        for name in ("batch_size", "chunk"):
+            if getattr(t, name) is not None:
+                _positive_int(name, getattr(t, name))
+        _choice("mode", t.mode, CHOICES["mode"])
+        if t.stateful and t.mode not in ("auto", "stateful"):
+            raise ConfigError(f"`stateful=True` is mode='stateful', which contradicts mode={t.mode!r}; "
+                              "pass one of them")
         if not 0.0 < float(d.val_fraction) < 1.0:
             raise ConfigError(
                 f"`val_fraction` ({d.val_fraction}) must lie strictly between 0 and 1; "

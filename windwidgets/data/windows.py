@@ -5,6 +5,8 @@ rows, not rows x window. Batches are gathered by index on the device that holds 
 """
 from __future__ import annotations
 
+import math
+
 import torch
 
 
@@ -43,17 +45,37 @@ class Windows:
         self.train_index = torch.arange(0, n_train - window - horizon + 1, device=device)
         self.val_index = torch.arange(n_train - window, count, device=device)
 
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(window, horizon)."""
+        return self.x.shape[1], self.y.shape[1]
+
     def batch(self, index: torch.Tensor):
         """Gather the windows at ``index``: x (batch, window, inputs), y (batch, horizon, outputs)."""
         return self.x[index], self.y[index]
 
     def batches(self, index: torch.Tensor, batch_size: int, generator: torch.Generator | None = None):
-        """Yield batches over ``index``, shuffled when a generator is given."""
-        if generator is not None:
-            order = torch.randperm(len(index), generator=generator).to(index.device)
-            index = index[order]
-        for first in range(0, len(index), batch_size):
-            yield self.batch(index[first : first + batch_size])
+        """The batches over ``index``, shuffled when a generator is given (a sized iterable)."""
+        return Batches(self, index, batch_size, generator)
+
+
+class Batches:
+    """Batches of windows over ``index``; shuffled as iteration starts, so each pass draws
+    a new order from ``generator``."""
+
+    def __init__(self, windows: Windows, index: torch.Tensor, batch_size: int,
+                 generator: torch.Generator | None = None):
+        self.windows, self.index, self.batch_size, self.generator = windows, index, batch_size, generator
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.index) / self.batch_size)
+
+    def __iter__(self):
+        index = self.index
+        if self.generator is not None:
+            index = index[torch.randperm(len(index), generator=self.generator).to(index.device)]
+        for first in range(0, len(index), self.batch_size):
+            yield self.windows.batch(index[first : first + self.batch_size])
 
 
 class Streams:
@@ -77,8 +99,48 @@ class Streams:
         self.y = sliding(outputs, horizon, 1)  # (rows - horizon, horizon, outputs): after each row
         self.starts = torch.arange(streams, device=inputs.device) * self.length  # (streams,)
 
+    def __len__(self) -> int:
+        return self.chunks
+
     def __iter__(self):
         for k in range(self.chunks):
             index = self.starts + k * self.window  # (streams,)
             steps = index[:, None] + torch.arange(self.window, device=index.device)  # (streams, window)
             yield self.x[index], self.y[steps]  # (streams, window, in), (streams, window, horizon, out)
+
+
+class Chunks:
+    """Chunks from random offsets for sequence training: the model reads ``window - 1``
+    rows of warm-up, then is scored at each of the next ``chunk`` steps.
+
+    Step ``t`` of a chunk is scored against the ``horizon`` rows after it from the
+    ``window``-th row on, so every score comes after at least ``window`` rows read from a
+    zero state, as a forecast's warm-up reads them. Each forward pass learns from ``chunk``
+    targets instead of one. An epoch is ``steps`` batches of ``batch_size`` chunks; chunks
+    never reach past the training part.
+    """
+
+    def __init__(self, inputs, outputs, window: int, horizon: int, chunk: int, n_train: int,
+                 batch_size: int, steps: int, generator: torch.Generator | None = None):
+        self.length = window - 1 + chunk  # rows read per chunk
+        starts = n_train - self.length - horizon + 1  # chunks whose targets stay in the train part
+        if starts < 1:
+            chunk = n_train - window - horizon + 1  # a short series gets shorter chunks
+            self.length, starts = window - 1 + chunk, 1
+        self.window, self.chunk, self.horizon, self.starts = window, chunk, horizon, starts
+        self.inputs, self.outputs = inputs, outputs
+        self.x = sliding(inputs, self.length, 0, starts)  # (starts, length, inputs)
+        self.batch_size, self.generator = batch_size, generator
+        self.steps = steps
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def __iter__(self):
+        device = self.inputs.device
+        lead = torch.arange(self.horizon, device=device)
+        scored = torch.arange(self.window - 1, self.length, device=device)  # (chunk,) row of each score
+        for _ in range(self.steps):
+            first = torch.randint(0, self.starts, (self.batch_size,), generator=self.generator).to(device)
+            rows = first[:, None, None] + scored[None, :, None] + 1 + lead  # (batch, chunk, horizon)
+            yield self.x[first], self.outputs[rows]  # (batch, length, in), (batch, chunk, horizon, out)

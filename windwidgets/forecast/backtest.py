@@ -18,7 +18,7 @@ METHODS = ("model", "naive", "seasonal_naive")
 
 @torch.no_grad()
 def rolled_forecasts(model, encoded: torch.Tensor, origins: np.ndarray, steps: int, window: int,
-                     horizon: int, outputs: int, carry: bool | None = None,
+                     horizon: int, outputs: int, carry: bool,
                      chunk: int = 1024) -> torch.Tensor:
     """Forecasts of ``steps`` rows from every origin at once: one forward pass per block for
     a whole chunk of origins instead of one per origin and block.
@@ -43,7 +43,7 @@ def rolled_forecasts(model, encoded: torch.Tensor, origins: np.ndarray, steps: i
     for first in range(0, len(origins), chunk):
         sequences = windows[starts[first : first + chunk]].clone()  # (chunk, window + steps, inputs)
         sequences[:, sequences.shape[1] - horizon :, outputs:] = 0.0  # covariates past the end
-        out.append(roll(model, sequences, window, window, horizon, outputs, carry=carry).clone())
+        out.append(roll(model, sequences, window, window, horizon, outputs, carry).clone())
     return torch.cat(out)  # (origins, steps, outputs)
 
 

@@ -13,10 +13,12 @@ How the known and unknown parts of the future are handled:
 - *Past-only covariates* are among the model's outputs, so a rollout forecasts them with
   the targets and feeds them back: a forecast of any length never asks for a value nobody
   can know yet. Only the targets are returned.
-- *Warm-up*: a forecast from the run's data reads the ``window`` rows before its start, as
-  in training and in backtests. A ``context`` is read whole by a model that carries its
-  state (so a stream and a context forecast over the same rows agree), and by its last
-  ``window`` rows otherwise.
+- *Warm-up*: every forecast reads the ``window`` rows before its first predicted row from a
+  zero state, as the model learned: from the run's data (``start``), a ``context`` or a
+  backtest's origin alike, so the three agree. Then the model's training mode decides (see
+  :func:`~windwidgets.forecast.rollout.carries`): a window-trained model re-reads its last
+  ``window`` rows for every block; a sequence- or stateful-trained one carries its state on.
+  A model trained statefully may start from fewer rows (one-to-many generation).
 """
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from .backtest import Backtest, Evaluation, rolled_forecasts, validation_origins
 from .baselines import baselines
 from .inputs import checked_context, checked_rows, future_values  # noqa: F401 (Run uses checked_context)
 from .intervals import check_level, half_widths, rolling_half_widths
-from .rollout import as_array, future_index, may_carry, rollout, season_of
+from .rollout import as_array, carries, future_index, rollout, season_of
 from .stream import Stream
 
 CALIBRATION_ORIGINS = 1000  # at most this many validation forecasts calibrate an interval
@@ -108,14 +110,13 @@ def _check_steps(steps, name: str = "steps") -> None:
 
 
 def _carry(run) -> bool:
-    return may_carry(run.model, run.config.data.window, run.config.train.stateful)
+    return carries(run.config.train.mode)
 
 
 def _least_context(run) -> int:
     """A model trained statefully learned from a zero state and any history; others from
-    windows of exactly ``window`` rows."""
-    stateful = run.config.train.stateful and getattr(run.model, "carries_state", False)
-    return 1 if stateful else run.config.data.window
+    at least ``window`` rows."""
+    return 1 if run.config.train.mode == "stateful" else run.config.data.window
 
 
 def _origin(run, start, context):
@@ -123,15 +124,14 @@ def _origin(run, start, context):
     window = run.config.data.window
     if context is not None:
         frame = checked_context(context, run.layout, _least_context(run), window)
-        warmup = len(frame) if _carry(run) else window
-        return frame, len(frame), warmup
-    origin = run._position(start)
-    if origin < window:
+        return frame, len(frame), min(window, len(frame))
+    origin, least = run._position(start), _least_context(run)
+    if origin < least:
         raise DataError(
             f"`start` ({start!r}) leaves {origin} rows before it; the model needs a window "
-            f"of {window} rows, so start at position {window} or later"
+            f"of {least} rows, so start at position {least} or later"
         )
-    return run.frame, origin, window
+    return run.frame, origin, min(window, origin)
 
 
 def _new_stream(run, context) -> Stream:
@@ -140,8 +140,7 @@ def _new_stream(run, context) -> Stream:
         frame, follows = run.frame.iloc[-d.window :], True
     else:
         frame, follows = checked_context(context, run.layout, _least_context(run), d.window), False
-        if not _carry(run):
-            frame = frame.iloc[-d.window :]
+        frame = frame.iloc[-d.window :]
     return Stream(run.model, frame, run.scaler, run.layout, d.window, d.horizon, run.device, follows,
                   _carry(run))
 
@@ -184,8 +183,8 @@ def _rollout(run, known: pd.DataFrame, future: np.ndarray | None, origin: int, s
     raw = np.concatenate([known.to_numpy(dtype=np.float64), rows])  # (origin + rows, inputs)
     encoded = _encoded(run, raw)
     run.model.eval()
-    return rollout(run.model, encoded, origin, steps, d.window, d.horizon, len(layout.outputs), warmup,
-                   _carry(run))
+    return rollout(run.model, encoded, origin, steps, d.window, d.horizon, len(layout.outputs), _carry(run),
+                   warmup)
 
 
 def _encoded(run, raw: np.ndarray) -> torch.Tensor:

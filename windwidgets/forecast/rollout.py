@@ -8,9 +8,23 @@ import pandas as pd
 import torch
 
 
+CARRYING_MODES = ("sequence", "stateful")  # modes that teach a model to read its carried state
+
+
+def carries(mode: str) -> bool:
+    """Whether a model trained in ``mode`` rolls out by carrying its state on.
+
+    A model trained on windows has only ever read ``window`` rows from a zero state: the
+    state it would reach further on is one it never met, so it re-reads its last ``window``
+    rows for every block. Sequence and stateful training score a model at every step of a
+    carried state, so it reads a warm-up once and then one cell step per step.
+    """
+    return mode in CARRYING_MODES
+
+
 @torch.no_grad()
 def rollout(model, encoded: torch.Tensor, start: int, steps: int, window: int, horizon: int,
-            outputs: int, warmup: int | None = None, carry: bool | None = None) -> torch.Tensor:
+            outputs: int, carry: bool, warmup: int | None = None) -> torch.Tensor:
     """Predict rows ``start .. start + steps - 1`` of ``encoded`` from the rows before them.
 
     Parameters
@@ -21,32 +35,19 @@ def rollout(model, encoded: torch.Tensor, start: int, steps: int, window: int, h
     start : the first row to predict.
     window, horizon : the model's input length and block length.
     outputs : how many leading columns the model predicts.
-    warmup : rows before ``start`` read to warm the model up; default ``window``. A model
-        that carries its state reads all of them; another reads the last ``window``.
-    carry : carry the state on (see :func:`roll`); default: the model's ``carries_state``.
+    carry : carry the state on (see :func:`carries`).
+    warmup : rows before ``start`` read to warm the model up; default ``window``.
 
     Returns (steps, outputs) scaled predictions.
     """
     warmup = window if warmup is None else warmup
     sequences = encoded[None, start - warmup : start + steps].clone()  # (1, warmup + steps, inputs)
-    return roll(model, sequences, warmup, window, horizon, outputs, carry=carry)[0]
-
-
-def may_carry(model, window: int, stateful: bool = False) -> bool:
-    """Whether a rollout may carry the model's state on instead of re-reading the window.
-
-    A recurrent model trained on windows of two rows or more has learned to read the state
-    it leaves, so carrying it on costs one cell step per step. A model trained on windows of
-    a single row from a zero state each time (one-to-one) never has: its state after one
-    row is meaningless to it, so it is re-read from a zero state every step, unless it was
-    trained statefully (``stateful=True``), where carrying the state is what it learned.
-    """
-    return bool(getattr(model, "carries_state", False)) and (window > 1 or stateful)
+    return roll(model, sequences, warmup, window, horizon, outputs, carry)[0]
 
 
 @torch.no_grad()
 def roll(model, sequences: torch.Tensor, warmup: int, window: int, horizon: int, outputs: int,
-         state=None, carry: bool | None = None) -> torch.Tensor:
+         carry: bool, state=None) -> torch.Tensor:
     """Roll a batch of series forward at once: the core of forecasts, backtests and streams.
 
     Parameters
@@ -54,20 +55,18 @@ def roll(model, sequences: torch.Tensor, warmup: int, window: int, horizon: int,
     sequences : (batch, warmup + steps, inputs) scaled rows, written in place: ``warmup``
         known rows, then the rows to predict (only their future-covariate columns are read).
     warmup : known rows at the front of each sequence.
-    state : the model's state before the first row (a stream's), or None.
-    carry : carry the state on (see :func:`may_carry`); default: the model's ``carries_state``.
+    carry : carry the state on (see :func:`carries`).
+    state : the state before the first row (a stream's, when carrying), or None.
 
-    A model that carries its state reads the warm-up once, then only each new block: a
-    horizon-1 rollout costs one cell step per step. Other models re-read the last ``window``
-    rows for every block. The predicted columns of the future rows are zeroed first, so no
+    Carrying, the model reads the warm-up once, then only each new block: a horizon-1
+    rollout costs one cell step per step. Otherwise it re-reads the last ``window`` rows,
+    from a zero state, for every block, as it learned. The predicted columns of the future rows are zeroed first, so no
     value from after the origin can reach a prediction.
 
     Returns (batch, steps, outputs) scaled predictions, a view of ``sequences``.
     """
     end = sequences.shape[1]
     sequences[:, warmup:, :outputs] = 0.0
-    if carry is None:
-        carry = getattr(model, "carries_state", False)
     if not carry:
         t = warmup
         while t < end:

@@ -16,13 +16,13 @@ class Stream:
 
     Parameters
     ----------
-    model : a forecaster; one that carries its state is read once over the rows, another
-        keeps only the last ``window`` rows and re-reads them for every forecast.
+    model : a forecaster.
     frame : the rows to start from, original units (the warm-up: the last ``window`` rows
-        of a run's data, or a whole context).
+        of a run's data or of a context).
     follows_data : True when the stream continues the run's own data (new rows join it).
-    carry : carry the model's state (default: its ``carries_state``); see
-        :func:`~windwidgets.forecast.rollout.may_carry`.
+    carry : carry the model's state (see :func:`~windwidgets.forecast.rollout.carries`):
+        rows are read once into the state; otherwise the stream keeps the last ``window``
+        rows and re-reads them for every forecast.
 
     The state lags the rows by ``lag`` rows: one row (the forecast needs a model output,
     which only a forward pass gives), or ``horizon`` rows with known-future covariates (each
@@ -32,11 +32,11 @@ class Stream:
     """
 
     def __init__(self, model, frame: pd.DataFrame, scaler: Scaler, layout: Layout, window: int,
-                 horizon: int, device: torch.device, follows_data: bool, carry: bool | None = None):
+                 horizon: int, device: torch.device, follows_data: bool, carry: bool):
         self.model, self.scaler, self.layout = model, scaler, layout
         self.window, self.horizon, self.device = window, horizon, device
         self.follows_data = follows_data
-        self.carries_state = getattr(model, "carries_state", False) if carry is None else carry
+        self.carries_state = carry
         self.lag = horizon if layout.future_covariates else 1
         self.frame = frame.iloc[0:0]
         self.state, self.read = None, 0  # the model's state after rows [0, read) of frame
@@ -65,8 +65,10 @@ class Stream:
         self._trim()
 
     def _trim(self) -> None:
-        """Keep the rows a forecast can still need: the unread ones and one window."""
-        keep = max(self.window, len(self.frame) - self.read) + self.horizon
+        """Keep the rows a forecast can still need: one window, and the unread ones of a
+        carried state."""
+        unread = len(self.frame) - self.read if self.carries_state else 0
+        keep = max(self.window, unread) + self.horizon
         drop = max(0, len(self.frame) - keep)
         if drop:
             self.frame = self.frame.iloc[drop:]
@@ -89,9 +91,9 @@ class Stream:
         if self.carries_state:
             sequences = encoded[None, self.read :].clone()  # (1, lag + steps, inputs)
             warmup = len(self.frame) - self.read
-            return roll(self.model, sequences, warmup, self.window, self.horizon, outputs, self.state, True)[0]
+            return roll(self.model, sequences, warmup, self.window, self.horizon, outputs, True, self.state)[0]
         sequences = encoded[None, len(self.frame) - self.window :].clone()  # (1, window + steps, inputs)
-        return roll(self.model, sequences, self.window, self.window, self.horizon, outputs, carry=False)[0]
+        return roll(self.model, sequences, self.window, self.window, self.horizon, outputs, False)[0]
 
     def _encoded(self, values: np.ndarray) -> torch.Tensor:
         raw = torch.tensor(values, dtype=torch.float32)  # (rows, inputs)

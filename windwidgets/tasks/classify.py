@@ -41,14 +41,15 @@ def check_settings(config: RunConfig) -> None:
     if d.horizon != 1:
         raise ConfigError(f"task='classify' predicts one class per sequence; `horizon` ({d.horizon}) "
                           "must be 1")
-    if t.stateful:
-        raise ConfigError("`stateful=True` carries the state along one long series; task='classify' "
-                          "reads separate sequences, use stateful=False")
+    if t.stateful or t.mode not in ("auto", "window"):
+        raise ConfigError(f"`{'stateful=True' if t.stateful else f'mode={t.mode!r}'}` learns along one long "
+                          "series; task='classify' reads separate sequences, leave it out")
 
 
 def prepare_classifier(data, config: RunConfig, device: torch.device) -> "ClassifyRun":
     """An unfitted :class:`ClassifyRun`: data checked and split, model built, trainer ready."""
     check_settings(config)
+    config = config.settled(("window",))
     prepared = prepare_sequences(data, config.data, config.train.seed, device)
     spec = zoo.ModelSpec(input_size=prepared.features, output_size=len(prepared.classes), horizon=1,
                          window=prepared.time, extra={"task": "classify", "classes": len(prepared.classes)})

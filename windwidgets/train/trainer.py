@@ -9,7 +9,8 @@ import warnings
 import torch
 from torch import nn
 
-from ..config import TrainConfig
+from ..config import WINDOW_BATCH, TrainConfig
+from ..data.windows import Chunks, Streams
 from .events import Event, Events, Progress
 
 NAN_ADVICE = (
@@ -53,11 +54,7 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(config.seed)
         self.stop_requested = threading.Event()
         self.best_state = self._snapshot()
-        windows = data.windows
-        batches = math.ceil(len(windows.train_index) / config.batch_size)
-        if config.stateful:
-            batches = self._streams().chunks
-        self.progress = Progress(epochs=config.epochs, batches=batches, device=str(device))
+        self.progress = Progress(epochs=config.epochs, batches=len(self._batches()), device=str(device))
 
     def stop(self) -> None:
         """Ask the fit to end after the current batch; it still runs its end-of-fit steps."""
@@ -98,9 +95,12 @@ class Trainer:
             if self.stop_requested.is_set():
                 break
             x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
-            if config.stateful:
+            if config.mode == "stateful":
                 prediction, state = self.model(x, state, every_step=True)
                 state = _detach(state)
+            elif config.mode == "sequence":
+                prediction, _ = self.model(x, every_step=True)  # (batch, rows, horizon, outputs)
+                prediction = prediction[:, -y.shape[1] :]  # (batch, chunk, horizon, outputs): after the warm-up
             else:
                 prediction, _ = self.model(x, **self._teaching(y))
             loss = self.loss(prediction, y)
@@ -130,17 +130,15 @@ class Trainer:
         return {"target": y, "fraction_done": (p.epoch - 1 + p.batch / max(p.batches, 1)) / p.epochs}
 
     def _batches(self):
-        if self.config.stateful:
-            return iter(self._streams())
-        windows = self.data.windows
-        return windows.batches(windows.train_index, self.config.batch_size, self.generator)
-
-    def _streams(self):
-        from ..data.windows import Streams
-
-        d = self.data
-        return Streams(d.inputs, d.outputs, d.windows.x.shape[1], d.windows.y.shape[1],
-                       d.n_train, self.config.batch_size)
+        """The training batches of one epoch, as the mode reads them (a sized iterable)."""
+        d, config = self.data, self.config
+        if config.mode == "stateful":
+            return Streams(d.inputs, d.outputs, *d.windows.shape, d.n_train, config.batch_size)
+        if config.mode == "sequence":
+            steps = math.ceil(len(d.windows.train_index) / WINDOW_BATCH)  # as a window epoch's
+            return Chunks(d.inputs, d.outputs, *d.windows.shape, config.chunk, d.n_train,
+                          config.batch_size, steps, self.generator)
+        return d.windows.batches(d.windows.train_index, config.batch_size, self.generator)
 
     @torch.no_grad()
     def validate(self) -> float:

@@ -44,6 +44,7 @@ class CNNLSTMForecaster(nn.Module):
     """
 
     carries_state = False
+    modes = ("window",)
 
     def __init__(self, spec: ModelSpec, hidden_size: int = 64, num_layers: int = 2, bias: bool = True,
                  dropout: float = 0.0, bidirectional: bool = False, channels: int | None = None,

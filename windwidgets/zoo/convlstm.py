@@ -145,6 +145,7 @@ class ConvLSTMForecaster(nn.Module):
                             dropout if num_layers > 1 else 0.0, bidirectional)
         self.head = nn.Conv2d(hidden_size * self.rnn.directions, spec.horizon * grid[0], 1)
         self.carries_state = not bidirectional
+        self.modes = ("window", "stateful") if self.carries_state else ("window",)
 
     def forward(self, x: torch.Tensor, state=None, every_step: bool = False):
         grids = x.dim() == 5

@@ -59,6 +59,7 @@ class RecurrentForecaster(nn.Module):
         self.head = nn.Linear(hidden_size * directions, spec.horizon * spec.output_size)
         self.shape = (spec.horizon, spec.output_size)
         self.carries_state = not bidirectional
+        self.modes = ("sequence", "window", "stateful") if self.carries_state else ("window",)
 
     def forward(self, x: torch.Tensor, state=None, every_step: bool = False):
         if x.shape[1] == 1 and state is not None and self.carries_state and not torch.is_grad_enabled():

@@ -7,10 +7,12 @@ forecaster contract::
     y, state = model(x, state=None)
     # x: (batch, time, input_size); y: (batch, horizon, output_size)
 
-Recurrent models also accept ``every_step=True`` (y: (batch, time, horizon, output_size))
-for stateful training, and set ``carries_state = True`` so that a rollout can feed one new
-step at a time; one that carries its state but cannot score every step (seq2seq) sets
-``scores_every_step = False``. A user's module that returns just a tensor is wrapped to fit.
+A model declares ``modes``, the ways it can learn (see :data:`windwidgets.config.MODES`),
+its preferred one first. ``"window"`` is the contract above. ``"sequence"`` and
+``"stateful"`` also need ``every_step=True`` (y: (batch, time, horizon, output_size)) and a
+``state`` that a later call continues from, so that a rollout can feed one new step at a
+time. A module without ``modes`` learns on windows only; one that returns just a tensor is
+wrapped to fit.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from ..config import MODES
 from ..errors import ModelError, closest
 
 
@@ -88,13 +91,21 @@ def build(name: str, spec: ModelSpec, config) -> nn.Module:
         raise ModelError(
             f"the builder of model {name!r} returned a {type(module).__name__}, not a torch nn.Module"
         )
-    return module if hasattr(module, "carries_state") else Stateless(module, spec)
+    if not hasattr(module, "carries_state") and not hasattr(module, "modes"):
+        module = Stateless(module, spec)
+    modes = getattr(module, "modes", ("window",))
+    if not isinstance(modes, tuple) or not modes or not set(modes) <= set(MODES):
+        raise ModelError(f"model {name!r} declares modes={modes!r}; use a tuple of {', '.join(MODES)}, "
+                         "its preferred one first")
+    module.modes = modes
+    return module
 
 
 class Stateless(nn.Module):
     """Fits a user's module that maps a window to a tensor into the forecaster contract."""
 
     carries_state = False
+    modes = ("window",)
 
     def __init__(self, module: nn.Module, spec: ModelSpec):
         super().__init__()

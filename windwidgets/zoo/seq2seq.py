@@ -81,7 +81,7 @@ class Seq2SeqForecaster(nn.Module):
         self.dropout = dropout
         self.head = nn.Linear(hidden_size, spec.output_size)
         self.carries_state = not bidirectional
-        self.scores_every_step = False  # one block from the end of the window: no stateful training
+        self.modes = ("window",)  # one block decoded from the end of a window: never scored every step
 
     def ratio(self, fraction_done: float) -> float:
         """The teacher-forcing ratio after ``fraction_done`` of the fit."""
