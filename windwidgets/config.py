@@ -24,7 +24,8 @@ CHOICES = {  # the settings that take one of a few values; the dashboard offers 
 
 MODES = {  # how a model learns, which decides how its forecasts roll forward
     "window": "many-to-one windows from a zero state; a rollout re-reads the last window per block",
-    "sequence": "every step of chunks from random offsets after a window's warm-up; a rollout carries the state",
+    "sequence": "every step of chunks from random offsets after a window's warm-up, then free-running steps "
+                "on its own predictions; a rollout carries the state",
     "stateful": "consecutive chunks with the state carried between them (truncated BPTT); a rollout carries the state",
 }
 WINDOW_BATCH = 64  # windows per step when batch_size is None; also sets a sequence epoch's steps
@@ -62,6 +63,7 @@ class TrainConfig:
     mode: str = "auto"  # "window" | "sequence" | "stateful" (see MODES); "auto": the model's own choice
     batch_size: Optional[int] = None  # windows (or chunks) per step; None: 64 windows, 16 chunks in sequence mode
     chunk: Optional[int] = None  # sequence mode: steps scored per chunk after the warm-up; None: 2 * window
+    free_steps: Optional[int] = None  # sequence mode: steps run on the model's own predictions after each chunk; None: window
     lr: float = 1e-3  # Adam learning rate
     clip_grad: Optional[float] = 1.0  # max gradient norm; None turns clipping off
     patience: Optional[int] = None  # stop after this many epochs without a better val loss
@@ -129,8 +131,9 @@ class RunConfig:
         t.mode, t.stateful = mode, mode == "stateful"
         if t.batch_size is None:
             t.batch_size = SEQUENCE_BATCH if mode == "sequence" else WINDOW_BATCH
-        if mode == "sequence" and t.chunk is None:
-            t.chunk = 2 * config.data.window
+        if mode == "sequence":
+            t.chunk = 2 * config.data.window if t.chunk is None else t.chunk
+            t.free_steps = config.data.window if t.free_steps is None else t.free_steps
         return config
 
     def validate(self) -> None:
@@ -151,6 +154,10 @@ class RunConfig:
         for name in ("batch_size", "chunk"):
             if getattr(t, name) is not None:
                 _positive_int(name, getattr(t, name))
+        if t.free_steps is not None and (isinstance(t.free_steps, bool) or not isinstance(t.free_steps, int)
+                                         or t.free_steps < 0):
+            raise ConfigError(f"`free_steps` ({t.free_steps!r}) must be a whole number, 0 to turn the "
+                              "free-running part off")
         _choice("mode", t.mode, CHOICES["mode"])
         if t.stateful and t.mode not in ("auto", "stateful"):
             raise ConfigError(f"`stateful=True` is mode='stateful', which contradicts mode={t.mode!r}; "

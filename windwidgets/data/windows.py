@@ -110,28 +110,42 @@ class Streams:
 
 
 class Chunks:
-    """Chunks from random offsets for sequence training: the model reads ``window - 1``
-    rows of warm-up, then is scored at each of the next ``chunk`` steps.
+    """Chunks for sequence training: the model reads ``window - 1`` rows of warm-up, then is
+    scored at each of the next ``chunk`` steps.
 
     Step ``t`` of a chunk is scored against the ``horizon`` rows after it from the
     ``window``-th row on, so every score comes after at least ``window`` rows read from a
     zero state, as a forecast's warm-up reads them. Each forward pass learns from ``chunk``
-    targets instead of one. An epoch is ``steps`` batches of ``batch_size`` chunks; chunks
-    never reach past the training part.
+    targets instead of one. ``x`` also holds ``free + horizon`` rows after the chunk when
+    ``free`` > 0: the rows the trainer lets the model run through on its own predictions,
+    block by block (``free`` is a multiple of ``horizon``), and their truth.
+
+    Parameters
+    ----------
+    rows : (first, end) the rows chunks may read; on a short stretch the free part, then
+        the chunk, are shortened to fit.
+    generator : draws ``steps`` batches of ``batch_size`` chunks from random offsets (an
+        epoch of training); without one, the chunks start every ``chunk`` rows, each batch
+        once (validation).
     """
 
-    def __init__(self, inputs, outputs, window: int, horizon: int, chunk: int, n_train: int,
-                 batch_size: int, steps: int, generator: torch.Generator | None = None):
-        self.length = window - 1 + chunk  # rows read per chunk
-        starts = n_train - self.length - horizon + 1  # chunks whose targets stay in the train part
-        if starts < 1:
-            chunk = n_train - window - horizon + 1  # a short series gets shorter chunks
-            self.length, starts = window - 1 + chunk, 1
-        self.window, self.chunk, self.horizon, self.starts = window, chunk, horizon, starts
+    def __init__(self, inputs, outputs, window: int, horizon: int, chunk: int, rows: tuple,
+                 batch_size: int, steps: int = 0, generator: torch.Generator | None = None, free: int = 0):
+        first, end = rows
+        room = end - first - window + 1  # rows for the scored steps and the rows after them
+        free = min(math.ceil(free / horizon) * horizon, max(0, (room - chunk - horizon) // horizon * horizon))
+        chunk = min(chunk, room - horizon)
+        tail = free + horizon if free else 0
+        self.length = window - 1 + chunk  # rows read with the true inputs
+        self.window, self.chunk, self.horizon, self.free = window, chunk, horizon, free
+        count = end - first - self.length - max(tail, horizon) + 1  # chunks that fit, at least 1
+        self.first = first + torch.arange(count, device=inputs.device)  # (count,) possible first rows
+        if generator is None:
+            self.first = self.first[::chunk]
+            steps = math.ceil(len(self.first) / batch_size)
         self.inputs, self.outputs = inputs, outputs
-        self.x = sliding(inputs, self.length, 0, starts)  # (starts, length, inputs)
-        self.batch_size, self.generator = batch_size, generator
-        self.steps = steps
+        self.x = sliding(inputs, self.length + tail)  # (rows - length - tail + 1, length + tail, inputs)
+        self.batch_size, self.generator, self.steps = batch_size, generator, steps
 
     def __len__(self) -> int:
         return self.steps
@@ -140,7 +154,11 @@ class Chunks:
         device = self.inputs.device
         lead = torch.arange(self.horizon, device=device)
         scored = torch.arange(self.window - 1, self.length, device=device)  # (chunk,) row of each score
-        for _ in range(self.steps):
-            first = torch.randint(0, self.starts, (self.batch_size,), generator=self.generator).to(device)
+        for k in range(self.steps):
+            if self.generator is None:
+                first = self.first[k * self.batch_size : (k + 1) * self.batch_size]  # (batch,)
+            else:
+                pick = torch.randint(0, len(self.first), (self.batch_size,), generator=self.generator)
+                first = self.first[pick.to(device)]  # (batch,)
             rows = first[:, None, None] + scored[None, :, None] + 1 + lead  # (batch, chunk, horizon)
-            yield self.x[first], self.outputs[rows]  # (batch, length, in), (batch, chunk, horizon, out)
+            yield self.x[first], self.outputs[rows]  # (batch, length + tail, in), (batch, chunk, horizon, out)

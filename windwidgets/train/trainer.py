@@ -91,19 +91,12 @@ class Trainer:
         self.model.train()
         p.batch, total = 0, 0.0
         state = None
-        for x, y in self._batches():
+        batches = self._batches()
+        for x, y in batches:
             if self.stop_requested.is_set():
                 break
             x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
-            if config.mode == "stateful":
-                prediction, state = self.model(x, state, every_step=True)
-                state = _detach(state)
-            elif config.mode == "sequence":
-                prediction, _ = self.model(x, every_step=True)  # (batch, rows, horizon, outputs)
-                prediction = prediction[:, -y.shape[1] :]  # (batch, chunk, horizon, outputs): after the warm-up
-            else:
-                prediction, _ = self.model(x, **self._teaching(y))
-            loss = self.loss(prediction, y)
+            loss, state = self._batch_loss(batches, x, y, state)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             grad_norm = nn.utils.clip_grad_norm_(
@@ -122,6 +115,41 @@ class Trainer:
             p.seconds = time.perf_counter() - start
             self._emit(Event.BATCH_END)
 
+    def _batch_loss(self, batches, x: torch.Tensor, y: torch.Tensor, state):
+        """The loss of one batch as the training mode reads it, and the state to carry."""
+        mode = self.config.mode
+        if mode == "sequence":
+            return self._sequence_loss(batches, x, y), None
+        if mode == "stateful":
+            prediction, state = self.model(x, state, every_step=True)  # (streams, window, horizon, outputs)
+            return self.loss(prediction, y), _detach(state)
+        prediction, _ = self.model(x, **self._teaching(y))  # (batch, horizon, outputs)
+        return self.loss(prediction, y), None
+
+    def _sequence_loss(self, chunks, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The loss over a batch of chunks: every step read with the true inputs, then the
+        free-running part, where the model reads its own predictions block by block as a
+        rollout does and the error is backpropagated through them (against exposure bias).
+        The two parts' mean errors weigh the same.
+
+        ``x`` (batch, length + tail, inputs), ``y`` (batch, chunk, horizon, outputs).
+        """
+        chunk, horizon, outputs = y.shape[1:]
+        length, free = chunks.length, chunks.free
+        prediction, state = self.model(x[:, :length], every_step=True)  # (batch, length, horizon, outputs)
+        loss = self.loss(prediction[:, -chunk:], y)
+        if not free:
+            return loss
+        block, blocks = prediction[:, -1], []  # (batch, horizon, outputs): rows length .. length + horizon - 1
+        for t in range(length, length + free, horizon):
+            fed = torch.cat([block, x[:, t : t + horizon, outputs:]], dim=-1)  # (batch, horizon, inputs)
+            block, state = self.model(fed, state)  # (batch, horizon, outputs): the next block
+            blocks.append(block)
+        predicted = torch.cat(blocks, dim=1)  # (batch, free, outputs)
+        truth = x[:, length + horizon : length + horizon + free, :outputs]  # (batch, free, outputs)
+        free_loss = self.loss(predicted, truth)
+        return (loss + free_loss) / 2
+
     def _teaching(self, y: torch.Tensor) -> dict:
         """The targets and the share of the fit done, for models that learn from them."""
         if not getattr(self.model, "uses_targets", False):
@@ -136,15 +164,26 @@ class Trainer:
             return Streams(d.inputs, d.outputs, *d.windows.shape, d.n_train, config.batch_size)
         if config.mode == "sequence":
             steps = math.ceil(len(d.windows.train_index) / WINDOW_BATCH)  # as a window epoch's
-            return Chunks(d.inputs, d.outputs, *d.windows.shape, config.chunk, d.n_train,
-                          config.batch_size, steps, self.generator)
+            return self._chunks((0, d.n_train), steps, self.generator)
         return d.windows.batches(d.windows.train_index, config.batch_size, self.generator)
+
+    def _chunks(self, rows: tuple, steps: int = 0, generator=None) -> Chunks:
+        d, config = self.data, self.config
+        return Chunks(d.inputs, d.outputs, *d.windows.shape, config.chunk, rows, config.batch_size,
+                      steps, generator, config.free_steps)
 
     @torch.no_grad()
     def validate(self) -> float:
         """Mean loss over the validation windows, in eval mode; the extra metrics go to
-        ``progress.metrics``."""
+        ``progress.metrics``. In sequence mode, the training loss (forced and free-running
+        steps) over chunks that cover the validation part, so the best epoch is the one that
+        runs best on its own predictions."""
         self.model.eval()
+        if self.config.mode == "sequence":
+            d = self.data
+            chunks = self._chunks((d.n_train - d.windows.shape[0], len(d.inputs)))
+            losses = [(self._sequence_loss(chunks, x, y).item(), len(x)) for x, y in chunks]
+            return sum(loss * n for loss, n in losses) / sum(n for _, n in losses)
         windows, total, count = self.data.windows, 0.0, 0
         scores = dict.fromkeys(self.metrics, 0.0)
         for x, y in windows.batches(windows.val_index, max(256, self.config.batch_size)):

@@ -62,7 +62,8 @@ class RecurrentForecaster(nn.Module):
         self.modes = ("sequence", "window", "stateful") if self.carries_state else ("window",)
 
     def forward(self, x: torch.Tensor, state=None, every_step: bool = False):
-        if x.shape[1] == 1 and state is not None and self.carries_state and not torch.is_grad_enabled():
+        if x.shape[1] == 1 and state is not None and not every_step and self.carries_state and not (
+                self.training and self.rnn.dropout):  # the cells skip the dropout between layers
             return self._step(x, state)
         out, state = self.rnn(x, state)  # (batch, time, hidden * directions)
         if not every_step:
@@ -72,8 +73,9 @@ class RecurrentForecaster(nn.Module):
 
 
     def _step(self, x: torch.Tensor, state):
-        """One time step through torch's cell kernels: the rollout's inner loop, where the
-        fused layer's per-call set-up would cost more than the step itself."""
+        """One time step through torch's cell kernels: a rollout's inner loop (and the
+        free-running part of sequence training), where the fused layer's per-call set-up
+        would cost more than the step itself."""
         rnn, lstm = self.rnn, isinstance(self.rnn, nn.LSTM)
         cell = CELLS[rnn.mode]
         h, c = state if lstm else (state, None)  # (layers, batch, hidden) each
