@@ -135,4 +135,4 @@ def build(spec: ModelSpec, config) -> Seq2SeqForecaster:
                              bidirectional=config.bidirectional, **config.options)
 
 
-register("seq2seq", build, knobs=KNOBS)
+register("seq2seq", build, knobs=KNOBS, options=("teacher_forcing", "free_running_from"))
