@@ -274,8 +274,8 @@ class WindMagics(Magics):
         for name in ("future", "context"):
             if values.get(name) is not None:
                 kwargs[name] = self._variable(values[name], f"--{name}", (pd.DataFrame,))
-        if values.get("start") is not None:
-            kwargs["start"] = _label(values["start"], run.frame.index)
+        if values.get("start") is not None:  # a classifier has no frame: its forecast says why
+            kwargs["start"] = values["start"] if run.frame is None else _label(values["start"], run.frame.index)
         if "interval" in values:
             kwargs["interval"] = values["interval"]
         try:
