@@ -55,7 +55,7 @@ def read_run_file(path) -> dict:
         raise ModelError(f"{name!r} is not a windwidgets run file, or it is damaged (truncated or "
                          "overwritten); save the run again with run.save(path)") from None
     if not isinstance(payload, dict) or "format" not in payload:
-        raise ModelError(f"{name!r} is a torch file but not a windwidgets run file (it has no format "
+        raise ModelError(f"{name!r} is not a windwidgets run file (a torch file without the run format "
                          "mark); load only files written by run.save(path)")
     return payload
 

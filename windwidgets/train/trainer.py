@@ -66,8 +66,10 @@ class Trainer:
     def fit(self) -> Progress:
         p = self.progress
         start = time.perf_counter()
+        saved = torch_state()
         self._emit(Event.FIT_START)
         try:
+            torch.set_grad_enabled(True)  # whatever an earlier fit's interrupt left behind
             for p.epoch in range(p.epoch + 1, self.config.epochs + 1):
                 epoch_start = time.perf_counter()
                 self._emit(Event.EPOCH_START)
@@ -82,7 +84,12 @@ class Trainer:
         except KeyboardInterrupt:
             p.stop_reason = "interrupted"
             self._emit(Event.INTERRUPTED)
+        except Exception as error:  # the views show it; the caller (or run.wait()) gets it
+            p.stop_reason = "error"
+            p.warning = f"{type(error).__name__} at epoch {p.epoch}, batch {p.batch + 1}: {error}"
+            raise
         finally:
+            restore_torch_state(saved)
             self.model.load_state_dict(self.best_state)
             self.model.eval()
             p.seconds = time.perf_counter() - start
@@ -186,6 +193,17 @@ class Trainer:
 
     def _emit(self, event: Event) -> None:
         self.events.emit(event, self.progress)
+
+
+def torch_state() -> tuple:
+    """The global torch switches a fit or its preview may change: grad mode and oneDNN."""
+    return torch.is_grad_enabled(), torch.backends.mkldnn.enabled
+
+
+def restore_torch_state(state: tuple) -> None:
+    """Put them back: a Ctrl-C inside a ``no_grad`` exit would leave grad mode off for good."""
+    torch.set_grad_enabled(state[0])
+    torch.backends.mkldnn.enabled = state[1]
 
 
 def _detach(state):
