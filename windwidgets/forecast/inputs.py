@@ -123,10 +123,10 @@ def checked_rows(rows, layout: Layout, index: pd.Index) -> pd.DataFrame:
         raise DataError(
             f"`new_rows` lack column(s) {listing(missing)}; pass rows with {listing(layout.inputs)}"
         )
-    _numeric("new_rows", frame, layout.inputs)
-    frame = columns_of(frame, layout.inputs)
     if len(frame) == 0:
         raise DataError("`new_rows` is empty; pass at least one new observation")
+    _numeric("new_rows", frame, layout.inputs)
+    frame = columns_of(frame, layout.inputs)
     _checked("new_rows", frame)
     if isinstance(index, pd.DatetimeIndex) and len(index) > 1:
         if isinstance(frame.index, pd.DatetimeIndex):
@@ -178,12 +178,12 @@ def _numeric(name: str, frame: pd.DataFrame, columns) -> None:
             raise DataError(f"`{name}` column {column!r} holds complex numbers; pass its real part "
                             f"({name}[{column!r}].real)")
         if not pd.api.types.is_numeric_dtype(values):
-            words = pd.to_numeric(values, errors="coerce").isna() & values.notna()
-            first = int(np.flatnonzero(words)[0]) if words.any() else 0
+            words = np.flatnonzero(pd.to_numeric(values, errors="coerce").isna() & values.notna())
+            shown = (f"; first value that is no number: {values.iloc[words[0]]!r} at "
+                     f"{values.index[words[0]]}" if len(words) else "")
             raise DataError(
-                f"`{name}` column {column!r} is not numeric (dtype {values.dtype}; first value that "
-                f"is no number: {values.iloc[first]!r} at {values.index[first]}); convert it with "
-                f"pd.to_numeric({name}[{column!r}])"
+                f"`{name}` column {column!r} is not numeric (dtype {values.dtype}{shown}); convert it "
+                f"with pd.to_numeric({name}[{column!r}])"
             )
 
 
