@@ -249,3 +249,20 @@ def test_evaluate_and_backtest_read_columns_in_any_order(order):
     stream = run.forecast(2, context=context, future=table.iloc[:2][["a"]], keep_state=True)
     pd.testing.assert_frame_equal(stream, run.forecast(2, context=context[list("abc")], future=table.iloc[:2][["a"]]),
                                   check_index_type=False)
+
+
+# -- found while hardening -------------------------------------------------------------------
+def test_arguments_are_named_as_the_caller_wrote_them(run, data):
+    refused(lambda: run.forecast(3, context=[1.0, 2.0]), "`context` is a list")
+    refused(lambda: run.update({"a": [1.0]}), "`new_rows` is a dict")
+    refused(lambda: run.forecast(3, start=[1]), "`start` ([1]) is not a label")
+    refused(lambda: ww.train(data, model="seq2seq", options={"teacher_forcing": "often"}, **TINY),
+            "seq2seq option `teacher_forcing` ('often') must be a number")
+
+
+def test_windforecast_start_in_digits_is_a_position_of_timestamped_data(run):
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "windwidgets")
+    shell.user_ns["hourly"] = run
+    shell.run_line_magic("windforecast", "hourly --steps 2 --start 40 --out from_40")
+    pd.testing.assert_frame_equal(shell.user_ns["from_40"], run.forecast(2, start=40))

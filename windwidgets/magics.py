@@ -432,7 +432,7 @@ def _target_name(name, flag: str) -> str:
 
 def _label(text: str, index: pd.Index):
     """``--start`` text as a label of ``index`` (a timestamp for a DatetimeIndex) or a position."""
-    if isinstance(index, pd.DatetimeIndex):
+    if isinstance(index, pd.DatetimeIndex) and not text.lstrip("-").isdigit():  # digits: a position
         try:
             stamp = pd.Timestamp(text)
         except ValueError:

@@ -182,7 +182,7 @@ class Run:
         else:
             try:
                 position = self.frame.index.get_loc(start)
-            except (KeyError, TypeError, ValueError):
+            except (KeyError, TypeError, ValueError, pd.errors.InvalidIndexError):
                 raise DataError(
                     f"`start` ({start!r}) is not a label of the data, which runs from "
                     f"{self.frame.index[0]} to {self.frame.index[-1]}"

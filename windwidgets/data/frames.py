@@ -33,8 +33,9 @@ class Layout:
         return self.outputs + self.future_covariates
 
 
-def read_frame(data) -> pd.DataFrame:
-    """A DataFrame from a DataFrame, Series, ndarray or a CSV/Parquet path."""
+def read_frame(data, name: str = "data") -> pd.DataFrame:
+    """A DataFrame from a DataFrame, Series, ndarray or a CSV/Parquet path; ``name`` is the
+    argument that brought it, for the messages."""
     if isinstance(data, pd.DataFrame):
         return _time_index(data)
     if isinstance(data, pd.Series):
@@ -45,25 +46,25 @@ def read_frame(data) -> pd.DataFrame:
         if data.ndim == 2:
             return pd.DataFrame(data, columns=[f"y{i}" for i in range(data.shape[1])])
         raise DataError(
-            f"`data` is an array of shape {data.shape}; a forecaster takes a 1-D series or a "
+            f"`{name}` is an array of shape {data.shape}; a forecaster takes a 1-D series or a "
             "2-D (time, columns) array (grids of shape (time, rows, columns) go to model='convlstm')"
         )
     if isinstance(data, (str, Path)):
-        return _read_file(Path(data))
+        return _read_file(Path(data), name)
     raise DataError(
-        f"`data` is a {type(data).__name__}; pass a pandas DataFrame or Series, a numpy array, "
+        f"`{name}` is a {type(data).__name__}; pass a pandas DataFrame or Series, a numpy array, "
         "or the path of a CSV or Parquet file"
     )
 
 
-def _read_file(path: Path) -> pd.DataFrame:
+def _read_file(path: Path, name: str) -> pd.DataFrame:
     if not path.exists():
-        raise DataError(f"`data` names the file {str(path)!r}, which does not exist")
+        raise DataError(f"`{name}` names the file {str(path)!r}, which does not exist")
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         return _time_index(pd.read_parquet(path))
     if suffix not in (".csv", ".txt"):
-        raise DataError(f"`data` file {str(path)!r} is neither .csv nor .parquet")
+        raise DataError(f"`{name}` file {str(path)!r} is neither .csv nor .parquet")
     frame = pd.read_csv(path)
     first = frame.columns[0]
     if str(first).startswith("Unnamed: 0"):  # the index df.to_csv(path) writes by default

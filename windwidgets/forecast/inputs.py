@@ -93,7 +93,7 @@ def _aligned(future: pd.DataFrame, labels: pd.DatetimeIndex) -> pd.DataFrame:
 
 def checked_context(context, layout: Layout, least: int, window: int) -> pd.DataFrame:
     """``context`` as a DataFrame of the model's input columns, with at least ``least`` rows."""
-    frame = read_frame(context)
+    frame = read_frame(context, "context")
     missing = [c for c in layout.inputs if c not in frame.columns]
     if missing:
         raise DataError(
@@ -117,7 +117,7 @@ def checked_rows(rows, layout: Layout, index: pd.Index) -> pd.DataFrame:
     Timestamped rows must start one step after the last label and keep the data's step;
     rows of a series labelled by position are relabelled to continue it.
     """
-    frame = read_frame(rows)
+    frame = read_frame(rows, "new_rows")
     missing = [c for c in layout.inputs if c not in frame.columns]
     if missing:
         raise DataError(
