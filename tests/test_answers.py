@@ -104,7 +104,7 @@ def test_large_values_within_float32_train_to_finite_forecasts(data):
 
 # -- settings --------------------------------------------------------------------------------
 @pytest.mark.parametrize("settings, fragments", [
-    (dict(lr=float("inf")), ["`lr` (inf) must be a positive finite number"]),
+    (dict(lr=float("inf")), ["`lr` (inf) must be positive and finite"]),
     (dict(model="cnn_lstm", options="kernel_size=3"), ["`options` ('kernel_size=3') must be a dict",
                                                        "options={'kernel_size': 3}"]),
     (dict(target="a", covariates={"b": 1}), ["`covariates` ({'b': 1}) must be a column name or a list"]),

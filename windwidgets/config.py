@@ -135,7 +135,7 @@ class RunConfig:
         if not 0.0 <= float(m.dropout) < 1.0:
             raise ConfigError(f"`dropout` ({m.dropout}) must be in [0, 1); try 0.1 or 0.2")
         if not 0.0 < float(t.lr) < math.inf:
-            raise ConfigError(f"`lr` ({t.lr}) must be a positive finite number; Adam's usual value is 1e-3")
+            raise ConfigError(f"`lr` ({t.lr}) must be positive and finite; Adam's usual value is 1e-3")
         if t.clip_grad is not None and not float(t.clip_grad) > 0.0:
             raise ConfigError(
                 f"`clip_grad` ({t.clip_grad}) must be positive, or None to turn clipping off"

@@ -48,19 +48,23 @@ def split_point(rows: int, config: DataConfig) -> int:
     """Rows in the training part, after checking both parts are long enough."""
     n_train = int(round(rows * (1.0 - config.val_fraction)))
     need = config.window + config.horizon
-    if n_train < need or rows - n_train < config.horizon:
-        least = least_rows(config)
-        if n_train - config.horizon >= 1 and rows - n_train >= config.horizon:
-            raise DataError(
-                f"`window` + `horizon` ({config.window} + {config.horizon}) is longer than the "
-                f"training part of the series ({n_train} of {rows} rows at val_fraction="
-                f"{config.val_fraction}); use a window of at most {n_train - config.horizon} "
-                f"or pass at least {least} rows"
-            )
+    if n_train - config.horizon < 1:  # not even a window of one row fits: more data is the fix
         raise DataError(
-            f"the data has {rows} row{'' if rows == 1 else 's'}; `window` {config.window}, `horizon` {config.horizon} and "
-            f"val_fraction={config.val_fraction} need at least {least} (window + horizon rows to "
-            "train on, then horizon rows to validate); pass more data"
+            f"the data has {rows} row{'' if rows == 1 else 's'}; `window` {config.window}, `horizon` "
+            f"{config.horizon} and val_fraction={config.val_fraction} need at least {least_rows(config)} "
+            "(window + horizon rows to train on, then horizon rows to validate); pass more data"
+        )
+    if n_train < need:
+        raise DataError(
+            f"`window` + `horizon` ({config.window} + {config.horizon}) is longer than the "
+            f"training part of the series ({n_train} of {rows} rows at val_fraction="
+            f"{config.val_fraction}); use a window of at most {n_train - config.horizon} "
+            f"or pass at least {least_rows(config)} rows"
+        )
+    if rows - n_train < config.horizon:
+        raise DataError(
+            f"the validation part ({rows - n_train} rows) is shorter than `horizon` "
+            f"({config.horizon}); raise val_fraction or lower the horizon"
         )
     return n_train
 
