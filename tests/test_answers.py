@@ -28,6 +28,14 @@ def run(data):
     return ww.train(data, target="a", future_covariates=["b"], **TINY)
 
 
+@pytest.fixture
+def shell():
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "windwidgets")
+    yield shell
+    shell.run_line_magic("unload_ext", "windwidgets")
+
+
 def after(index, periods, freq="h"):
     return pd.date_range(index[-1], periods=periods + 1, freq=freq)[1:]
 
@@ -227,11 +235,9 @@ def test_positions_after_a_reload_mean_the_same_rows_or_are_refused(tmp_path, in
     pd.testing.assert_frame_equal(again.forecast(5, start=180), run.forecast(5, start=180))
 
 
-def test_windforecast_start_on_a_classifier_is_a_usage_error():
+def test_windforecast_start_on_a_classifier_is_a_usage_error(shell):
     rng = np.random.default_rng(0)
     sequences, labels = rng.normal(size=(40, 5, 1)), np.arange(40) % 2
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "windwidgets")
     shell.user_ns["classifier"] = ww.train((sequences, labels), task="classify", **TINY)
     with pytest.raises(UsageError, match="a classifier .* predicts classes"):
         shell.run_line_magic("windforecast", "classifier --steps 3 --start 2")
@@ -260,9 +266,7 @@ def test_arguments_are_named_as_the_caller_wrote_them(run, data):
             "seq2seq option `teacher_forcing` ('often') must be a number")
 
 
-def test_windforecast_start_in_digits_is_a_position_of_timestamped_data(run):
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "windwidgets")
+def test_windforecast_start_in_digits_is_a_position_of_timestamped_data(run, shell):
     shell.user_ns["hourly"] = run
     shell.run_line_magic("windforecast", "hourly --steps 2 --start 40 --out from_40")
     pd.testing.assert_frame_equal(shell.user_ns["from_40"], run.forecast(2, start=40))
