@@ -9,7 +9,8 @@ import torch
 from . import tasks, zoo
 from .config import RunConfig, field_docs
 from .data import Layout, Scaler
-from .errors import ConfigError, ModelError
+from .errors import ConfigError, ModelError, WindwidgetsError
+from .files import read_run_file
 from .forecast.metrics import naive_scale
 from .forecast.rollout import as_array, carries, rollout, season_of
 from .run import FORMAT, Run, frame_from_state
@@ -103,12 +104,26 @@ def build_model(config: RunConfig, layout: Layout) -> torch.nn.Module:
 def load(path, device="cpu") -> Run:
     """Load a saved Run onto ``device``; weights-only loading, so no arbitrary code runs."""
     device = resolve_device(device)
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    classifier = tasks.load(payload, device) if isinstance(payload, dict) else None
-    if classifier is not None:
-        return classifier
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ModelError(f"{str(path)!r} is not a windwidgets run file (format {FORMAT})")
+    payload = read_run_file(path)
+    known = (FORMAT, tasks.CLASSIFY_FORMAT)
+    if payload["format"] not in known:
+        raise ModelError(f"{str(path)!r} was written by another version of windwidgets (format "
+                         f"{payload['format']!r}; this version reads {', '.join(known)})")
+    try:
+        return tasks.load(payload, device) or _forecaster(payload, device)
+    except WindwidgetsError as error:  # say which file; the reason stays the library's own
+        raise type(error)(f"{str(path)!r}: {error}") from None
+    except KeyError as error:
+        reason = f"it lacks its {error.args[0]!r} part"
+    except (TypeError, ValueError, AttributeError):
+        reason = "its settings do not read as this version's"
+    except RuntimeError:  # load_state_dict: shapes or names that do not match
+        reason = "its weights do not fit the model its settings describe"
+    raise ModelError(f"{str(path)!r} is damaged or from another version of windwidgets: {reason}; "
+                     "save the run again with run.save(path)")
+
+
+def _forecaster(payload: dict, device: torch.device) -> Run:
     config = RunConfig.from_dict(payload["config"])
     if config.train.mode == "auto":  # a file from before training modes: it learned on windows
         config.train.mode = "stateful" if config.train.stateful else "window"
@@ -116,9 +131,11 @@ def load(path, device="cpu") -> Run:
     model = build_model(config, layout)
     model.load_state_dict(payload["state_dict"])
     model.to(device).eval()
-    return tasks.run_class(layout)(config, model, device, frame_from_state(payload["frame"]), layout,
-               Scaler.from_state(payload["scaler"]), payload["n_train"], payload["mase_scale"],
-               history=payload["history"])
+    run = tasks.run_class(layout)(config, model, device, frame_from_state(payload["frame"]), layout,
+                                  Scaler.from_state(payload["scaler"]), payload["n_train"],
+                                  payload["mase_scale"], history=payload["history"])
+    run.offset = payload.get("offset")  # None in files that did not record it
+    return run
 
 
 def resolve_device(device) -> torch.device:

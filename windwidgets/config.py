@@ -6,8 +6,11 @@ dashboard's controls are all derived from these fields, so the three cannot drif
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
+
+import numpy as np
 
 from .errors import ConfigError, closest
 
@@ -92,7 +95,7 @@ class RunConfig:
                     f"unknown setting {key!r}{closest(key, owners)}; "
                     f"valid settings: {', '.join(sorted(owners))}"
                 )
-            sections[owners[key]][key] = value
+            sections[owners[key]][key] = plain(value)
         config = cls(
             data=DataConfig(**sections["data"]),
             model=ModelConfig(**sections["model"]),
@@ -146,6 +149,13 @@ class RunConfig:
         for name, value in (("bidirectional", m.bidirectional), ("bias", m.bias), ("stateful", t.stateful)):
             if not isinstance(value, bool):
                 raise ConfigError(f"`{name}` ({value!r}) must be True or False")
+        for name in ("target", "covariates", "future_covariates"):
+            _columns(name, getattr(d, name))
+        if not isinstance(m.options, dict) or not all(isinstance(k, str) for k in m.options):
+            raise ConfigError(f"`options` ({m.options!r}) must be a dict of the model's extra keywords, "
+                              "such as options={'kernel_size': 3}")
+        if isinstance(t.seed, bool) or not isinstance(t.seed, int) or not 0 <= t.seed < 2**63:
+            raise ConfigError(f"`seed` ({t.seed!r}) must be a whole number from 0 to 2**63 - 1, such as 0")
         _positive_int("window", d.window)
         _positive_int("horizon", d.horizon)
         _positive_int("hidden_size", m.hidden_size)
@@ -171,8 +181,8 @@ class RunConfig:
             _choice(name, value, CHOICES[name])
         if not 0.0 <= float(m.dropout) < 1.0:
             raise ConfigError(f"`dropout` ({m.dropout}) must be in [0, 1); try 0.1 or 0.2")
-        if not float(t.lr) > 0.0:
-            raise ConfigError(f"`lr` ({t.lr}) must be positive; Adam's usual value is 1e-3")
+        if not 0.0 < float(t.lr) < math.inf:
+            raise ConfigError(f"`lr` ({t.lr}) must be positive and finite; Adam's usual value is 1e-3")
         if t.clip_grad is not None and not float(t.clip_grad) > 0.0:
             raise ConfigError(
                 f"`clip_grad` ({t.clip_grad}) must be positive, or None to turn clipping off"
@@ -206,6 +216,25 @@ def field_docs() -> dict:
             default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
             docs[f.name] = (default, comments.get(f.name, ""))
     return docs
+
+
+def plain(value):
+    """Numpy numbers and arrays as the Python numbers and lists they hold: the settings are
+    checked against Python types and saved in files that load without pickled objects."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)) or hasattr(value, "tolist"):  # arrays, pandas Index
+        return [plain(v) for v in list(value)]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
+def _columns(name: str, value) -> None:
+    names = value if isinstance(value, list) else [value]
+    if value is not None and not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in names):
+        raise ConfigError(f"`{name}` ({value!r}) must be a column name or a list of names, "
+                          f"such as {name}=['temperature']")
 
 
 def _positive_int(name: str, value) -> None:

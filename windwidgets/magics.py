@@ -274,8 +274,8 @@ class WindMagics(Magics):
         for name in ("future", "context"):
             if values.get(name) is not None:
                 kwargs[name] = self._variable(values[name], f"--{name}", (pd.DataFrame,))
-        if values.get("start") is not None:
-            kwargs["start"] = _label(values["start"], run.frame.index)
+        if values.get("start") is not None:  # a classifier has no frame: its forecast says why
+            kwargs["start"] = values["start"] if run.frame is None else _label(values["start"], run.frame.index)
         if "interval" in values:
             kwargs["interval"] = values["interval"]
         try:
@@ -432,7 +432,7 @@ def _target_name(name, flag: str) -> str:
 
 def _label(text: str, index: pd.Index):
     """``--start`` text as a label of ``index`` (a timestamp for a DatetimeIndex) or a position."""
-    if isinstance(index, pd.DatetimeIndex):
+    if isinstance(index, pd.DatetimeIndex) and not text.lstrip("-").isdigit():  # digits: a position
         try:
             stamp = pd.Timestamp(text)
         except ValueError:

@@ -52,6 +52,10 @@ class Run:
         self._error: BaseException | None = None
         self._stream = None  # a forecast.Stream while forecast(keep_state=True) follows a feed
         self._calibration: dict = {}  # interval errors by steps (see forecast.intervals)
+        # Rows of the data the run was trained on that ``frame`` no longer holds (a saved run
+        # keeps the last rows only): a position ``start`` of that data is row start - offset
+        # here. None for a file that did not record it.
+        self.offset: int | None = 0
 
     # -- the fit ---------------------------------------------------------------------------
     def _fit(self, background: bool = False) -> "Run":
@@ -174,11 +178,11 @@ class Run:
         if isinstance(start, (int, np.integer)) and not isinstance(start, bool) and not (
             pd.api.types.is_integer_dtype(self.frame.index) and start in self.frame.index
         ):
-            position = int(start) if start >= 0 else len(self.frame) + int(start)
+            position = int(start) - self._kept_from(start) if start >= 0 else len(self.frame) + int(start)
         else:
             try:
                 position = self.frame.index.get_loc(start)
-            except (KeyError, TypeError, ValueError):
+            except (KeyError, TypeError, ValueError, pd.errors.InvalidIndexError):
                 raise DataError(
                     f"`start` ({start!r}) is not a label of the data, which runs from "
                     f"{self.frame.index[0]} to {self.frame.index[-1]}"
@@ -191,6 +195,18 @@ class Run:
         if not 0 <= position <= len(self.frame):
             raise DataError(f"`start` ({start!r}) is outside the data's {len(self.frame)} rows")
         return int(position)
+
+    def _kept_from(self, start) -> int:
+        """The offset of the rows kept, for a position ``start`` of the original data."""
+        if self.offset is None or start < self.offset:
+            kept = "an unrecorded number of rows" if self.offset is None else f"its first {self.offset} rows"
+            raise DataError(
+                f"`start` ({start!r}) is a position in the data this run was trained on, but the run "
+                f"was saved without {kept} (a run file keeps the last rows only); pass a label "
+                f"(from {self.frame.index[0]} to {self.frame.index[-1]}) or a negative position, "
+                "counted from the end"
+            )
+        return self.offset
 
     def evaluate(self, steps: int | None = None, stride: int = 1) -> dict:
         """Errors on the validation part, in original units, next to the baselines.
@@ -267,6 +283,7 @@ class Run:
             "layout": {k: list(v) for k, v in vars(self.layout).items()},
             "frame": _frame_state(tail),
             "n_train": self.n_train - keep_from,
+            "offset": None if self.offset is None else self.offset + keep_from,
             "mase_scale": float(self.mase_scale),
             "history": [dict(row) for row in self._history],
             "versions": _versions(),

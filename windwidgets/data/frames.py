@@ -10,6 +10,8 @@ import pandas as pd
 
 from ..errors import DataError, closest, listing
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -31,8 +33,9 @@ class Layout:
         return self.outputs + self.future_covariates
 
 
-def read_frame(data) -> pd.DataFrame:
-    """A DataFrame from a DataFrame, Series, ndarray or a CSV/Parquet path."""
+def read_frame(data, name: str = "data") -> pd.DataFrame:
+    """A DataFrame from a DataFrame, Series, ndarray or a CSV/Parquet path; ``name`` is the
+    argument that brought it, for the messages."""
     if isinstance(data, pd.DataFrame):
         return _time_index(data)
     if isinstance(data, pd.Series):
@@ -43,25 +46,25 @@ def read_frame(data) -> pd.DataFrame:
         if data.ndim == 2:
             return pd.DataFrame(data, columns=[f"y{i}" for i in range(data.shape[1])])
         raise DataError(
-            f"`data` is an array of shape {data.shape}; a forecaster takes a 1-D series or a "
+            f"`{name}` is an array of shape {data.shape}; a forecaster takes a 1-D series or a "
             "2-D (time, columns) array (grids of shape (time, rows, columns) go to model='convlstm')"
         )
     if isinstance(data, (str, Path)):
-        return _read_file(Path(data))
+        return _read_file(Path(data), name)
     raise DataError(
-        f"`data` is a {type(data).__name__}; pass a pandas DataFrame or Series, a numpy array, "
+        f"`{name}` is a {type(data).__name__}; pass a pandas DataFrame or Series, a numpy array, "
         "or the path of a CSV or Parquet file"
     )
 
 
-def _read_file(path: Path) -> pd.DataFrame:
+def _read_file(path: Path, name: str) -> pd.DataFrame:
     if not path.exists():
-        raise DataError(f"`data` names the file {str(path)!r}, which does not exist")
+        raise DataError(f"`{name}` names the file {str(path)!r}, which does not exist")
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         return _time_index(pd.read_parquet(path))
     if suffix not in (".csv", ".txt"):
-        raise DataError(f"`data` file {str(path)!r} is neither .csv nor .parquet")
+        raise DataError(f"`{name}` file {str(path)!r} is neither .csv nor .parquet")
     frame = pd.read_csv(path)
     first = frame.columns[0]
     if str(first).startswith("Unnamed: 0"):  # the index df.to_csv(path) writes by default
@@ -81,19 +84,41 @@ def _time_index(frame: pd.DataFrame) -> pd.DataFrame:
     timestamps stay as they are. Anything else cannot say where a row lies in time."""
     index = frame.index
     if isinstance(index, pd.PeriodIndex):
-        return frame.set_axis(index.to_timestamp())
-    if isinstance(index, pd.DatetimeIndex) or pd.api.types.is_numeric_dtype(index):
-        return frame
+        index = index.to_timestamp()
+    elif not (isinstance(index, pd.DatetimeIndex) or pd.api.types.is_numeric_dtype(index)):
+        index = _parsed_times(index)
+    if index.hasnans:
+        where = np.flatnonzero(index.isna())
+        raise DataError(
+            f"the index has {len(where)} missing label(s) (NaT or NaN, first at position {where[0]}); "
+            "a row without a time cannot be placed in the series: drop those rows with "
+            "df = df[df.index.notna()]"
+        )
+    return frame if index is frame.index else frame.set_axis(index)
+
+
+def _parsed_times(index: pd.Index) -> pd.DatetimeIndex:
     try:
         with warnings.catch_warnings():  # pandas warns before failing on labels like "r0"
             warnings.simplefilter("ignore", UserWarning)
-            return frame.set_axis(pd.DatetimeIndex(pd.to_datetime(index), name=index.name))
+            return pd.DatetimeIndex(pd.to_datetime(index), name=index.name)
+    except (ValueError, TypeError):
+        pass
+    try:  # timestamps in several time zones or UTC offsets (a change to summer time, say)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            pd.to_datetime(index, utc=True)
     except (ValueError, TypeError):
         raise DataError(
             f"the index holds labels that are neither times nor numbers (first: {index[0]!r}); "
             "convert it with df.index = pd.to_datetime(df.index), or drop it with "
             "df.reset_index(drop=True)"
         ) from None
+    raise DataError(
+        f"the index mixes time zones or UTC offsets (first: {index[0]!s}, last: {index[-1]!s}), so "
+        "its times cannot be put in one order as they are; convert them to one zone with "
+        "df.index = pd.to_datetime(df.index, utc=True)"
+    )
 
 
 def as_list(columns) -> list:
@@ -108,11 +133,17 @@ def as_list(columns) -> list:
 
 
 def layout_of(frame: pd.DataFrame, target, covariates, future_covariates) -> Layout:
-    """Check the named columns exist, are numeric and are named once."""
+    """Check the named columns exist, are named once, hold real numbers and play one part."""
     targets, past, future = as_list(target), as_list(covariates), as_list(future_covariates)
     if not targets:
-        targets = [c for c in frame.columns
-                   if c not in past + future and pd.api.types.is_numeric_dtype(frame[c])]
+        numeric = [c for c, dtype in frame.dtypes.items() if pd.api.types.is_numeric_dtype(dtype)]
+        targets = list(dict.fromkeys(c for c in numeric if c not in past + future))
+        if not targets:
+            raise DataError(
+                f"`target` is None, which forecasts every numeric column, but the data has none "
+                f"besides the covariates (columns: {listing(f'{c} ({t})' for c, t in frame.dtypes.items())}); "
+                "convert the values with pd.to_numeric, or name the target column"
+            )
     for role, names in (("target", targets), ("covariates", past), ("future_covariates", future)):
         for name in names:
             if name not in frame.columns:
@@ -121,6 +152,13 @@ def layout_of(frame: pd.DataFrame, target, covariates, future_covariates) -> Lay
                     f"{closest(name, map(str, frame.columns))}; columns: {listing(frame.columns)}"
                 )
     seen = targets + past + future
+    repeated = set(frame.columns[frame.columns.duplicated()])
+    named_twice = sorted({str(c) for c in seen if c in repeated})
+    if named_twice:
+        raise DataError(
+            f"the data has more than one column named {listing(named_twice)}; give each column its "
+            "own name (df.columns = [...]) or drop the copies (df = df.loc[:, ~df.columns.duplicated()])"
+        )
     twice = sorted({c for c in seen if seen.count(c) > 1})
     if twice:
         raise DataError(
@@ -133,12 +171,34 @@ def layout_of(frame: pd.DataFrame, target, covariates, future_covariates) -> Lay
             f"column(s) {listing(bad)} are not numeric (dtype {frame[bad[0]].dtype}); "
             "convert them with pd.to_numeric or leave them out"
         )
+    complex_ = [c for c in seen if pd.api.types.is_complex_dtype(frame[c])]
+    if complex_:
+        raise DataError(
+            f"column(s) {listing(complex_)} hold complex numbers (dtype {frame[complex_[0]].dtype}); "
+            f"the models read real values: pass the real part (df[{complex_[0]!r}].real), the "
+            "magnitude (np.abs(...)), or both as two columns"
+        )
     return Layout(tuple(targets), tuple(past), tuple(future))
+
+
+def columns_of(frame: pd.DataFrame, columns) -> pd.DataFrame:
+    """The ``columns`` of ``frame`` in that order, as a copy: a selection in another order
+    than the data's can be a view with negative strides, which torch cannot read."""
+    return frame[list(columns)].copy()
 
 
 def check_values(frame: pd.DataFrame, columns) -> None:
     """NaN/inf and index order, named by column and first bad rows."""
     values = frame[list(columns)].to_numpy(dtype=np.float64)
+    huge = np.abs(np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)) > FLOAT32_MAX
+    if huge.any():
+        column = int(np.flatnonzero(huge.any(axis=0))[0])
+        row = int(np.flatnonzero(huge[:, column])[0])
+        raise DataError(
+            f"column {columns[column]!r} holds {values[row, column]:.3g} (at {frame.index[row]}), beyond "
+            f"the float32 numbers the models compute in (at most {FLOAT32_MAX:.3g} in size); rescale "
+            f"it, e.g. df[{columns[column]!r}] / 1e30"
+        )
     bad_rows = ~np.isfinite(values)
     if bad_rows.any():
         cols = [c for c, b in zip(columns, bad_rows.any(axis=0)) if b]

@@ -8,8 +8,8 @@ import pandas as pd
 import torch
 
 from ..config import DataConfig
-from ..errors import DataError
-from .frames import Layout, check_values, layout_of, read_frame
+from ..errors import DataError, listing
+from .frames import Layout, check_values, columns_of, layout_of, read_frame
 from .scaling import Scaler
 from .windows import Windows
 
@@ -32,12 +32,13 @@ def prepare(data, config: DataConfig, device: torch.device) -> Prepared:
     """Validate, split chronologically, scale on the train part, and window."""
     frame = read_frame(data)
     layout = layout_of(frame, config.target, config.covariates, config.future_covariates)
-    frame = frame[list(layout.inputs)]
+    frame = columns_of(frame, layout.inputs)
     check_values(frame, layout.inputs)
     n_train = split_point(len(frame), config)
     values = torch.tensor(frame.to_numpy(dtype=np.float32))  # (rows, inputs)
     scaler = Scaler(config.scaler).fit(values[:n_train])
     inputs = encode(values, scaler, layout, config.horizon)
+    _check_scaled(inputs, frame)
     inputs = to_device(inputs, device)
     windows = Windows(inputs, inputs[:, : len(layout.outputs)], config.window, config.horizon, n_train)
     return Prepared(frame, layout, scaler, inputs, n_train, windows)
@@ -47,12 +48,18 @@ def split_point(rows: int, config: DataConfig) -> int:
     """Rows in the training part, after checking both parts are long enough."""
     n_train = int(round(rows * (1.0 - config.val_fraction)))
     need = config.window + config.horizon
+    if n_train - config.horizon < 1:  # not even a window of one row fits: more data is the fix
+        raise DataError(
+            f"the data has {rows} row{'' if rows == 1 else 's'}; `window` {config.window}, `horizon` "
+            f"{config.horizon} and val_fraction={config.val_fraction} need at least {least_rows(config)} "
+            "(window + horizon rows to train on, then horizon rows to validate); pass more data"
+        )
     if n_train < need:
         raise DataError(
             f"`window` + `horizon` ({config.window} + {config.horizon}) is longer than the "
             f"training part of the series ({n_train} of {rows} rows at val_fraction="
-            f"{config.val_fraction}); use a window of at most {max(1, n_train - config.horizon)} "
-            "or pass more data"
+            f"{config.val_fraction}); use a window of at most {n_train - config.horizon} "
+            f"or pass at least {least_rows(config)} rows"
         )
     if rows - n_train < config.horizon:
         raise DataError(
@@ -60,6 +67,29 @@ def split_point(rows: int, config: DataConfig) -> int:
             f"({config.horizon}); raise val_fraction or lower the horizon"
         )
     return n_train
+
+
+def least_rows(config: DataConfig) -> int:
+    """The fewest rows that give both parts enough rows for ``config``."""
+    window, horizon, validation = config.window, config.horizon, config.val_fraction
+    rows = max(window + 2 * horizon, int((window + horizon) / (1.0 - validation)),
+               int(horizon / validation)) - 2
+    while True:
+        n_train = int(round(rows * (1.0 - validation)))
+        if n_train >= window + horizon and rows - n_train >= horizon:
+            return rows
+        rows += 1
+
+
+def _check_scaled(inputs: torch.Tensor, frame: pd.DataFrame) -> None:
+    """Values within float32 can still spread too far to scale in it."""
+    bad = [c for c, finite in zip(frame.columns, torch.isfinite(inputs).all(dim=0).tolist()) if not finite]
+    if bad:
+        column = frame[bad[0]]
+        raise DataError(
+            f"column(s) {listing(bad)} span too wide a range to scale in float32 (from "
+            f"{column.min():.3g} to {column.max():.3g}); rescale them, e.g. df[{bad[0]!r}] / 1e30"
+        )
 
 
 def encode(values: torch.Tensor, scaler: Scaler, layout: Layout, horizon: int) -> torch.Tensor:

@@ -19,7 +19,8 @@ class Scaler:
 
     def fit(self, values: torch.Tensor) -> "Scaler":
         """Fit on ``values`` of shape (rows, features): the training rows only."""
-        features = values.shape[1]
+        features, dtype = values.shape[1], values.dtype
+        values = values.double()  # float32 sums of large values overflow
         if self.kind == "standard":
             self.shift = values.mean(dim=0)
             self.scale = values.std(dim=0, unbiased=False)
@@ -27,10 +28,11 @@ class Scaler:
             self.shift = values.amin(dim=0)
             self.scale = values.amax(dim=0) - self.shift
         else:
-            self.shift = torch.zeros(features, dtype=values.dtype)
-            self.scale = torch.ones(features, dtype=values.dtype)
+            self.shift = torch.zeros(features, dtype=dtype)
+            self.scale = torch.ones(features, dtype=dtype)
         # A constant column would divide by zero; leave it centred but unscaled.
         self.scale = torch.where(self.scale > 0, self.scale, torch.ones_like(self.scale))
+        self.shift, self.scale = self.shift.to(dtype), self.scale.to(dtype)
         return self
 
     def transform(self, values: torch.Tensor, columns: slice | list = slice(None)) -> torch.Tensor:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..data.frames import Layout, check_values, read_frame
+from ..data.frames import Layout, check_values, columns_of, read_frame
 from ..errors import DataError, listing
 
 
@@ -37,6 +37,7 @@ def future_values(future, names: tuple, labels: pd.Index) -> np.ndarray:
             f"`future` must hold columns {', '.join(names)} for {steps} rows from {first}; it has "
             f"{len(future)} rows" + (f" and lacks {', '.join(missing)}" if missing else "")
         )
+    _numeric("future", future, names)
     if isinstance(labels, pd.DatetimeIndex) and isinstance(future.index, pd.DatetimeIndex):
         future = _aligned(future, labels)
     values = future[list(names)].to_numpy(dtype=np.float64)[:steps]  # (steps, future covariates)
@@ -52,6 +53,13 @@ def future_values(future, names: tuple, labels: pd.Index) -> np.ndarray:
 
 
 def _aligned(future: pd.DataFrame, labels: pd.DatetimeIndex) -> pd.DataFrame:
+    _same_zone("future", future.index, labels)
+    if future.index.has_duplicates:
+        twice = future.index[future.index.duplicated()]
+        raise DataError(
+            f"`future` has {len(twice)} repeated timestamp(s) (first: {twice[0]}); keep one row per "
+            "time, e.g. future = future[~future.index.duplicated()]"
+        )
     step = labels[1] - labels[0] if len(labels) > 1 else None
     if len(future) > 1:
         gaps = future.index[1:] - future.index[:-1]  # (rows - 1,) Timedeltas
@@ -85,14 +93,15 @@ def _aligned(future: pd.DataFrame, labels: pd.DatetimeIndex) -> pd.DataFrame:
 
 def checked_context(context, layout: Layout, least: int, window: int) -> pd.DataFrame:
     """``context`` as a DataFrame of the model's input columns, with at least ``least`` rows."""
-    frame = read_frame(context)
+    frame = read_frame(context, "context")
     missing = [c for c in layout.inputs if c not in frame.columns]
     if missing:
         raise DataError(
             f"`context` lacks column(s) {listing(missing)}; it needs every column the model reads: "
             f"{listing(layout.inputs)}"
         )
-    frame = frame[list(layout.inputs)]
+    _numeric("context", frame, layout.inputs)
+    frame = columns_of(frame, layout.inputs)
     if len(frame) < least:
         raise DataError(
             f"`context` has {len(frame)} rows; this model reads windows of {window} rows, so pass "
@@ -108,17 +117,20 @@ def checked_rows(rows, layout: Layout, index: pd.Index) -> pd.DataFrame:
     Timestamped rows must start one step after the last label and keep the data's step;
     rows of a series labelled by position are relabelled to continue it.
     """
-    frame = read_frame(rows)
+    frame = read_frame(rows, "new_rows")
     missing = [c for c in layout.inputs if c not in frame.columns]
     if missing:
         raise DataError(
             f"`new_rows` lack column(s) {listing(missing)}; pass rows with {listing(layout.inputs)}"
         )
-    frame = frame[list(layout.inputs)]
     if len(frame) == 0:
         raise DataError("`new_rows` is empty; pass at least one new observation")
+    _numeric("new_rows", frame, layout.inputs)
+    frame = columns_of(frame, layout.inputs)
     _checked("new_rows", frame)
     if isinstance(index, pd.DatetimeIndex) and len(index) > 1:
+        if isinstance(frame.index, pd.DatetimeIndex):
+            _same_zone("new_rows", frame.index, index)
         step = index[-1] - index[-2]
         expected = pd.date_range(index[-1] + step, periods=len(frame), freq=step, name=index.name)
         if not isinstance(frame.index, pd.DatetimeIndex) or not frame.index.equals(expected):
@@ -126,11 +138,53 @@ def checked_rows(rows, layout: Layout, index: pd.Index) -> pd.DataFrame:
             raise DataError(
                 f"`new_rows` must continue the data, which ends at {index[-1]} with steps of {step}: "
                 f"{len(frame)} rows from {expected[0]} to {expected[-1]}; they start at {given}"
-                + ("" if isinstance(frame.index, pd.DatetimeIndex) else " (not timestamps)")
+                + (_steps_of(frame.index) if isinstance(frame.index, pd.DatetimeIndex) else " (not timestamps)")
             )
         return frame
     start = int(index[-1]) + 1 if len(index) and pd.api.types.is_integer_dtype(index) else len(index)
     return frame.set_axis(pd.RangeIndex(start, start + len(frame), name=index.name))
+
+
+def _steps_of(index: pd.DatetimeIndex) -> str:
+    """' and move in steps of 30min' for rows at one regular step; '' otherwise."""
+    steps = index[1:] - index[:-1]
+    return f" and move in steps of {steps[0]}" if len(steps) and (steps == steps[0]).all() else ""
+
+
+def _same_zone(name: str, given: pd.DatetimeIndex, data: pd.DatetimeIndex) -> None:
+    if str(given.tz) != str(data.tz):
+        fix = (f"{name}.index = {name}.index.tz_localize(None)" if data.tz is None
+               else f"{name}.index = {name}.index.tz_localize({str(data.tz)!r})" if given.tz is None
+               else f"{name}.index = {name}.index.tz_convert({str(data.tz)!r})")
+        raise DataError(
+            f"`{name}` has times with {_zone(given.tz)} (first: {given[0]}), the data's times have "
+            f"{_zone(data.tz)}; give them the data's zone: {fix}"
+        )
+
+
+def _zone(tz) -> str:
+    return "no time zone" if tz is None else f"time zone {tz}"
+
+
+def _numeric(name: str, frame: pd.DataFrame, columns) -> None:
+    """Text or complex numbers in a column the model reads, named with the first bad value."""
+    for column in columns:
+        if column not in frame.columns:
+            continue
+        values = frame[column]
+        if isinstance(values, pd.DataFrame):
+            raise DataError(f"`{name}` has more than one column named {column!r}; keep one")
+        if pd.api.types.is_complex_dtype(values):
+            raise DataError(f"`{name}` column {column!r} holds complex numbers; pass its real part "
+                            f"({name}[{column!r}].real)")
+        if not pd.api.types.is_numeric_dtype(values):
+            words = np.flatnonzero(pd.to_numeric(values, errors="coerce").isna() & values.notna())
+            shown = (f"; first value that is no number: {values.iloc[words[0]]!r} at "
+                     f"{values.index[words[0]]}" if len(words) else "")
+            raise DataError(
+                f"`{name}` column {column!r} is not numeric (dtype {values.dtype}{shown}); convert it "
+                f"with pd.to_numeric({name}[{column!r}])"
+            )
 
 
 def _checked(name: str, frame: pd.DataFrame) -> None:

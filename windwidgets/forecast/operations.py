@@ -36,6 +36,7 @@ from .rollout import as_array, carries, future_index, rollout, season_of
 from .stream import Stream
 
 CALIBRATION_ORIGINS = 1000  # at most this many validation forecasts calibrate an interval
+MAX_STEPS = 1_000_000  # longer forecasts run for hours and fill the memory with their rows
 
 
 def forecast(run, steps, future=None, start=None, context=None, interval=None,
@@ -43,6 +44,8 @@ def forecast(run, steps, future=None, start=None, context=None, interval=None,
     """See :meth:`windwidgets.Run.forecast`."""
     _check_steps(steps)
     level = check_level(interval)
+    if not isinstance(keep_state, (bool, np.bool_)):
+        raise WindwidgetsError(f"`keep_state` ({keep_state!r}) must be True or False")
     if start is not None and context is not None:
         raise WindwidgetsError(
             "pass either `start` (a row of the run's data) or `context` (a new series), not both"
@@ -107,6 +110,9 @@ def evaluate(run, steps=None, stride: int = 1) -> Evaluation:
 def _check_steps(steps, name: str = "steps") -> None:
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise WindwidgetsError(f"`{name}` ({steps!r}) must be a whole number of at least 1")
+    if steps > MAX_STEPS:
+        raise WindwidgetsError(f"`{name}` ({steps:,}) is more than one call forecasts (at most "
+                               f"{MAX_STEPS:,} rows); ask for fewer")
 
 
 def _carry(run) -> bool:
@@ -129,7 +135,7 @@ def _origin(run, start, context):
     if origin < least:
         raise DataError(
             f"`start` ({start!r}) leaves {origin} rows before it; the model needs a window "
-            f"of {least} rows, so start at position {least} or later"
+            f"of {least} rows, so start at position {least + (run.offset or 0)} or later"
         )
     return run.frame, origin, min(window, origin)
 

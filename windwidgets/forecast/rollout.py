@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..errors import DataError
+
 
 CARRYING_MODES = ("sequence", "stateful")  # modes that teach a model to read its carried state
 
@@ -113,7 +115,11 @@ def future_index(index: pd.Index, steps: int) -> pd.Index:
         freq = index.freq or infer_freq(index[-3:])
         if freq is None:
             freq = index[-1] - index[-2]
-        return pd.date_range(index[-1], periods=steps + 1, freq=freq, name=index.name)[1:]
+        try:
+            return pd.date_range(index[-1], periods=steps + 1, freq=freq, name=index.name)[1:]
+        except (pd.errors.OutOfBoundsDatetime, OverflowError):
+            raise DataError(f"`steps` ({steps:,}) of {freq} after {index[-1]} run past the last time "
+                            f"pandas can hold ({pd.Timestamp.max}); ask for fewer steps") from None
     if pd.api.types.is_integer_dtype(index) and len(index):
         step = int(index[-1] - index[-2]) if len(index) > 1 else 1
         return pd.RangeIndex(int(index[-1]) + step, int(index[-1]) + step * (steps + 1), step,

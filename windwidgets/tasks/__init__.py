@@ -15,7 +15,7 @@ from .classify import FORMAT as CLASSIFY_FORMAT
 from .classify import ClassifyRun, load_classifier, prepare_classifier
 from .grid import GridForecast, GridRun
 
-__all__ = ["ClassifyRun", "GridForecast", "GridRun", "load", "prepare_data", "route", "run_class"]
+__all__ = ["CLASSIFY_FORMAT", "ClassifyRun", "GridForecast", "GridRun", "load", "prepare_data", "route", "run_class"]
 
 
 def route(data, config: RunConfig, device: torch.device):

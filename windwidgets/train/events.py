@@ -36,7 +36,7 @@ class Progress:
     best_epoch: int = 0
     best_val_loss: float = float("inf")
     seconds: float = 0.0  # since the fit started
-    stop_reason: Optional[str] = None  # "stopped", "early_stopping", "nan", "interrupted"
+    stop_reason: Optional[str] = None  # "stopped", "early_stopping", "nan", "interrupted", "error"
     warning: Optional[str] = None  # what went wrong and what to try, for views to show
     history: list = field(default_factory=list)  # one dict per finished epoch
 

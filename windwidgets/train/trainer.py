@@ -63,8 +63,10 @@ class Trainer:
     def fit(self) -> Progress:
         p = self.progress
         start = time.perf_counter()
+        saved = torch_state()
         self._emit(Event.FIT_START)
         try:
+            torch.set_grad_enabled(True)  # whatever an earlier fit's interrupt left behind
             for p.epoch in range(p.epoch + 1, self.config.epochs + 1):
                 epoch_start = time.perf_counter()
                 self._emit(Event.EPOCH_START)
@@ -79,7 +81,12 @@ class Trainer:
         except KeyboardInterrupt:
             p.stop_reason = "interrupted"
             self._emit(Event.INTERRUPTED)
+        except Exception as error:  # the views show it; the caller (or run.wait()) gets it
+            p.stop_reason = "error"
+            p.warning = f"{type(error).__name__} at epoch {p.epoch}, batch {p.batch + 1}: {error}"
+            raise
         finally:
+            restore_torch_state(saved)
             self.model.load_state_dict(self.best_state)
             self.model.eval()
             p.seconds = time.perf_counter() - start
@@ -179,11 +186,8 @@ class Trainer:
         steps) over chunks that cover the validation part, so the best epoch is the one that
         runs best on its own predictions."""
         self.model.eval()
-        if self.config.mode == "sequence":
-            d = self.data
-            chunks = self._chunks((d.n_train - d.windows.shape[0], len(d.inputs)))
-            losses = [(self._sequence_loss(chunks, x, y).item(), len(x)) for x, y in chunks]
-            return sum(loss * n for loss, n in losses) / sum(n for _, n in losses)
+        if self.config.mode == "sequence" and not self.metrics:
+            return self._validate_chunks()
         windows, total, count = self.data.windows, 0.0, 0
         scores = dict.fromkeys(self.metrics, 0.0)
         for x, y in windows.batches(windows.val_index, max(256, self.config.batch_size)):
@@ -194,7 +198,14 @@ class Trainer:
                 scores[name] += float(metric(prediction, y)) * x.shape[0]
             count += x.shape[0]
         self.progress.metrics = {name: value / max(count, 1) for name, value in scores.items()}
-        return total / max(count, 1)
+        return self._validate_chunks() if self.config.mode == "sequence" else total / max(count, 1)
+
+    def _validate_chunks(self) -> float:
+        """The sequence loss over chunks whose scored steps cover the validation part."""
+        d = self.data
+        chunks = self._chunks((d.n_train - d.windows.shape[0], len(d.inputs)))
+        losses = [(self._sequence_loss(chunks, x, y).item(), len(x)) for x, y in chunks]
+        return sum(loss * n for loss, n in losses) / sum(n for _, n in losses)
 
     def _end_epoch(self, seconds: float, start: float) -> None:
         p = self.progress
@@ -223,6 +234,17 @@ class Trainer:
 
     def _emit(self, event: Event) -> None:
         self.events.emit(event, self.progress)
+
+
+def torch_state() -> tuple:
+    """The global torch switches a fit or its preview may change: grad mode and oneDNN."""
+    return torch.is_grad_enabled(), torch.backends.mkldnn.enabled
+
+
+def restore_torch_state(state: tuple) -> None:
+    """Put them back: a Ctrl-C inside a ``no_grad`` exit would leave grad mode off for good."""
+    torch.set_grad_enabled(state[0])
+    torch.backends.mkldnn.enabled = state[1]
 
 
 def _detach(state):

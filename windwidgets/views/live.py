@@ -262,10 +262,11 @@ class LiveView:
         with self._lock:
             self._frozen = True
             summary = stop_line(p)
-            self.status.value = html.escape(summary)
+            self.status.value = (f"<span style='color:#b71c1c'>{html.escape(summary)}</span>"
+                                 if p.stop_reason == "error" else html.escape(summary))
             if p.warning:
                 self._warn(p.warning)
-            self.bar.bar_style = {None: "success", "nan": "danger"}.get(p.stop_reason, "warning")
+            self.bar.bar_style = {None: "success", "nan": "danger", "error": "danger"}.get(p.stop_reason, "warning")
             self.stop_button.disabled = self.log_scale.disabled = True
             self.stop_button.description = "stopped" if p.stop_reason else "done"
             self.summary = summary_svg(p, self.batch_loss, self.gradients, self._forecast,

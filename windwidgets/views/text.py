@@ -11,6 +11,7 @@ STOPS = {
     "early_stopping": "early stopping at epoch {epoch}: no better val loss for {wait} epochs",
     "nan": "stopped: the loss turned NaN",
     "interrupted": "interrupted at epoch {epoch}",
+    "error": "failed with an error at epoch {epoch}",
 }
 
 
@@ -52,7 +53,7 @@ class TextView:
                        + f"{row['seconds']:5.1f}s{best}")
         elif event is Event.FIT_END:
             if p.warning:
-                self._line(f"warning: {p.warning}")
+                self._line(f"{'error' if p.stop_reason == 'error' else 'warning'}: {p.warning}")
             self._line(stop_line(p))
 
     def _bar(self, text: str) -> None:

@@ -79,4 +79,4 @@ def build(spec: ModelSpec, config) -> CNNLSTMForecaster:
                              bidirectional=config.bidirectional, **config.options)
 
 
-register("cnn_lstm", build, knobs=KNOBS)
+register("cnn_lstm", build, knobs=KNOBS, options=("channels", "kernel_size", "conv_layers"))

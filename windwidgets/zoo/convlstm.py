@@ -171,4 +171,4 @@ def build(spec: ModelSpec, config) -> ConvLSTMForecaster:
                               bidirectional=config.bidirectional, **config.options)
 
 
-register("convlstm", build, knobs=KNOBS)
+register("convlstm", build, knobs=KNOBS, options=("kernel_size",))

@@ -249,4 +249,4 @@ def build(spec: ModelSpec, config) -> PeepholeForecaster:
                               bidirectional=config.bidirectional, **config.options)
 
 
-register("peephole_lstm", build, knobs=KNOBS)
+register("peephole_lstm", build, knobs=KNOBS, options=())

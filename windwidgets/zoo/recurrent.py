@@ -109,6 +109,6 @@ def _builder(cell: str, summary: str):
 
 
 register("rnn", _builder("rnn", "Elman RNN (tanh or relu), torch's fused nn.RNN"),
-         knobs=KNOBS + ("nonlinearity",))
-register("lstm", _builder("lstm", "LSTM, torch's fused nn.LSTM"), knobs=KNOBS)
-register("gru", _builder("gru", "GRU, torch's fused nn.GRU"), knobs=KNOBS)
+         knobs=KNOBS + ("nonlinearity",), options=())
+register("lstm", _builder("lstm", "LSTM, torch's fused nn.LSTM"), knobs=KNOBS, options=())
+register("gru", _builder("gru", "GRU, torch's fused nn.GRU"), knobs=KNOBS, options=())

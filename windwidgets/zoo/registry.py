@@ -42,13 +42,18 @@ class Entry:
     builder: Callable[[ModelSpec, object], nn.Module]
     summary: str
     knobs: tuple  # the ModelConfig fields this model reads
+    options: tuple | None = None  # the keywords ``options`` may hold; None: not declared
 
 
 _REGISTRY: dict[str, Entry] = {}
 
 
-def register(name: str, builder: Callable, summary: str = "", knobs=("hidden_size",)) -> None:
+def register(name: str, builder: Callable, summary: str = "", knobs=("hidden_size",),
+             options=None) -> None:
     """Add a model under ``name``: ``builder(spec, config) -> nn.Module``.
+
+    ``knobs`` are the settings it reads; ``options`` the names ``config.options`` may hold
+    (other names are refused with that list before the builder runs).
 
     Example
     -------
@@ -69,7 +74,8 @@ def register(name: str, builder: Callable, summary: str = "", knobs=("hidden_siz
             f"the builder for {name!r} is a {type(builder).__name__}; pass a function "
             "builder(spec, config) that returns an nn.Module"
         )
-    _REGISTRY[name] = Entry(builder, summary or (builder.__doc__ or "").strip().split("\n")[0], tuple(knobs))
+    _REGISTRY[name] = Entry(builder, summary or (builder.__doc__ or "").strip().split("\n")[0], tuple(knobs),
+                            None if options is None else tuple(options))
 
 
 def names() -> list[str]:
@@ -86,7 +92,22 @@ def entry(name: str) -> Entry:
 
 
 def build(name: str, spec: ModelSpec, config) -> nn.Module:
-    module = entry(name).builder(spec, config)
+    known = entry(name).options
+    unknown = [k for k in config.options if known is not None and k not in known]
+    if unknown:
+        valid = f"its options are {', '.join(known)}" if known else "it takes no options"
+        raise ModelError(
+            f"model {name!r} has no option {unknown[0]!r}{closest(unknown[0], known or ())}; {valid}"
+            + (f" (`{unknown[0]}` is a setting of its own: pass {unknown[0]}=... to train)"
+               if unknown[0] in getattr(config, "__dataclass_fields__", {}) else "")
+        )
+    try:
+        module = entry(name).builder(spec, config)
+    except TypeError as error:
+        if not config.options or "unexpected keyword argument" not in str(error):
+            raise
+        raise ModelError(f"model {name!r} does not take one of `options` ({config.options!r}): "
+                         f"{error}; leave that option out") from None
     if not isinstance(module, nn.Module):
         raise ModelError(
             f"the builder of model {name!r} returned a {type(module).__name__}, not a torch nn.Module"

@@ -61,6 +61,9 @@ class Seq2SeqForecaster(nn.Module):
                  dropout: float = 0.0, bidirectional: bool = False, teacher_forcing: float = 1.0,
                  free_running_from: float = 0.7):
         super().__init__()
+        for name, value in (("teacher_forcing", teacher_forcing), ("free_running_from", free_running_from)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ModelError(f"seq2seq option `{name}` ({value!r}) must be a number, such as 0.5")
         if not 0.0 <= float(teacher_forcing) <= 1.0:
             raise ModelError(f"seq2seq option `teacher_forcing` ({teacher_forcing!r}) is a probability; "
                              "use a value from 0 (always free-running) to 1")
@@ -135,4 +138,4 @@ def build(spec: ModelSpec, config) -> Seq2SeqForecaster:
                              bidirectional=config.bidirectional, **config.options)
 
 
-register("seq2seq", build, knobs=KNOBS)
+register("seq2seq", build, knobs=KNOBS, options=("teacher_forcing", "free_running_from"))
