@@ -166,3 +166,25 @@ def test_chunks_score_after_the_warm_up_and_stay_in_their_rows():
     short = Chunks(values, values, window=5, horizon=1, chunk=50, rows=(0, 20), batch_size=1, steps=1,
                    generator=torch.Generator(), free=20)
     assert (short.chunk, short.free) == (15, 0)  # a short stretch: the free part goes, the chunk shrinks
+
+
+def test_calendar_features_are_known_future_covariates_made_from_the_timestamps(small_wind, tmp_path):
+    run = ww.train(small_wind, target="speed", calendar=True, window=12, **TINY)
+    assert run.layout.future_covariates == ("hour_sin", "hour_cos", "weekday_sin", "weekday_cos")
+    six = run.frame.loc["2024-01-03 06:00"]  # a Wednesday: day 2 of 7, a quarter into it
+    np.testing.assert_allclose([six["hour_sin"], six["hour_cos"]], [1.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(six["weekday_sin"], np.sin(2 * np.pi * 2.25 / 7))
+    forecast = run.forecast(30)  # nobody has to hand over the calendar of the next 30 hours
+    origin = len(small_wind) - 40
+    from_context = run.forecast(30, context=small_wind[["speed"]].iloc[:origin])
+    np.testing.assert_allclose(from_context.to_numpy(), run.forecast(30, start=origin).to_numpy(), atol=1e-5)
+    run.save(tmp_path / "run.pt")
+    pd.testing.assert_frame_equal(ww.load(tmp_path / "run.pt").forecast(30), forecast)
+    run.forecast(5, keep_state=True)
+    later = pd.date_range(small_wind.index[-1], periods=3, freq="h")[1:]
+    run.update(pd.DataFrame({"speed": [5.0, 6.0]}, index=later))  # observations only: the calendar is made
+    np.testing.assert_allclose(run.frame["hour_cos"].iloc[-2:], np.cos(2 * np.pi * later.hour / 24))
+    assert run.forecast(5, keep_state=True).index[0] == later[-1] + pd.Timedelta(hours=1)
+    with pytest.raises(ww.errors.DataError, match=r"`calendar=True` reads the time of each row, but the "
+                                                  r"data's index holds RangeIndex labels"):
+        ww.train(ww.datasets.sine(n=200), calendar=True, window=12, **TINY)
