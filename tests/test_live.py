@@ -168,9 +168,9 @@ def test_stop_click_ends_the_fit_after_the_current_batch(small_wind, tiny_settin
 
 def test_stop_click_answers_a_fit_running_in_the_background(small_wind, tiny_settings):
     run = prepared(small_wind, target="speed", **{**tiny_settings, "epochs": 500})
-    view = LiveView(stop=run.stop, background=True)
+    view = LiveView(stop=run.stop)
     run.trainer.events.subscribe(view)
-    run._fit(background=view.background)
+    run._fit(background=True)
     deadline = time.monotonic() + 30
     while run.trainer.progress.epoch < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -241,7 +241,7 @@ def test_make_view_is_the_one_choice():
     placed = []
     view = make_view("widgets", show=placed.append, title="gru")
     assert isinstance(view, LiveView) and placed == [view.panel]
-    assert view.background is False  # no kernel to keep free
+    assert not ww.api.in_background(view)  # no kernel to keep free
     assert "<b>gru</b>" in view.title.value
 
 

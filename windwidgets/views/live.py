@@ -49,7 +49,6 @@ class LiveView:
         of the validation part. Called in the training thread on epoch ends, at most every
         2 seconds, and once more at the end with the weights that were kept.
     title : the first line of the panel, e.g. the model's name and size.
-    background : whether the fit runs in a background thread (read by ``windwidgets.api``).
     min_interval : seconds between two redraws at least.
 
     Attributes
@@ -64,8 +63,7 @@ class LiveView:
 
     def __init__(self, stop: Optional[Callable[[], object]] = None,
                  preview: Optional[Callable[[], dict]] = None, title: str = "training",
-                 background: bool = False, min_interval: float = 0.3):
-        self.background = background
+                 min_interval: float = 0.3):
         self.min_interval = min_interval
         self.draws = 0  # how many times the charts were redrawn (for tests and curiosity)
         self.seconds = 0.0  # time the fit spent in this view: its whole cost to training
