@@ -243,7 +243,7 @@ class Run:
             forecast = self.forecast(steps or 4 * self.config.data.window, future=future,
                                      start=start, context=context, interval=interval)
         frame = self.frame if context is None else operations.checked_context(
-            context, self.layout, 1, self.config.data.window)
+            context, self.layout, 1, self.config.data.window, self.config.data.time)
         first = forecast.index[0]
         origin = frame.index.get_loc(first) if first in frame.index else len(frame)
         last = last or 3 * len(forecast)

@@ -11,6 +11,7 @@ from ..config import DataConfig
 from ..errors import DataError, listing
 from .frames import Layout, check_values, columns_of, layout_of, read_frame
 from .scaling import Scaler
+from .timeline import regular, with_time
 from .windows import Windows
 
 
@@ -30,10 +31,10 @@ class Prepared:
 
 def prepare(data, config: DataConfig, device: torch.device) -> Prepared:
     """Validate, split chronologically, scale on the train part, and window."""
-    frame = read_frame(data)
+    frame = with_time(read_frame(data), config.time)
     layout = layout_of(frame, config.target, config.covariates, config.future_covariates)
-    frame = columns_of(frame, layout.inputs)
-    check_values(frame, layout.inputs)
+    frame = columns_of(regular(frame, layout.inputs, config.freq, config.fill), layout.inputs)
+    check_values(frame, layout.inputs, fix=FILL_HINT)
     n_train = split_point(len(frame), config)
     values = torch.tensor(frame.to_numpy(dtype=np.float32))  # (rows, inputs)
     scaler = Scaler(config.scaler).fit(values[:n_train])
@@ -42,6 +43,10 @@ def prepare(data, config: DataConfig, device: torch.device) -> Prepared:
     inputs = to_device(inputs, device)
     windows = Windows(inputs, inputs[:, : len(layout.outputs)], config.window, config.horizon, n_train)
     return Prepared(frame, layout, scaler, inputs, n_train, windows)
+
+
+FILL_HINT = ("pass fill='interpolate' or fill='ffill' to fill them (dropping the rows leaves gaps in "
+             "time, which are refused too)")
 
 
 def split_point(rows: int, config: DataConfig) -> int:

@@ -9,16 +9,17 @@ import numpy as np
 import pandas as pd
 
 from ..data.frames import Layout, check_values, columns_of, read_frame
+from ..data.timeline import with_time
 from ..errors import DataError, listing
 
 
-def future_values(future, names: tuple, labels: pd.Index) -> np.ndarray:
+def future_values(future, names: tuple, labels: pd.Index, time=None) -> np.ndarray:
     """The known-future covariates ``names`` for the forecast rows ``labels``, as a
     (steps, len(names)) array.
 
     ``future`` is matched to ``labels`` by timestamp when both carry one (it may start
     earlier; its step must be the data's and it may have no gaps); otherwise its first
-    ``len(labels)`` rows are taken in order.
+    ``len(labels)`` rows are taken in order. Its ``time`` column (the data's) becomes its index.
     """
     steps, first = len(labels), labels[0]
     if future is None:
@@ -28,7 +29,9 @@ def future_values(future, names: tuple, labels: pd.Index) -> np.ndarray:
         )
     if isinstance(future, pd.Series):
         future = future.to_frame()
-    if not isinstance(future, pd.DataFrame):
+    if isinstance(future, pd.DataFrame):
+        future = _timed(future, time, "future")
+    else:
         raise DataError(f"`future` is a {type(future).__name__}; pass a DataFrame with columns "
                         f"{', '.join(names)}")
     missing = [c for c in names if c not in future.columns]
@@ -91,9 +94,10 @@ def _aligned(future: pd.DataFrame, labels: pd.DatetimeIndex) -> pd.DataFrame:
     return future.iloc[position:]
 
 
-def checked_context(context, layout: Layout, least: int, window: int) -> pd.DataFrame:
-    """``context`` as a DataFrame of the model's input columns, with at least ``least`` rows."""
-    frame = read_frame(context, "context")
+def checked_context(context, layout: Layout, least: int, window: int, time=None) -> pd.DataFrame:
+    """``context`` as a DataFrame of the model's input columns, with at least ``least`` rows;
+    its ``time`` column (the data's) becomes its index."""
+    frame = _timed(read_frame(context, "context"), time, "context")
     missing = [c for c in layout.inputs if c not in frame.columns]
     if missing:
         raise DataError(
@@ -111,13 +115,14 @@ def checked_context(context, layout: Layout, least: int, window: int) -> pd.Data
     return frame
 
 
-def checked_rows(rows, layout: Layout, index: pd.Index) -> pd.DataFrame:
-    """New observations that continue the series whose labels are ``index``.
+def checked_rows(rows, layout: Layout, index: pd.Index, time=None) -> pd.DataFrame:
+    """New observations that continue the series whose labels are ``index``; their ``time``
+    column (the data's) becomes their index.
 
     Timestamped rows must start one step after the last label and keep the data's step;
     rows of a series labelled by position are relabelled to continue it.
     """
-    frame = read_frame(rows, "new_rows")
+    frame = _timed(read_frame(rows, "new_rows"), time, "new_rows")
     missing = [c for c in layout.inputs if c not in frame.columns]
     if missing:
         raise DataError(
@@ -143,6 +148,13 @@ def checked_rows(rows, layout: Layout, index: pd.Index) -> pd.DataFrame:
         return frame
     start = int(index[-1]) + 1 if len(index) and pd.api.types.is_integer_dtype(index) else len(index)
     return frame.set_axis(pd.RangeIndex(start, start + len(frame), name=index.name))
+
+
+def _timed(frame: pd.DataFrame, time, name: str) -> pd.DataFrame:
+    """The data's time column as the index, where ``frame`` has that column."""
+    if time is not None and time not in frame.columns:
+        return frame
+    return with_time(frame, time, name)
 
 
 def _steps_of(index: pd.DatetimeIndex) -> str:

@@ -73,9 +73,9 @@ def update(run, new_rows) -> None:
     """See :meth:`windwidgets.Run.update`."""
     stream = run._stream
     if stream is not None and not stream.follows_data:
-        stream.append(checked_rows(new_rows, run.layout, stream.index))
+        stream.append(checked_rows(new_rows, run.layout, stream.index, run.config.data.time))
         return
-    rows = checked_rows(new_rows, run.layout, run.frame.index)
+    rows = checked_rows(new_rows, run.layout, run.frame.index, run.config.data.time)
     if stream is not None:
         stream.append(rows)
     run.frame = pd.concat([run.frame, rows])
@@ -129,7 +129,7 @@ def _origin(run, start, context):
     """The frame to forecast from, the first predicted position and the warm-up length."""
     window = run.config.data.window
     if context is not None:
-        frame = checked_context(context, run.layout, _least_context(run), window)
+        frame = checked_context(context, run.layout, _least_context(run), window, run.config.data.time)
         return frame, len(frame), min(window, len(frame))
     origin, least = run._position(start), _least_context(run)
     if origin < least:
@@ -145,7 +145,7 @@ def _new_stream(run, context) -> Stream:
     if context is None:
         frame, follows = run.frame.iloc[-d.window :], True
     else:
-        frame, follows = checked_context(context, run.layout, _least_context(run), d.window), False
+        frame, follows = checked_context(context, run.layout, _least_context(run), d.window, d.time), False
         frame = frame.iloc[-d.window :]
     return Stream(run.model, frame, run.scaler, run.layout, d.window, d.horizon, run.device, follows,
                   _carry(run))
@@ -170,11 +170,12 @@ def _future_of(run, future, labels: pd.Index, frame, origin: int):
     steps, extra = len(labels), run.config.data.horizon - 1
     if future is None and frame is not None and origin + steps <= len(frame):
         future = frame.iloc[origin : origin + steps + extra]  # what happened: forecasting the past
-    values = future_values(future, names, labels)  # (steps, future covariates)
+    time = run.config.data.time
+    values = future_values(future, names, labels, time)  # (steps, future covariates)
     if not extra:
         return values
     try:
-        return future_values(future, names, labels.append(future_index(labels, extra)))
+        return future_values(future, names, labels.append(future_index(labels, extra)), time)
     except DataError:  # the rows past `steps` are not known
         return np.concatenate([values, np.repeat(values[-1:], extra, axis=0)])
 
