@@ -103,7 +103,8 @@ def evaluate(run, steps=None, stride: int = 1) -> Evaluation:
     """See :meth:`windwidgets.Run.evaluate`."""
     result = backtest(run, steps, stride)
     table = result.metrics()
-    return Evaluation(table.loc["model"].to_dict(), table=table, backtest=result)
+    values = table.loc["model"] if result.pooled_units else result.pooled().loc["model"]
+    return Evaluation(values.to_dict(), table=table, backtest=result)
 
 
 # -- forecasts ---------------------------------------------------------------------------------
@@ -249,4 +250,5 @@ def _backtest(run, steps: int, stride: int) -> Backtest:
     truth = observed[origins[:, None] + np.arange(steps)[None, :]]  # (origins, steps, targets)
     season = d.season or season_of(run.frame.index)
     predictions = {"model": values, **baselines(observed, origins, steps, season)}
-    return Backtest(truth, predictions, origins, run.frame.index, layout.targets, run.mase_scale)
+    return Backtest(truth, predictions, origins, run.frame.index, layout.targets, run.mase_scale,
+                    same_units=bool(layout.grid))
