@@ -124,7 +124,8 @@ class Backtest:
         whose truth comes near zero.
         """
         if self.pooled_units:
-            return self._table(self.truth, self.predictions, self.lower, self.upper, float(np.mean(self.scale)), None)
+            name = self.targets[0] if len(self.targets) == 1 else None
+            return self._table(self.truth, self.predictions, self.lower, self.upper, float(np.mean(self.scales)), name)
         tables = {name: self._table(self.truth[..., j], {m: p[..., j] for m, p in self.predictions.items()},
                                     None if self.lower is None else self.lower[..., j],
                                     None if self.upper is None else self.upper[..., j], self.scales[j], name)
@@ -189,7 +190,8 @@ class Backtest:
 
     def _by_lead(self, metric: str, columns) -> pd.DataFrame:
         scale = float(np.mean(self.scales[columns]))
-        name = self.targets[columns[0]] if isinstance(columns, list) else None
+        single = self.targets[0] if len(self.targets) == 1 else None
+        name = self.targets[columns[0]] if isinstance(columns, list) else single
         with warnings.catch_warnings():  # a skipped MAPE is said only when MAPE is asked for
             if metric != "mape":
                 warnings.simplefilter("ignore", UserWarning)
