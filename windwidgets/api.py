@@ -11,6 +11,7 @@ from .config import RunConfig, field_docs
 from .data import Layout, Scaler
 from .errors import ConfigError, ModelError, WindwidgetsError
 from .files import read_run_file
+from .forecast.bounds import check_bounds
 from .forecast.metrics import naive_scale
 from .forecast.rollout import as_array, carries, rollout, season_of
 from .run import FORMAT, Run, frame_from_state
@@ -50,6 +51,7 @@ def prepare_run(data, config: RunConfig) -> Run:
     if classifier is not None:
         return classifier
     prepared = tasks.prepare_data(data, config, device)  # a table, or grids for the convlstm
+    check_bounds(config.data.bounds, prepared.layout.targets)
     model = build_model(config, prepared.layout).to(device)
     why = " with bidirectional=True (a backward pass would read the future)" if config.model.bidirectional else ""
     config = config.settled(model.modes, why)

@@ -30,6 +30,7 @@ from ..data.prepare import encode
 from ..errors import DataError, WindwidgetsError
 from .backtest import Backtest, Evaluation, rolled_forecasts, validation_origins
 from .baselines import baselines
+from .bounds import clip
 from .inputs import checked_context, checked_rows, future_values  # noqa: F401 (Run uses checked_context)
 from .intervals import check_level, half_widths, rolling_half_widths
 from .rollout import as_array, carries, future_index, rollout, season_of
@@ -94,8 +95,8 @@ def backtest(run, steps=None, stride=None, interval=None) -> Backtest:
         errors = np.abs(result.predictions["model"] - result.truth)  # (origins, steps, targets)
         widths = rolling_half_widths(errors, result.origins, steps, level)
         result.level = level
-        result.lower = result.predictions["model"] - widths
-        result.upper = result.predictions["model"] + widths
+        result.lower = _clipped(run, result.predictions["model"] - widths)
+        result.upper = _clipped(run, result.predictions["model"] + widths)
     return result
 
 
@@ -204,14 +205,21 @@ def _frame_of(run, predicted: torch.Tensor, labels: pd.Index, level: float | Non
     """Original units, one column per target, plus ``<target>_lower``/``_upper`` bounds."""
     outputs, targets = len(run.layout.outputs), list(run.layout.targets)
     values = as_array(run.scaler.inverse(predicted, slice(0, outputs)))[:, : len(targets)]  # (steps, targets)
+    values = _clipped(run, values)
     if level is None:
         return pd.DataFrame(values, index=labels, columns=targets)
     widths = half_widths(_calibration(run, len(labels)), level)  # (steps, targets)
+    lower, upper = _clipped(run, values - widths), _clipped(run, values + widths)
     columns = {name: values[:, j] for j, name in enumerate(targets)}
     for j, name in enumerate(targets):
-        columns[f"{name}_lower"] = values[:, j] - widths[:, j]
-        columns[f"{name}_upper"] = values[:, j] + widths[:, j]
+        columns[f"{name}_lower"] = lower[:, j]
+        columns[f"{name}_upper"] = upper[:, j]
     return pd.DataFrame(columns, index=labels)
+
+
+def _clipped(run, values: np.ndarray) -> np.ndarray:
+    """``values`` (..., targets) clipped to the targets' physical bounds (``bounds=``)."""
+    return clip(values, run.config.data.bounds, run.layout.targets)
 
 
 def _calibration(run, steps: int) -> np.ndarray:
@@ -246,6 +254,7 @@ def _backtest(run, steps: int, stride: int) -> Backtest:
     predicted = rolled_forecasts(run.model, encoded, origins, steps, d.window, d.horizon, outputs,
                                  _carry(run))
     values = as_array(run.scaler.inverse(predicted, slice(0, outputs)))[..., :targets]  # (origins, steps, targets)
+    values = _clipped(run, values)
     observed = run.frame[list(layout.targets)].to_numpy(dtype=np.float64)  # (rows, targets)
     truth = observed[origins[:, None] + np.arange(steps)[None, :]]  # (origins, steps, targets)
     season = d.season or season_of(run.frame.index)
