@@ -115,7 +115,7 @@ def test_the_magic_and_the_dashboard_offer_the_new_settings(log):
     assert values == {"time": "time", "freq": "1h", "fill": "interpolate",
                       "bounds": {"speed": [0, float("inf")], "direction": [0, 360]}}
     help_text = train_help()
-    for flag in ("--time", "--freq", "--fill", "--bounds"):
+    for flag in ("--time", "--freq", "--fill", "--bounds", "--series"):
         assert flag in help_text
     board = ww.Dashboard(log)
     board.controls["time"].value = ("time",)

@@ -47,6 +47,7 @@ class DataConfig:
     scaler: Optional[str] = "standard"  # "standard" | "minmax" | None, fitted on train rows only
     season: Optional[int] = None  # seasonal period for MASE; None infers it from the index
     task: str = "forecast"  # "forecast", or "classify" for many-to-one classification
+    series: Optional[str] = None  # column naming each series of a long table: one global model across them
     time: Optional[str] = None  # column of timestamps that becomes the index; None picks a lone datetime column
     freq: Optional[str] = None  # regularise the times to this step ("1h"), averaging rows; None refuses gaps
     fill: Optional[str] = None  # missing values: "interpolate" | "ffill" | None to refuse them
@@ -156,8 +157,10 @@ class RunConfig:
                 raise ConfigError(f"`{name}` ({value!r}) must be True or False")
         for name in ("target", "covariates", "future_covariates"):
             _columns(name, getattr(d, name))
-        if d.time is not None and (isinstance(d.time, bool) or not isinstance(d.time, (str, int))):
-            raise ConfigError(f"`time` ({d.time!r}) must be the name of one column, such as time='timestamp'")
+        for name, example in (("time", "timestamp"), ("series", "turbine")):
+            value = getattr(d, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
+                raise ConfigError(f"`{name}` ({value!r}) must be the name of one column, such as {name}={example!r}")
         _frequency(d.freq)
         _choice("fill", d.fill, CHOICES["fill"])
         _bounds(d.bounds)

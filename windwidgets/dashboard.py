@@ -21,7 +21,7 @@ from .data.frames import read_frame
 from .errors import WindwidgetsError
 
 SECTIONS = (("data", DataConfig), ("model", ModelConfig), ("train", TrainConfig))
-COLUMN_SETTINGS = ("target", "covariates", "future_covariates", "time")
+COLUMN_SETTINGS = ("target", "covariates", "future_covariates", "time", "series")
 DESCRIPTION = {"description_width": "130px"}
 
 

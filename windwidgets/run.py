@@ -277,24 +277,28 @@ class Run:
         """Write one file (weights, config, scaler, the data the forecasts start from,
         history, versions) atomically: a crash mid-save leaves an older file intact."""
         self.wait()
-        path = Path(path)
-        season = self.config.data.season or season_of(self.frame.index)  # for seasonal naive
-        keep_from = max(0, self.n_train - max(self.config.data.window, season))
-        tail = self.frame.iloc[keep_from:]
         payload = {
             "format": FORMAT,
             "config": self.config.to_dict(),
             "state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
             "scaler": self.scaler.state_dict(),
             "layout": {k: list(v) for k, v in vars(self.layout).items()},
-            "frame": _frame_state(tail),
-            "n_train": self.n_train - keep_from,
-            "offset": None if self.offset is None else self.offset + keep_from,
-            "mase_scale": [float(v) for v in np.atleast_1d(self.mase_scale)],
+            **self._data_state(),
             "history": [dict(row) for row in self._history],
             "versions": _versions(),
         }
-        return write_atomically(payload, path)
+        return write_atomically(payload, Path(path))
+
+    def _data_state(self) -> dict:
+        """The rows a file keeps (those the forecasts and the seasonal naive start from)."""
+        season = self.config.data.season or season_of(self.frame.index)  # for seasonal naive
+        keep_from = max(0, self.n_train - max(self.config.data.window, season))
+        return {
+            "frame": _frame_state(self.frame.iloc[keep_from:]),
+            "n_train": self.n_train - keep_from,
+            "offset": None if self.offset is None else self.offset + keep_from,
+            "mase_scale": [float(v) for v in np.atleast_1d(self.mase_scale)],
+        }
 
     # -- display ---------------------------------------------------------------------------
     def _summary(self) -> list[tuple[str, str]]:

@@ -23,6 +23,22 @@ class Prepared:
     inputs: torch.Tensor  # (rows, inputs) scaled; future covariates lead by `horizon` rows
     n_train: int  # rows of the training part; the rest validates
     windows: Windows
+    segments: tuple = ()  # a panel's series stacked in `inputs`: ((start, rows, n_train), ...)
+    panel: dict | None = None  # a panel's series by id: (frame in original units, n_train)
+
+    @property
+    def train_rows(self) -> list:
+        """(first, end) of each series' training part in ``inputs``."""
+        return [(start, start + n) for start, _, n in self._segments()]
+
+    @property
+    def val_rows(self) -> list:
+        """(first, end) of each series' validation part with the window before it."""
+        window = self.windows.shape[0]
+        return [(start + n - window, start + rows) for start, rows, n in self._segments()]
+
+    def _segments(self) -> tuple:
+        return self.segments or ((0, len(self.inputs), self.n_train),)
 
     @property
     def outputs(self) -> torch.Tensor:
@@ -31,6 +47,10 @@ class Prepared:
 
 def prepare(data, config: DataConfig, device: torch.device) -> Prepared:
     """Validate, split chronologically, scale on the train part, and window."""
+    if config.series is not None:
+        from .panel import prepare_panel
+
+        return prepare_panel(data, config, device)
     frame = with_time(read_frame(data), config.time)
     layout = layout_of(frame, config.target, config.covariates, config.future_covariates)
     frame = columns_of(regular(frame, layout.inputs, config.freq, config.fill), layout.inputs)

@@ -35,15 +35,21 @@ class Windows:
     outputs : (rows, output features) tensor, scaled: the columns the model predicts.
     window, horizon : input length and steps predicted per forward pass.
     n_train : rows of the training part; windows whose targets straddle it are dropped.
+    segments : for a panel, ((start, rows, n_train), ...) of each series stacked in
+        ``inputs``: windows are taken within each series only, never across two, and each
+        series is split at its own ``n_train``. None: one series of all the rows.
     """
 
-    def __init__(self, inputs, outputs, window: int, horizon: int, n_train: int):
+    def __init__(self, inputs, outputs, window: int, horizon: int, n_train: int, segments=None):
         count = inputs.shape[0] - window - horizon + 1
         self.x = sliding(inputs, window, 0, count)  # (count, window, inputs)
         self.y = sliding(outputs, horizon, window, count)  # (count, horizon, outputs)
         device = inputs.device
-        self.train_index = torch.arange(0, n_train - window - horizon + 1, device=device)
-        self.val_index = torch.arange(n_train - window, count, device=device)
+        segments = segments or ((0, inputs.shape[0], n_train),)
+        self.train_index = torch.cat([torch.arange(start, start + max(0, n - window - horizon + 1), device=device)
+                                      for start, _, n in segments])
+        self.val_index = torch.cat([torch.arange(start + n - window, start + rows - window - horizon + 1, device=device)
+                                    for start, rows, n in segments])
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -122,8 +128,9 @@ class Chunks:
 
     Parameters
     ----------
-    rows : (first, end) the rows chunks may read; on a short stretch the free part, then
-        the chunk, are shortened to fit.
+    rows : (first, end) the rows chunks may read, or a list of such ranges (the series of a
+        panel: a chunk stays within one); on a short stretch the free part, then the chunk,
+        are shortened to fit the shortest.
     generator : draws ``steps`` batches of ``batch_size`` chunks from random offsets (an
         epoch of training); without one, the chunks start every ``chunk`` rows, each batch
         once (validation).
@@ -131,17 +138,20 @@ class Chunks:
 
     def __init__(self, inputs, outputs, window: int, horizon: int, chunk: int, rows: tuple,
                  batch_size: int, steps: int = 0, generator: torch.Generator | None = None, free: int = 0):
-        first, end = rows
-        room = end - first - window + 1  # rows for the scored steps and the rows after them
+        ranges = [rows] if isinstance(rows, tuple) else list(rows)
+        room = min(end - first for first, end in ranges) - window + 1  # rows for the scored steps and after
         free = min(math.ceil(free / horizon) * horizon, max(0, (room - chunk - horizon) // horizon * horizon))
         chunk = min(chunk, room - horizon)
         tail = free + horizon if free else 0
         self.length = window - 1 + chunk  # rows read with the true inputs
         self.window, self.chunk, self.horizon, self.free = window, chunk, horizon, free
-        count = end - first - self.length - max(tail, horizon) + 1  # chunks that fit, at least 1
-        self.first = first + torch.arange(count, device=inputs.device)  # (count,) possible first rows
+        firsts = []
+        for first, end in ranges:
+            count = end - first - self.length - max(tail, horizon) + 1  # chunks that fit, at least 1
+            starts = first + torch.arange(count, device=inputs.device)  # (count,) possible first rows
+            firsts.append(starts if generator is not None else starts[::chunk])
+        self.first = torch.cat(firsts)
         if generator is None:
-            self.first = self.first[::chunk]
             steps = math.ceil(len(self.first) / batch_size)
         self.inputs, self.outputs = inputs, outputs
         self.x = sliding(inputs, self.length + tail)  # (rows - length - tail + 1, length + tail, inputs)
