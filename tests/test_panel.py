@@ -115,3 +115,15 @@ def test_panel_mistakes_name_the_series_and_the_fix(panel):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             ww.train(panel, freq="1h", fill="ffill", **{**SETTINGS, "epochs": 1}).forecast(2, series="S9")
+
+
+def test_new_rows_join_their_own_series(panel):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        run = ww.train(panel, freq="1h", fill="ffill", **{**SETTINGS, "epochs": 1})
+    later = ww.datasets.wind(days=9, stations=2).query("station == 'S2'").iloc[-24:]  # S2's ninth day
+    run.update(later)
+    assert len(run.member("S2").frame) == 9 * 24 and len(run.member("S1").frame) == 14 * 24
+    assert run.forecast(1, series="S2").index[0] == pd.Timestamp("2024-01-10")
+    with pytest.raises(ww.WindwidgetsError, match=r"`new_rows` of a panel must be a DataFrame with the id column 'station'"):
+        run.update(later.drop(columns="station"))
