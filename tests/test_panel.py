@@ -127,3 +127,22 @@ def test_new_rows_join_their_own_series(panel):
     assert run.forecast(1, series="S2").index[0] == pd.Timestamp("2024-01-10")
     with pytest.raises(ww.WindwidgetsError, match=r"`new_rows` of a panel must be a DataFrame with the id column 'station'"):
         run.update(later.drop(columns="station"))
+
+
+def test_each_series_can_have_its_own_scaler(panel, tmp_path):
+    data = panel.copy()
+    big = (data["station"] == "S4").to_numpy()
+    data.loc[big, "speed"] *= 100  # S4 in cm/s
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        shared = ww.train(data, freq="1h", fill="ffill", **{**SETTINGS, "epochs": 1})
+        own = ww.train(data, freq="1h", fill="ffill", series_scaling="series", **{**SETTINGS, "epochs": 1})
+    assert shared.member("S4").scaler is shared.member("S1").scaler
+    s4 = own.member("S4")
+    train = s4.frame["speed"].to_numpy()[: s4.n_train]
+    assert float(s4.scaler.shift[0]) == pytest.approx(train.mean(), rel=1e-5)
+    assert float(own.member("S1").scaler.shift[0]) < 20 < float(s4.scaler.shift[0])
+    loaded = ww.load(own.save(tmp_path / "own.pt"))
+    pd.testing.assert_frame_equal(loaded.forecast(4), own.forecast(4))
+    with pytest.raises(ConfigError, match=r"`series_scaling` \('each'\) is not one of 'global', 'series'"):
+        ww.train(data, series_scaling="each", **SETTINGS)

@@ -76,10 +76,11 @@ def prepare_run(data, config: RunConfig) -> Run:
 def _members(prepared, config: RunConfig) -> dict:
     """Each series of a panel with its split and its own MASE scale."""
     members = {}
-    for key, (frame, n_train) in prepared.panel.items():
+    for key, (frame, n_train, scaler) in prepared.panel.items():
         season = config.data.season or season_of(frame.index)
         targets = frame.iloc[:n_train][list(prepared.layout.targets)].to_numpy(np.float64)
-        members[key] = {"frame": frame, "n_train": n_train, "mase_scale": naive_scale(targets, season), "offset": 0}
+        members[key] = {"frame": frame, "n_train": n_train, "mase_scale": naive_scale(targets, season), "offset": 0,
+                        "scaler": scaler}
     return members
 
 
@@ -157,8 +158,8 @@ def _forecaster(payload: dict, device: torch.device) -> Run:
     model.load_state_dict(payload["state_dict"])
     model.to(device).eval()
     if "panel" in payload:
-        return PanelRun(config, model, device, members_from_state(payload["panel"]), layout,
-                        Scaler.from_state(payload["scaler"]), history=payload["history"])
+        return PanelRun(config, model, device, members_from_state(payload["panel"], Scaler.from_state),
+                        layout, Scaler.from_state(payload["scaler"]), history=payload["history"])
     run = tasks.run_class(layout)(config, model, device, frame_from_state(payload["frame"]), layout,
                                   Scaler.from_state(payload["scaler"]), payload["n_train"],
                                   payload["mase_scale"], history=payload["history"])

@@ -24,6 +24,7 @@ CHOICES = {  # the settings that take one of a few values; the dashboard offers 
     "live": ("auto", "widgets", "text", False, True),
     "mode": ("auto", "window", "sequence", "stateful"),
     "fill": ("interpolate", "ffill", None),
+    "series_scaling": ("global", "series"),
 }
 
 MODES = {  # how a model learns, which decides how its forecasts roll forward
@@ -48,6 +49,7 @@ class DataConfig:
     season: Optional[int] = None  # seasonal period for MASE; None infers it from the index
     task: str = "forecast"  # "forecast", or "classify" for many-to-one classification
     series: Optional[str] = None  # column naming each series of a long table: one global model across them
+    series_scaling: str = "global"  # panels: "global" (one scaler over all series' training parts) | "series" (each its own)
     time: Optional[str] = None  # column of timestamps that becomes the index; None picks a lone datetime column
     freq: Optional[str] = None  # regularise the times to this step ("1h"), averaging rows; None refuses gaps
     fill: Optional[str] = None  # missing values: "interpolate" | "ffill" | None to refuse them
@@ -163,6 +165,7 @@ class RunConfig:
                 raise ConfigError(f"`{name}` ({value!r}) must be the name of one column, such as {name}={example!r}")
         _frequency(d.freq)
         _choice("fill", d.fill, CHOICES["fill"])
+        _choice("series_scaling", d.series_scaling, CHOICES["series_scaling"])
         _bounds(d.bounds)
         if not isinstance(m.options, dict) or not all(isinstance(k, str) for k in m.options):
             raise ConfigError(f"`options` ({m.options!r}) must be a dict of the model's extra keywords, "

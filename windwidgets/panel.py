@@ -14,7 +14,8 @@ class PanelRun(Run):
     Every method of :class:`~windwidgets.Run` works per series: ``forecast``, ``backtest``
     and ``evaluate`` take ``series=`` (one id or a list; all by default) and return long
     tables with the id in a column (or index level) named after the id column. Each series
-    is used exactly as a one-series Run with the same model would use it (``member(id)``).
+    is used exactly as a one-series Run with the same model would use it (``member(id)``,
+    which also follows a live series with ``keep_state=True``).
     ``frame`` and ``n_train`` are those of the first series (the live preview shows it).
     """
 
@@ -22,8 +23,10 @@ class PanelRun(Run):
         first = next(iter(members.values()))
         super().__init__(config, model, device, first["frame"], layout, scaler, first["n_train"],
                          first["mase_scale"], history=history, trainer=trainer)
-        self.members = members  # id -> frame, n_train, mase_scale, offset
+        self.members = members  # id -> frame, n_train, mase_scale, offset, scaler (its own or the shared one)
         self.offset = first["offset"]
+        self.scaler = first.get("scaler") or scaler  # the first series', as frame and n_train are
+        self._views: dict = {}  # id -> its Run, kept so that interval calibrations are reused
 
     @property
     def series(self) -> list:
@@ -35,11 +38,13 @@ class PanelRun(Run):
         if key not in self.members:
             raise WindwidgetsError(f"`series` ({key!r}) is not one of the panel's series: "
                                    f"{listing(map(repr, self.members))}")
-        part = self.members[key]
-        run = Run(self.config, self.model, self.device, part["frame"], self.layout, self.scaler,
-                  part["n_train"], part["mase_scale"], history=self._history)
-        run.offset = part["offset"]
-        return run
+        if key not in self._views:
+            part = self.members[key]
+            run = Run(self.config, self.model, self.device, part["frame"], self.layout, part["scaler"],
+                      part["n_train"], part["mase_scale"], history=self._history)
+            run.offset = part["offset"]
+            self._views[key] = run
+        return self._views[key]
 
     def _chosen(self, series) -> list:
         keys = self.series if series is None else series if isinstance(series, list) else [series]
@@ -108,16 +113,18 @@ class PanelRun(Run):
         state["panel"] = []
         for key in self.series:
             part = self.member(key)._data_state()
-            state["panel"].append({"id": key.item() if hasattr(key, "item") else key, **part})
+            state["panel"].append({"id": key.item() if hasattr(key, "item") else key, **part,
+                                   "scaler": self.members[key]["scaler"].state_dict()})
         return state
 
     def _description(self) -> list[tuple[str, str]]:
         return super()._description() + [("series", f"{len(self.members)} ({self.config.data.series})")]
 
 
-def members_from_state(entries: list) -> dict:
+def members_from_state(entries: list, scaler_from_state) -> dict:
     """The series of a panel's file, as ``PanelRun.members``."""
     return {entry["id"]: {"frame": frame_from_state(entry["frame"]), "n_train": entry["n_train"],
-                          "mase_scale": entry["mase_scale"], "offset": entry.get("offset")}
+                          "mase_scale": entry["mase_scale"], "offset": entry.get("offset"),
+                          "scaler": scaler_from_state(entry["scaler"])}
             for entry in entries}
 

@@ -1,9 +1,11 @@
 """Panels: many series in one long table (a turbine id column), one global model across them.
 
-Each series is checked, regularised and split by time on its own; the scaler is fitted on
-the training parts of all of them together (one global scaling: the model sees every
-series in the same units, as the global models of the forecasting libraries do); the
-series are stacked in one tensor and windows and chunks are taken within a series only.
+Each series is checked, regularised and split by time on its own. By default one scaler is
+fitted on the training parts of all of them together (``series_scaling="global"``: the
+model sees every series in the same units, and a level tells one series from another);
+``series_scaling="series"`` fits one per series on its own training part (series of very
+different sizes then weigh alike in the loss). The series are stacked in one tensor and
+windows and chunks are taken within a series only.
 """
 from __future__ import annotations
 
@@ -48,11 +50,13 @@ def prepare_panel(data, config: DataConfig, device: torch.device):
         parts[key] = part
     values = {key: torch.tensor(part.to_numpy(dtype=np.float32)) for key, part in parts.items()}  # (rows, inputs)
     scaler = Scaler(config.scaler).fit(torch.cat([values[key][: splits[key]] for key in parts]))
-    encoded = [encode(values[key], scaler, layout, config.horizon) for key in parts]  # each (rows, inputs)
+    scalers = ({key: Scaler(config.scaler).fit(values[key][: splits[key]]) for key in parts}
+               if config.series_scaling == "series" else dict.fromkeys(parts, scaler))
+    encoded = [encode(values[key], scalers[key], layout, config.horizon) for key in parts]  # each (rows, inputs)
     inputs = to_device(torch.cat(encoded).contiguous(), device)  # (all rows, inputs)
     starts = np.cumsum([0] + [len(part) for part in parts.values()])[:-1]
     segments = tuple((int(start), len(part), splits[key]) for start, (key, part) in zip(starts, parts.items()))
     windows = Windows(inputs, inputs[:, : len(layout.outputs)], config.window, config.horizon, 0, segments)
-    panel = {key: (part, splits[key]) for key, part in parts.items()}
+    panel = {key: (part, splits[key], scalers[key]) for key, part in parts.items()}
     stacked = pd.concat(list(parts.values()))
     return Prepared(stacked, layout, scaler, inputs, sum(splits.values()), windows, segments, panel)

@@ -24,7 +24,7 @@ class Prepared:
     n_train: int  # rows of the training part; the rest validates
     windows: Windows
     segments: tuple = ()  # a panel's series stacked in `inputs`: ((start, rows, n_train), ...)
-    panel: dict | None = None  # a panel's series by id: (frame in original units, n_train)
+    panel: dict | None = None  # a panel's series by id: (frame in original units, n_train, scaler)
 
     @property
     def train_rows(self) -> list:
