@@ -51,7 +51,8 @@ def test_windows_and_chunks_never_cross_from_one_series_to_the_next(panel):
     for rows in (data.train_rows, data.val_rows):
         chunks = Chunks(data.inputs, data.outputs, 12, 3, 24, rows, 8, free=12)
         reach = chunks.length + chunks.free + chunks.horizon
-        for first in chunks.first.tolist():
+        assert len(chunks.first_rows()) == chunks.count
+        for first in chunks.first_rows().tolist() + chunks._every().tolist():
             assert segment_of(first, segments) == segment_of(first + reach - 1, segments)
     # the future covariates are led within a series: its last rows never hold the next one's
     for start, rows, _ in segments:

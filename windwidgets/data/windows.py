@@ -145,14 +145,12 @@ class Chunks:
         tail = free + horizon if free else 0
         self.length = window - 1 + chunk  # rows read with the true inputs
         self.window, self.chunk, self.horizon, self.free = window, chunk, horizon, free
-        firsts = []
-        for first, end in ranges:
-            count = end - first - self.length - max(tail, horizon) + 1  # chunks that fit, at least 1
-            starts = first + torch.arange(count, device=inputs.device)  # (count,) possible first rows
-            firsts.append(starts if generator is not None else starts[::chunk])
-        self.first = torch.cat(firsts)
+        # each range's first row and how many first rows fit in it (at least 1 in the shortest)
+        self.starts = torch.tensor([first for first, _ in ranges])  # (ranges,)
+        self.counts = torch.tensor([max(0, end - first - self.length - max(tail, horizon) + 1) for first, end in ranges])
+        self.count = int(self.counts.sum())  # first rows that fit, over all ranges
         if generator is None:
-            steps = math.ceil(len(self.first) / batch_size)
+            steps = math.ceil(len(self._every()) / batch_size)
         self.inputs, self.outputs = inputs, outputs
         self.x = sliding(inputs, self.length + tail)  # (rows - length - tail + 1, length + tail, inputs)
         self.batch_size, self.generator, self.steps = batch_size, generator, steps
@@ -164,11 +162,27 @@ class Chunks:
         device = self.inputs.device
         lead = torch.arange(self.horizon, device=device)
         scored = torch.arange(self.window - 1, self.length, device=device)  # (chunk,) row of each score
+        every = self._every().to(device) if self.generator is None else None
         for k in range(self.steps):
-            if self.generator is None:
-                first = self.first[k * self.batch_size : (k + 1) * self.batch_size]  # (batch,)
+            if every is not None:
+                first = every[k * self.batch_size : (k + 1) * self.batch_size]  # (batch,)
             else:
-                pick = torch.randint(0, len(self.first), (self.batch_size,), generator=self.generator)
-                first = self.first[pick.to(device)]  # (batch,)
+                pick = torch.randint(0, self.count, (self.batch_size,), generator=self.generator)
+                first = self._row(pick).to(device)  # (batch,)
             rows = first[:, None, None] + scored[None, :, None] + 1 + lead  # (batch, chunk, horizon)
             yield self.x[first], self.outputs[rows]  # (batch, length + tail, in), (batch, chunk, horizon, out)
+
+    def first_rows(self) -> torch.Tensor:
+        """Every row a training chunk may start at, over all ranges."""
+        return self._row(torch.arange(self.count))
+
+    def _row(self, pick: torch.Tensor) -> torch.Tensor:
+        """The first rows of the chunks numbered ``pick`` (0 .. count - 1), range after range."""
+        ends = torch.cumsum(self.counts, 0)  # (ranges,)
+        which = torch.searchsorted(ends, pick, right=True)  # (batch,) the range of each
+        return self.starts[which] + pick - (ends[which] - self.counts[which])
+
+    def _every(self) -> torch.Tensor:
+        """Validation: first rows every ``chunk`` rows within each range."""
+        return torch.cat([torch.arange(int(start), int(start + count), self.chunk)
+                          for start, count in zip(self.starts, self.counts) if count > 0])
