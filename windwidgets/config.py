@@ -49,7 +49,7 @@ class DataConfig:
     season: Optional[int] = None  # seasonal period for MASE; None infers it from the index
     task: str = "forecast"  # "forecast", or "classify" for many-to-one classification
     series: Optional[str] = None  # column naming each series of a long table: one global model across them
-    series_scaling: str = "global"  # panels: "global" (one scaler over all series' training parts) | "series" (each its own)
+    series_scaling: str = "global"  # panels: "global" (one scaler for all series) | "series" (one each)
     time: Optional[str] = None  # column of timestamps that becomes the index; None picks a lone datetime column
     freq: Optional[str] = None  # regularise the times to this step ("1h"), averaging rows; None refuses gaps
     fill: Optional[str] = None  # missing values: "interpolate" | "ffill" | None to refuse them

@@ -29,8 +29,8 @@ def prepare_panel(data, config: DataConfig, device: torch.device):
     name = config.series
     if name not in frame.columns:
         raise DataError(
-            f"`series` names column {name!r}, which is not in the data{closest(str(name), map(str, frame.columns))}; "
-            f"columns: {listing(frame.columns)}"
+            f"`series` names column {name!r}, which is not in the data"
+            f"{closest(str(name), map(str, frame.columns))}; columns: {listing(frame.columns)}"
         )
     ids = frame[name]
     if ids.isna().any():

@@ -38,8 +38,8 @@ def with_time(frame: pd.DataFrame, time=None, name: str = "data") -> pd.DataFram
         )
     if time not in frame.columns:
         raise DataError(
-            f"`time` names column {time!r}, which is not in the {name}{closest(str(time), map(str, frame.columns))}; "
-            f"columns: {listing(frame.columns)}"
+            f"`time` names column {time!r}, which is not in the {name}"
+            f"{closest(str(time), map(str, frame.columns))}; columns: {listing(frame.columns)}"
         )
     try:
         with warnings.catch_warnings():  # pandas warns before failing on text like "r0"

@@ -48,8 +48,8 @@ class Windows:
         segments = segments or ((0, inputs.shape[0], n_train),)
         self.train_index = torch.cat([torch.arange(start, start + max(0, n - window - horizon + 1), device=device)
                                       for start, _, n in segments])
-        self.val_index = torch.cat([torch.arange(start + n - window, start + rows - window - horizon + 1, device=device)
-                                    for start, rows, n in segments])
+        self.val_index = torch.cat([torch.arange(start + n - window, start + rows - window - horizon + 1,
+                                                 device=device) for start, rows, n in segments])
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -147,7 +147,8 @@ class Chunks:
         self.window, self.chunk, self.horizon, self.free = window, chunk, horizon, free
         # each range's first row and how many first rows fit in it (at least 1 in the shortest)
         self.starts = torch.tensor([first for first, _ in ranges])  # (ranges,)
-        self.counts = torch.tensor([max(0, end - first - self.length - max(tail, horizon) + 1) for first, end in ranges])
+        self.counts = torch.tensor([max(0, end - first - self.length - max(tail, horizon) + 1)
+                                    for first, end in ranges])
         self.count = int(self.counts.sum())  # first rows that fit, over all ranges
         if generator is None:
             steps = math.ceil(len(self._every()) / batch_size)

@@ -125,7 +125,8 @@ class Backtest:
         """
         if self.pooled_units:
             name = self.targets[0] if len(self.targets) == 1 else None
-            return self._table(self.truth, self.predictions, self.lower, self.upper, float(np.mean(self.scales)), name)
+            return self._table(self.truth, self.predictions, self.lower, self.upper,
+                               float(np.mean(self.scales)), name)
         tables = {name: self._table(self.truth[..., j], {m: p[..., j] for m, p in self.predictions.items()},
                                     None if self.lower is None else self.lower[..., j],
                                     None if self.upper is None else self.upper[..., j], self.scales[j], name)

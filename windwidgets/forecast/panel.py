@@ -44,7 +44,8 @@ class PanelBacktest:
         """The metrics over every series' forecasts together, shaped as one series' ``metrics()``."""
         backtests = list(self.by_series.values())
         joined = Backtest(np.concatenate([b.truth for b in backtests]),
-                          {m: np.concatenate([b.predictions[m] for b in backtests]) for m in backtests[0].predictions},
+                          {m: np.concatenate([b.predictions[m] for b in backtests])
+                           for m in backtests[0].predictions},
                           np.concatenate([b.origins for b in backtests]), backtests[0].index, self.targets,
                           np.full(len(self.targets), np.nan), self.level,
                           None if self.level is None else np.concatenate([b.lower for b in backtests]),
