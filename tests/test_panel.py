@@ -147,3 +147,14 @@ def test_each_series_can_have_its_own_scaler(panel, tmp_path):
     pd.testing.assert_frame_equal(loaded.forecast(4), own.forecast(4))
     with pytest.raises(ConfigError, match=r"`series_scaling` \('each'\) is not one of 'global', 'series'"):
         ww.train(data, series_scaling="each", **SETTINGS)
+
+
+def test_the_live_preview_shows_the_first_series(panel_run):
+    from windwidgets.api import forecast_preview
+
+    preview = forecast_preview(panel_run, steps=24)()
+    s1 = panel_run.member("S1")
+    start = s1.frame.index[s1.n_train]
+    np.testing.assert_allclose(preview["truth"], s1.frame["speed"].iloc[s1.n_train : s1.n_train + 24])
+    np.testing.assert_allclose(preview["forecast"], panel_run.forecast(24, start=start, series="S1")["speed"],
+                               rtol=1e-5)
