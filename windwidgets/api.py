@@ -11,8 +11,10 @@ from .config import RunConfig, field_docs
 from .data import Layout, Scaler
 from .errors import ConfigError, ModelError, WindwidgetsError
 from .files import read_run_file
+from .forecast.bounds import check_bounds
 from .forecast.metrics import naive_scale
 from .forecast.rollout import as_array, carries, rollout, season_of
+from .panel import PanelRun, members_from_state
 from .run import FORMAT, Run, frame_from_state
 from .train import Events, Trainer
 from .views import TextView, in_notebook, make_view
@@ -59,15 +61,36 @@ def prepare_run(data, config: RunConfig) -> Run:
     if classifier is not None:
         return classifier
     prepared = tasks.prepare_data(data, config, device)  # a table, or grids for the convlstm
+    check_bounds(config.data.bounds, prepared.layout.targets)
     model = build_model(config, prepared.layout).to(device)
     why = " with bidirectional=True (a backward pass would read the future)" if config.model.bidirectional else ""
     config = config.settled(model.modes, why)
+    if prepared.panel is not None and config.train.mode == "stateful":
+        raise ConfigError(
+            f"mode 'stateful' carries the state through one series from start to end; a panel "
+            f"(series={config.data.series!r}) trains on its series together: use mode='sequence' or "
+            "mode='window'"
+        )
     trainer = Trainer(model, prepared, config.train, device, Events())
+    if prepared.panel is not None:
+        return PanelRun(config, model, device, _members(prepared, config), prepared.layout, prepared.scaler,
+                        trainer=trainer)
     season = config.data.season or season_of(prepared.frame.index)
     targets = prepared.frame.iloc[: prepared.n_train][list(prepared.layout.targets)].to_numpy(np.float64)
     return tasks.run_class(prepared.layout)(
         config, model, device, prepared.frame, prepared.layout, prepared.scaler,
         prepared.n_train, naive_scale(targets, season), trainer=trainer)
+
+
+def _members(prepared, config: RunConfig) -> dict:
+    """Each series of a panel with its split and its own MASE scale."""
+    members = {}
+    for key, (frame, n_train, scaler) in prepared.panel.items():
+        season = config.data.season or season_of(frame.index)
+        targets = frame.iloc[:n_train][list(prepared.layout.targets)].to_numpy(np.float64)
+        members[key] = {"frame": frame, "n_train": n_train, "mase_scale": naive_scale(targets, season), "offset": 0,
+                        "scaler": scaler}
+    return members
 
 
 def forecast_preview(run: Run, steps: int | None = None):
@@ -87,6 +110,9 @@ def forecast_preview(run: Run, steps: int | None = None):
     context = series[max(0, run.n_train - d.window) : run.n_train]
     truth = series[run.n_train : run.n_train + steps]
     encoded = run.trainer.data.inputs  # (rows, inputs), scaled, on the device
+    if run.trainer.data.segments:  # a panel: the first series, as run.frame is
+        first, rows, _ = run.trainer.data.segments[0]
+        encoded = encoded[first : first + rows]  # (rows of the first series, inputs)
     outputs = slice(0, len(layout.outputs))
 
     def preview() -> dict:
@@ -140,6 +166,9 @@ def _forecaster(payload: dict, device: torch.device) -> Run:
     model = build_model(config, layout)
     model.load_state_dict(payload["state_dict"])
     model.to(device).eval()
+    if "panel" in payload:
+        return PanelRun(config, model, device, members_from_state(payload["panel"], Scaler.from_state),
+                        layout, Scaler.from_state(payload["scaler"]), history=payload["history"])
     run = tasks.run_class(layout)(config, model, device, frame_from_state(payload["frame"]), layout,
                                   Scaler.from_state(payload["scaler"]), payload["n_train"],
                                   payload["mase_scale"], history=payload["history"])

@@ -457,12 +457,23 @@ def _boolean(text: str, flag: str) -> bool:
 
 def _pairs(text: str, flag: str) -> dict:
     values = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
+    for part in filter(None, (p.strip() for p in _top_level(text))):
         key, has_value, value = part.partition("=")
         if not has_value or not key.strip().isidentifier():
             raise UsageError(f"{flag} takes key=value pairs separated by commas, not {part!r}")
         values[key.strip()] = _literal(value.strip())
     return values
+
+
+def _top_level(text: str) -> list[str]:
+    """``text`` split at the commas outside brackets: "power=[0,inf],speed=[0,40]" is two pairs."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += (char in "[({") - (char in "])}")
+        if char == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return parts + [text[start:]]
 
 
 def _literal(text: str):

@@ -42,10 +42,10 @@ class Run:
 
     def __init__(self, config: RunConfig, model: torch.nn.Module, device: torch.device,
                  frame: pd.DataFrame, layout: Layout, scaler: Scaler, n_train: int,
-                 mase_scale: float, history: list | None = None, trainer=None):
+                 mase_scale, history: list | None = None, trainer=None):
         self.config, self.model, self.device = config, model, device
         self.frame, self.layout, self.scaler, self.n_train = frame, layout, scaler, n_train
-        self.mase_scale = mase_scale
+        self.mase_scale = np.asarray(mase_scale, dtype=float)  # MASE denominators, one per target
         self.trainer = trainer
         self._history = history if history is not None else trainer.progress.history
         self._thread: threading.Thread | None = None
@@ -216,6 +216,11 @@ class Run:
         the model's MAE, RMSE, MAPE and sMAPE (percent) and MASE (MAE over the in-sample MAE
         of the seasonal-naive forecast: below 1 beats it); its ``table`` attribute holds the
         same metrics for the naive and seasonal-naive forecasts from the same origins.
+        MAPE is NaN, with a warning, where the truth comes near zero.
+
+        With several targets, in units that differ, nothing is pooled in original units: the
+        dict holds sMAPE and MASE averaged over the targets (scaled units), ``table`` a row
+        per target and method, and ``by_target`` the model's errors per target.
         """
         self.wait()
         return operations.evaluate(self, steps, stride)
@@ -243,7 +248,7 @@ class Run:
             forecast = self.forecast(steps or 4 * self.config.data.window, future=future,
                                      start=start, context=context, interval=interval)
         frame = self.frame if context is None else operations.checked_context(
-            context, self.layout, 1, self.config.data.window)
+            context, self.layout, 1, self.config.data.window, self.config.data.time)
         first = forecast.index[0]
         origin = frame.index.get_loc(first) if first in frame.index else len(frame)
         last = last or 3 * len(forecast)
@@ -253,17 +258,18 @@ class Run:
                                title=f"{self.config.model.model} forecast, {len(forecast)} steps")
 
     def plot_errors(self, backtest=None, steps: int | None = None, stride: int | None = None,
-                    metric: str = "mae"):
+                    metric: str = "mae", target=None):
         """Error by lead time (how far ahead) of the model and the baselines, as a Figure.
 
         Pass a ``backtest`` (from :meth:`backtest`), or ``steps`` and ``stride`` to run one;
-        a backtest with an interval adds its empirical coverage by lead.
+        a backtest with an interval adds its empirical coverage by lead. With several
+        targets pass ``target`` for a metric in original units (see ``Backtest.by_lead``).
         """
         from .views.plots import lead_error_figure
 
         if backtest is None:
             backtest = self.backtest(steps, stride)
-        return lead_error_figure(backtest.by_lead(metric), metric, backtest.level,
+        return lead_error_figure(backtest.by_lead(metric, target), metric, backtest.level,
                                  title=f"{self.config.model.model}: {metric.upper()} by lead time")
 
     # -- files -----------------------------------------------------------------------------
@@ -271,24 +277,28 @@ class Run:
         """Write one file (weights, config, scaler, the data the forecasts start from,
         history, versions) atomically: a crash mid-save leaves an older file intact."""
         self.wait()
-        path = Path(path)
-        season = self.config.data.season or season_of(self.frame.index)  # for seasonal naive
-        keep_from = max(0, self.n_train - max(self.config.data.window, season))
-        tail = self.frame.iloc[keep_from:]
         payload = {
             "format": FORMAT,
             "config": self.config.to_dict(),
             "state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
             "scaler": self.scaler.state_dict(),
             "layout": {k: list(v) for k, v in vars(self.layout).items()},
-            "frame": _frame_state(tail),
-            "n_train": self.n_train - keep_from,
-            "offset": None if self.offset is None else self.offset + keep_from,
-            "mase_scale": float(self.mase_scale),
+            **self._data_state(),
             "history": [dict(row) for row in self._history],
             "versions": _versions(),
         }
-        return write_atomically(payload, path)
+        return write_atomically(payload, Path(path))
+
+    def _data_state(self) -> dict:
+        """The rows a file keeps (those the forecasts and the seasonal naive start from)."""
+        season = self.config.data.season or season_of(self.frame.index)  # for seasonal naive
+        keep_from = max(0, self.n_train - max(self.config.data.window, season))
+        return {
+            "frame": _frame_state(self.frame.iloc[keep_from:]),
+            "n_train": self.n_train - keep_from,
+            "offset": None if self.offset is None else self.offset + keep_from,
+            "mase_scale": [float(v) for v in np.atleast_1d(self.mase_scale)],
+        }
 
     # -- display ---------------------------------------------------------------------------
     def _summary(self) -> list[tuple[str, str]]:
