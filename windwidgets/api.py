@@ -98,9 +98,9 @@ def forecast_preview(run: Run, steps: int | None = None):
     of the validation part and the truth there, for the first target, in original units
     (a dict of ``name``, ``context``, ``truth``, ``forecast`` arrays). None when there is
     nothing to roll forward. Call it between batches (it switches the model to eval mode)."""
-    d, layout = run.config.data, run.layout
-    if d.task != "forecast" or run.frame is None:  # a classifier has no series to roll forward
+    if not isinstance(run, Run):  # a classifier has no series to roll forward
         return None
+    d, layout = run.config.data, run.layout
     steps = min(len(run.frame) - run.n_train, steps or max(2 * d.window, 48))
     if steps < 1:
         return None
