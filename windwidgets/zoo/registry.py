@@ -37,23 +37,35 @@ class ModelSpec:
     extra: dict = field(default_factory=dict)  # task-specific shapes (classes, grid size)
 
 
+STACK = ("hidden_size", "num_layers", "dropout", "bidirectional", "bias")  # what a recurrent stack reads
+TASKS = ("forecast", "classify")
+
+
+def settings(config, knobs: tuple = STACK) -> dict:
+    """The keywords a built-in builder passes on: its ``knobs`` from the model settings, then
+    the model's own ``options``."""
+    return {**{name: getattr(config, name) for name in knobs}, **config.options}
+
+
 @dataclass(frozen=True)
 class Entry:
     builder: Callable[[ModelSpec, object], nn.Module]
     summary: str
     knobs: tuple  # the ModelConfig fields this model reads
     options: tuple | None = None  # the keywords ``options`` may hold; None: not declared
+    tasks: tuple = TASKS  # what it can be trained for
 
 
 _REGISTRY: dict[str, Entry] = {}
 
 
 def register(name: str, builder: Callable, summary: str = "", knobs=("hidden_size",),
-             options=None) -> None:
+             options=None, tasks: tuple = TASKS) -> None:
     """Add a model under ``name``: ``builder(spec, config) -> nn.Module``.
 
     ``knobs`` are the settings it reads; ``options`` the names ``config.options`` may hold
-    (other names are refused with that list before the builder runs).
+    (other names are refused with that list before the builder runs); ``tasks`` what it
+    can be trained for (``spec.extra["task"]``, "forecast" when absent).
 
     Example
     -------
@@ -75,7 +87,7 @@ def register(name: str, builder: Callable, summary: str = "", knobs=("hidden_siz
             "builder(spec, config) that returns an nn.Module"
         )
     _REGISTRY[name] = Entry(builder, summary or (builder.__doc__ or "").strip().split("\n")[0], tuple(knobs),
-                            None if options is None else tuple(options))
+                            None if options is None else tuple(options), tuple(tasks))
 
 
 def names() -> list[str]:
@@ -92,6 +104,10 @@ def entry(name: str) -> Entry:
 
 
 def build(name: str, spec: ModelSpec, config) -> nn.Module:
+    task = spec.extra.get("task", "forecast")
+    if task not in entry(name).tasks:
+        able = [n for n in names() if task in entry(n).tasks]
+        raise ModelError(f"model {name!r} cannot be trained for task={task!r}; models that can: {', '.join(able)}")
     known = entry(name).options
     unknown = [k for k in config.options if known is not None and k not in known]
     if unknown:
