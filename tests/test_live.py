@@ -18,7 +18,8 @@ from windwidgets.config import RunConfig
 from windwidgets.train import Event, Progress, TrainingWarning
 from windwidgets.train.guards import GradientWatch
 from windwidgets.views import make_view
-from windwidgets.views.live import LiveView, Trace
+from windwidgets.views.live import LiveView
+from windwidgets.views.svg import Trace
 from windwidgets.views.text import TextView
 
 def prepared(data, **settings):
@@ -328,7 +329,7 @@ def test_exit_during_a_background_fit_is_clean():
 
 
 def test_long_traces_are_drawn_as_their_envelope():
-    from windwidgets.views.live import envelope
+    from windwidgets.views.svg import envelope
 
     x = np.arange(2000.0)
     y = np.ones(2000)
