@@ -162,7 +162,7 @@ class Trainer:
 
     def _teaching(self, y: torch.Tensor) -> dict:
         """The targets and the share of the fit done, for models that learn from them."""
-        if not getattr(self.model, "uses_targets", False):
+        if not self.model.uses_targets:
             return {}
         p = self.progress
         return {"target": y, "fraction_done": (p.epoch - 1 + p.batch / max(p.batches, 1)) / p.epochs}

@@ -12,7 +12,9 @@ its preferred one first. ``"window"`` is the contract above. ``"sequence"`` and
 ``"stateful"`` also need ``every_step=True`` (y: (batch, time, horizon, output_size)) and a
 ``state`` that a later call continues from, so that a rollout can feed one new step at a
 time. A module without ``modes`` learns on windows only; one that returns just a tensor is
-wrapped to fit.
+wrapped to fit. A model with ``uses_targets = True`` (a decoder taught with teacher forcing)
+is also handed the targets in training. The registry says which tasks a model can learn.
+:func:`build` checks all of this once; nothing downstream guesses.
 """
 from __future__ import annotations
 
@@ -135,13 +137,14 @@ def build(name: str, spec: ModelSpec, config) -> nn.Module:
         raise ModelError(f"model {name!r} declares modes={modes!r}; use a tuple of {', '.join(MODES)}, "
                          "its preferred one first")
     module.modes = modes
+    module.uses_targets = bool(getattr(module, "uses_targets", False))  # wants the targets in training
     return module
 
 
 class Stateless(nn.Module):
     """Fits a user's module that maps a window to a tensor into the forecaster contract."""
 
-    carries_state = False
+    carries_state, uses_targets = False, False
     modes = ("window",)
 
     def __init__(self, module: nn.Module, spec: ModelSpec):
