@@ -256,7 +256,7 @@ def test_text_view_prints_one_line_per_epoch(small_wind, tiny_settings, capsys):
     ww.train(small_wind, target="speed", **{**tiny_settings, "live": "text"})
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3 and "\r" not in "".join(lines)
-    assert re.match(r"epoch   1/2  train [\d.]+ +val [\d.]+ +[\d.]+s", lines[0])
+    assert re.match(r"epoch   1/2  train [\d.]+ +val [\d.]+ +val_forecast [\d.]+ +[\d.]+s", lines[0])
     assert lines[2].startswith("finished 2 epochs; kept the weights of epoch")
 
 
