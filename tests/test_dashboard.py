@@ -37,10 +37,12 @@ def test_the_chosen_model_shows_its_own_knobs_and_options(small_wind):
     board.controls["model"].value = "seq2seq"
     assert model_options("seq2seq") == {"teacher_forcing": 1.0, "free_running_from": 0.7}
     assert board.option_controls["teacher_forcing"].value == 1.0 and board.settings()["options"] == {}
-    assert board.controls["device"].options == tuple((d, d) for d in devices())
+    assert board.controls["device"].options == devices() and devices()[:2] == ("auto", "cpu")
     assert board.controls["lr"].value == pytest.approx(1e-3)  # a log slider
-    assert board.controls["mode"].options == (("auto", "auto"), ("window", "window"),
-                                              ("sequence", "sequence"), ("stateful", "stateful"))
+    assert board.controls["mode"].options == ("auto", "window", "sequence", "stateful")
+    board.controls["fill"].value, board.controls["scaler"].value, board.controls["mode"].value = \
+        "none", "none", "sequence"
+    assert (board.settings()["fill"], board.settings()["scaler"], board.settings()["mode"]) == (None, None, "sequence")
 
 
 def test_an_invalid_combination_shows_the_librarys_message_beside_train(small_wind):

@@ -118,6 +118,8 @@ class Dashboard(widgets.VBox):
 
         self.train_button = widgets.Button(description="Train", icon="play", button_style="primary")
         self.stop_button = widgets.Button(description="Stop", icon="stop", button_style="danger", disabled=True)
+        self.train_button.add_class("windwidgets-train-button")
+        self.stop_button.add_class("windwidgets-board-stop")
         self.train_button.on_click(self._on_train)
         self.stop_button.on_click(self._on_stop)
         self.message = widgets.HTML(layout=widgets.Layout(flex="1"))  # the library's own word on the settings
@@ -151,8 +153,7 @@ class Dashboard(widgets.VBox):
                           or (name == "series" and pd.api.types.is_integer_dtype(self.data[c]))]
             if value is not None and value not in candidates:
                 candidates.append(value)
-            control = widgets.Dropdown(options=[("none", None)] + [(c, c) for c in candidates],
-                                       value=value, **common)
+            control = widgets.Dropdown(options=["none"] + candidates, value=_label(value), **common)
             control.layout.display = None if candidates else "none"
             return control
         if name == "model":
@@ -161,10 +162,10 @@ class Dashboard(widgets.VBox):
             return widgets.FloatLogSlider(value=value, base=10, min=LR_RANGE[0], max=LR_RANGE[1], step=0.1,
                                           readout_format=".1e", continuous_update=False, **common)
         if name in self.CHOICES:
-            options = [("none" if v is None else str(v), v) for v in self.CHOICES[name]]
-            if value not in self.CHOICES[name]:  # a device this list does not name: keep it
-                options.append((str(value), value))
-            return widgets.Dropdown(options=options, value=value, **common)
+            options = [_label(v) for v in self.CHOICES[name]]
+            if _label(value) not in options:  # a device this list does not name: keep it
+                options.append(_label(value))
+            return widgets.Dropdown(options=options, value=_label(value), **common)
         if kind is bool:
             return widgets.Checkbox(value=value, indent=False, description=name)
         if kind is int:
@@ -208,7 +209,7 @@ class Dashboard(widgets.VBox):
             value = control.value
             if name in NUMERIC_SETTINGS:
                 value = list(value) if len(value) > 1 else (value[0] if value else None)
-            elif isinstance(control, widgets.Text):
+            elif isinstance(control, (widgets.Text, widgets.Dropdown)) and name != "model":
                 value = _parse(value)
             settings[name] = value
         defaults = model_options(settings["model"])
@@ -233,7 +234,7 @@ class Dashboard(widgets.VBox):
         chosen = [c for name in NUMERIC_SETTINGS for c in self.controls[name].value]
         fraction = self.controls["val_fraction"].value
         n_train = int(len(self.data) * (1 - fraction)) if isinstance(fraction, float) and 0 < fraction < 1 else None
-        self.preview.value = png(columns_figure(self.data, list(dict.fromkeys(chosen)), n_train))
+        _picture(self.preview, png(columns_figure(self.data, list(dict.fromkeys(chosen)), n_train)))
 
     # -- training --------------------------------------------------------------------------
     def _on_train(self, _button=None) -> None:
@@ -293,13 +294,14 @@ class Dashboard(widgets.VBox):
     # -- results ---------------------------------------------------------------------------
     def _build_results(self) -> None:
         layout = widgets.Layout(width="auto")
-        self.run_choice = widgets.Dropdown(description="run", options=[], style=DESCRIPTION, layout=layout)
+        self.run_choice = widgets.Dropdown(description="run", options=[], style=DESCRIPTION,
+                                           layout=widgets.Layout(width="460px"))
         self.steps_slider = widgets.IntSlider(description="steps ahead", min=1, max=2, value=1,
                                               continuous_update=False, style=DESCRIPTION, layout=layout)
         self.start_slider = widgets.IntSlider(description="start (row)", min=0, max=1, value=0,
                                               continuous_update=False, style=DESCRIPTION, layout=layout)
         self.interval_toggle = widgets.ToggleButton(description="90% interval", value=False, icon="arrows-v")
-        self.explore_plot = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.explore_plot = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", display="none"))
         self.explore_note = widgets.HTML("<i>train a model to explore its forecasts</i>")
         explore = widgets.VBox([widgets.HBox([self.run_choice, self.interval_toggle]),
                                 widgets.GridBox([self.steps_slider, self.start_slider], layout=widgets.Layout(**GRID)),
@@ -311,7 +313,9 @@ class Dashboard(widgets.VBox):
         self.runs_table.add_class("windwidgets-compare")
         self.compared = widgets.SelectMultiple(description="overlay", options=[], rows=4, style=DESCRIPTION,
                                                layout=widgets.Layout(width="460px"))
-        self.compare_plot = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.compare_plot = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", display="none"))
+        self.compared.add_class("windwidgets-overlay")
+        self.compare_plot.add_class("windwidgets-compare-plot")
         compare = widgets.VBox([widgets.HBox([self.sort_by, self.descending]), self.runs_table,
                                 self.compared, self.compare_plot])
 
@@ -349,7 +353,7 @@ class Dashboard(widgets.VBox):
         frame, n_train = getattr(run, "frame", None), getattr(run, "n_train", None)
         if frame is None or n_train is None or n_train >= len(frame):
             self.explore_note.value = "<i>this run has no single series to explore here (a panel?)</i>"
-            self.explore_plot.value = b""
+            _picture(self.explore_plot, b"")
             return
         self._silent = True  # one drawing below, not one per slider moved here
         try:
@@ -379,19 +383,31 @@ class Dashboard(widgets.VBox):
             return
         self.explore_note.value = (f"run {self.run_choice.value}: {steps} steps from row {start} "
                                    f"({html.escape(str(run.frame.index[start]))})")
-        self.explore_plot.value = png(figure)
+        _picture(self.explore_plot, png(figure))
 
     def _draw_compare(self, _change=None) -> None:
         chosen = {f"run {n}": self.runs[n] for n in self.compared.value
                   if getattr(self.runs[n], "n_train", None) is not None}
         if not chosen:
-            self.compare_plot.value = b""
+            _picture(self.compare_plot, b"")
             return
         steps = self.steps_slider.value if self.run_choice.value is not None else 24
         try:
-            self.compare_plot.value = png(compare_figure(chosen, steps))
+            _picture(self.compare_plot, png(compare_figure(chosen, steps)))
         except WindwidgetsError as error:
             self.output.append_stderr(f"{type(error).__name__}: {error}\n")
+
+
+def _picture(image: widgets.Image, data: bytes) -> None:
+    """Show a PNG, or nothing at all (not a broken-image icon) when there is none."""
+    image.value = data
+    image.layout.display = None if data else "none"
+
+
+def _label(value) -> str:
+    """A choice as its dropdown label ("none" for None); ``_parse`` reads it back. Labels,
+    not values: ipywidgets takes a Dropdown value of None for "nothing chosen"."""
+    return "none" if value is None else str(value)
 
 
 def _parse(text: str):
