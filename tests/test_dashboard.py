@@ -68,6 +68,8 @@ def test_train_runs_in_the_background_and_stop_answers(small_wind):
     assert run.stop_reason == "stopped" and 1 <= len(run.history) < 500
     assert not board.train_button.disabled and board.stop_button.disabled
     assert len(board.rows) == 1 and board.rows[0]["epochs"] == len(run.history)
+    assert f"\nepochs = {len(run.history)}\n" in board.cell_text.value  # the stop is not a setting
+    assert f"# stopped at epoch {len(run.history)} of 500" in board.cell_text.value
 
 
 def test_a_fit_that_fails_shows_its_error_in_the_dashboard(small_wind):

@@ -348,8 +348,9 @@ class Dashboard(widgets.VBox):
         if run is None:
             return
         number = self.run_choice.value
-        self.cell_text.value = code.windtrain_cell(run.config, self.name, f"run{number}")
-        self.call_text.value = code.train_call(run.config, self.name, f"run{number}")
+        config, note = code.as_trained(run)
+        self.cell_text.value = code.windtrain_cell(config, self.name, f"run{number}", note)
+        self.call_text.value = code.train_call(config, self.name, f"run{number}", note)
         frame, n_train = getattr(run, "frame", None), getattr(run, "n_train", None)
         if frame is None or n_train is None or n_train >= len(frame):
             self.explore_note.value = "<i>this run has no single series to explore here (a panel?)</i>"

@@ -24,19 +24,34 @@ def changed_settings(config: RunConfig) -> dict:
             if name not in LEFT_OUT and value != docs[name][0]}
 
 
-def train_call(config: RunConfig, data: str = "df", out: str = "run") -> str:
-    """``out = ww.train(data, setting=value, ...)``, one setting a line when they are many."""
+def as_trained(run) -> tuple[RunConfig, str]:
+    """The config that trains ``run`` again, and a note: a Run stopped by hand (Stop,
+    Ctrl-C) gets ``epochs`` set to the epochs it trained, since the stop is not a setting."""
+    history = run.history
+    if run.stop_reason not in ("stopped", "interrupted") or not len(history):
+        return run.config, ""
+    config = RunConfig.from_dict(run.config.to_dict())
+    config.train.epochs = len(history)
+    return config, (f"stopped at epoch {len(history)} of {run.config.train.epochs}: epochs = "
+                    f"{len(history)} trains as far (a stop within an epoch ends that epoch early)")
+
+
+def train_call(config: RunConfig, data: str = "df", out: str = "run", note: str = "") -> str:
+    """``out = ww.train(data, setting=value, ...)``, one setting a line when they are many;
+    ``note`` becomes a comment above it."""
     settings = [f"{name}={value!r}" for name, value in changed_settings(config).items()]
+    comment = f"# {note}\n" if note else ""
     one_line = f"{out} = ww.train({', '.join([data] + settings)})"
     if len(one_line) <= 100:
-        return one_line
+        return comment + one_line
     inner = "".join(f"    {item},\n" for item in settings)
-    return f"{out} = ww.train(\n    {data},\n{inner})"
+    return f"{comment}{out} = ww.train(\n    {data},\n{inner})"
 
 
-def windtrain_cell(config: RunConfig, data: str = "df", out: str = "run") -> str:
+def windtrain_cell(config: RunConfig, data: str = "df", out: str = "run", note: str = "") -> str:
     """A ``%%windtrain`` cell: ``--data`` and ``--out`` on the line, the settings as TOML in
-    the body; a setting that is None (which TOML cannot write) goes on the line as ``none``."""
+    the body; a setting that is None (which TOML cannot write) goes on the line as ``none``.
+    ``note`` becomes a TOML comment at the end."""
     line = [f"%%windtrain --data {data} --out {out}"]
     body = []
     for name, value in changed_settings(config).items():
@@ -48,7 +63,7 @@ def windtrain_cell(config: RunConfig, data: str = "df", out: str = "run") -> str
             body.append(f"{name} = {_toml(pairs)}")
         else:
             body.append(f"{name} = {_toml(value)}")
-    return " ".join(line) + "\n" + "\n".join(body)
+    return " ".join(line) + "\n" + "\n".join(body + ([f"# {note}"] if note else []))
 
 
 def _toml(value) -> str:

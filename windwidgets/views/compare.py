@@ -15,6 +15,8 @@ from ..config import field_docs
 from ..errors import WindwidgetsError
 
 COLUMNS = ("run", "model", "knobs", "val loss", "MAE", "MASE", "s/epoch", "epochs")
+STYLE = ("<style>.windwidgets-compare-table th, .windwidgets-compare-table td "
+         "{padding: 2px 12px; text-align: left}</style>")
 ALWAYS_SHOWN = ("hidden_size", "num_layers")  # the size of a model, even at its defaults
 
 
@@ -47,7 +49,7 @@ def table_html(rows: list[dict], by: str = "val loss", descending: bool = False)
     """The rows as an HTML table sorted by the column ``by`` (NaN last)."""
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     frame = frame.sort_values(by, ascending=not descending, na_position="last", kind="stable")
-    return frame.to_html(index=False, classes="windwidgets-compare-table", border=0, na_rep="-",
+    return STYLE + frame.to_html(index=False, classes="windwidgets-compare-table", border=0, na_rep="-",
                          float_format=lambda v: f"{v:.4g}")
 
 
