@@ -45,6 +45,21 @@ def test_the_chosen_model_shows_its_own_knobs_and_options(small_wind):
     assert (board.settings()["fill"], board.settings()["scaler"], board.settings()["mode"]) == (None, None, "sequence")
 
 
+def test_a_long_table_offers_its_time_and_series_columns():
+    farm = ww.datasets.wind(stations=2, days=10)  # station, time, then the numeric columns
+    board = ww.Dashboard(farm, name="farm", target="speed", **TINY)
+    assert {"time", "series"} <= shown(board)
+    assert board.controls["time"].value == "time"  # the one datetime column, chosen out loud
+    assert board.controls["series"].options == ("none", "station")
+    assert board.controls["covariates"].options == ("speed", "direction", "temperature", "pressure")
+    board.controls["series"].value = "station"
+    board.train_button.click()
+    board.wait(timeout=60)
+    assert board.output.outputs == ()  # no warning about guessing the time column
+    (run,) = board.runs
+    assert run.config.data.series == "station" and 'series = "station"' in board.cell_text.value
+
+
 def test_an_invalid_combination_shows_the_librarys_message_beside_train(small_wind):
     board = ww.Dashboard(small_wind, **TINY)
     assert board.message.value == ""

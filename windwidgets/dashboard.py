@@ -17,6 +17,7 @@ import inspect
 import threading
 import traceback
 import typing
+import warnings
 
 import ipywidgets as widgets
 import pandas as pd
@@ -149,8 +150,10 @@ class Dashboard(widgets.VBox):
             return widgets.SelectMultiple(options=self.numeric, value=chosen,
                                           rows=min(4, max(1, len(self.numeric))), **common)
         if name in ("time", "series"):  # shown only when the table has such columns
-            candidates = [str(c) for c in self.data.columns if str(c) not in self.numeric
-                          or (name == "series" and pd.api.types.is_integer_dtype(self.data[c]))]
+            candidates = self._time_columns() if name == "time" else self._series_columns()
+            stamps = [c for c in candidates if pd.api.types.is_datetime64_any_dtype(self.data[c])]
+            if name == "time" and value is None and len(stamps) == 1:
+                value = stamps[0]  # what ww.train would pick by itself, said out loud
             if value is not None and value not in candidates:
                 candidates.append(value)
             control = widgets.Dropdown(options=["none"] + candidates, value=_label(value), **common)
@@ -174,6 +177,18 @@ class Dashboard(widgets.VBox):
             return widgets.FloatText(value=value, **common)
         # optional numbers and free strings: a text box where an empty one means None
         return widgets.Text(value="" if value is None else str(value), placeholder="none", **common)
+
+    def _time_columns(self) -> list[str]:
+        """Columns that may hold the timestamps: datetimes, or text to parse."""
+        return [str(c) for c in self.data.columns if pd.api.types.is_datetime64_any_dtype(self.data[c])
+                or pd.api.types.is_object_dtype(self.data[c]) or pd.api.types.is_string_dtype(self.data[c])]
+
+    def _series_columns(self) -> list[str]:
+        """Columns that may name the series of a long table: text, categories, whole numbers."""
+        return [str(c) for c in self.data.columns
+                if not pd.api.types.is_datetime64_any_dtype(self.data[c])
+                and not pd.api.types.is_float_dtype(self.data[c])
+                and not pd.api.types.is_bool_dtype(self.data[c])]
 
     def _on_model(self, _change=None) -> None:
         """Show the knobs the chosen model reads, and its own options."""
@@ -245,13 +260,17 @@ class Dashboard(widgets.VBox):
                 raise WindwidgetsError("a fit is still running; press Stop, or wait for it to end, "
                                        "before training again")
             config = RunConfig.from_kwargs(**self.settings(), live="widgets")
-            run = fit(self.data, config, show=self._show, background=True)
+            with warnings.catch_warnings(record=True) as caught:  # shown here, not in a log
+                warnings.simplefilter("always")
+                run = fit(self.data, config, show=self._show, background=True)
         except WindwidgetsError as error:
             self.output.append_stderr(f"{type(error).__name__}: {error}\n")
             return
         except Exception:
             self.output.append_stderr(traceback.format_exc())
             return
+        for warning in caught:
+            self.output.append_stderr(f"{warning.category.__name__}: {warning.message}\n")
         self.runs.append(run)
         self.train_button.disabled, self.stop_button.disabled = True, False
         self._follower = threading.Thread(target=self._follow, args=(run, len(self.runs) - 1),
