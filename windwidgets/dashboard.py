@@ -12,8 +12,10 @@ Code (the ``%%windtrain`` cell and ``ww.train`` call that train the Run again).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import inspect
+import math
 import threading
 import traceback
 import typing
@@ -58,6 +60,20 @@ def model_options(name: str) -> dict:
         module = None
     parameters = inspect.signature(module).parameters if inspect.isclass(module) else {}
     return {key: (parameters[key].default if key in parameters else None) for key in entry.options or ()}
+
+
+def _reported(callback):
+    """A widget callback whose errors land in the dashboard's output, not in a kernel log."""
+    @functools.wraps(callback)
+    def reported(self, *args):
+        try:
+            return callback(self, *args)
+        except WindwidgetsError as error:
+            self.output.append_stderr(f"{type(error).__name__}: {error}\n")
+        except Exception:
+            self.output.append_stderr(traceback.format_exc())
+
+    return reported
 
 
 class Dashboard(widgets.VBox):
@@ -139,6 +155,7 @@ class Dashboard(widgets.VBox):
                 control.observe(self._draw_preview, "value")
         self._on_model()
         self._draw_preview()
+        self._check()
 
     # -- controls --------------------------------------------------------------------------
     def _control(self, name: str, kind, value) -> widgets.Widget:
@@ -151,7 +168,7 @@ class Dashboard(widgets.VBox):
                                           rows=min(4, max(1, len(self.numeric))), **common)
         if name in ("time", "series"):  # shown only when the table has such columns
             candidates = self._time_columns() if name == "time" else self._series_columns()
-            stamps = [c for c in candidates if pd.api.types.is_datetime64_any_dtype(self.data[c])]
+            stamps = [str(c) for c in self.data.columns if pd.api.types.is_datetime64_any_dtype(self.data[c])]
             if name == "time" and value is None and len(stamps) == 1:
                 value = stamps[0]  # what ww.train would pick by itself, said out loud
             if value is not None and value not in candidates:
@@ -161,8 +178,9 @@ class Dashboard(widgets.VBox):
             return control
         if name == "model":
             return widgets.Dropdown(options=zoo.names(), value=value, **common)
-        if name == "lr":
-            return widgets.FloatLogSlider(value=value, base=10, min=LR_RANGE[0], max=LR_RANGE[1], step=0.1,
+        if name == "lr" and isinstance(value, (int, float)) and value > 0:
+            low, high = min(LR_RANGE[0], math.floor(math.log10(value))), max(LR_RANGE[1], math.ceil(math.log10(value)))
+            return widgets.FloatLogSlider(value=value, base=10, min=low, max=high, step=0.1,
                                           readout_format=".1e", continuous_update=False, **common)
         if name in self.CHOICES:
             options = [_label(v) for v in self.CHOICES[name]]
@@ -190,6 +208,7 @@ class Dashboard(widgets.VBox):
                 and not pd.api.types.is_float_dtype(self.data[c])
                 and not pd.api.types.is_bool_dtype(self.data[c])]
 
+    @_reported
     def _on_model(self, _change=None) -> None:
         """Show the knobs the chosen model reads, and its own options."""
         name = self.controls["model"].value
@@ -245,6 +264,7 @@ class Dashboard(widgets.VBox):
             return
         self.message.value = ""
 
+    @_reported
     def _draw_preview(self, _change=None) -> None:
         chosen = [c for name in NUMERIC_SETTINGS for c in self.controls[name].value]
         fraction = self.controls["val_fraction"].value
@@ -354,6 +374,7 @@ class Dashboard(widgets.VBox):
         self.descending.observe(self._list_runs, "value")
         self.compared.observe(self._draw_compare, "value")
 
+    @_reported
     def _list_runs(self, _change=None) -> None:
         self.runs_table.value = (table_html(self.rows, self.sort_by.value, self.descending.value)
                                  + "<small>in <code>dashboard.runs</code></small>")
@@ -362,6 +383,7 @@ class Dashboard(widgets.VBox):
         self.run_choice.options = labels
         self.run_choice.value = labels[-1][1]  # the latest run
 
+    @_reported
     def _on_run_choice(self, _change=None) -> None:
         run = self.chosen_run
         if run is None:
@@ -390,6 +412,7 @@ class Dashboard(widgets.VBox):
         number = self.run_choice.value
         return None if number is None else self.runs[number]
 
+    @_reported
     def _draw_explore(self, _change=None) -> None:
         run = self.chosen_run
         if run is None or self._silent:
@@ -405,6 +428,7 @@ class Dashboard(widgets.VBox):
                                    f"({html.escape(str(run.frame.index[start]))})")
         _picture(self.explore_plot, png(figure))
 
+    @_reported
     def _draw_compare(self, _change=None) -> None:
         chosen = {f"run {n}": self.runs[n] for n in self.compared.value
                   if getattr(self.runs[n], "n_train", None) is not None}
@@ -412,10 +436,7 @@ class Dashboard(widgets.VBox):
             _picture(self.compare_plot, b"")
             return
         steps = self.steps_slider.value if self.run_choice.value is not None else 24
-        try:
-            _picture(self.compare_plot, png(compare_figure(chosen, steps)))
-        except WindwidgetsError as error:
-            self.output.append_stderr(f"{type(error).__name__}: {error}\n")
+        _picture(self.compare_plot, png(compare_figure(chosen, steps)))
 
 
 def _picture(image: widgets.Image, data: bytes) -> None:
