@@ -290,6 +290,7 @@ def test_dashboard_controls_come_from_the_config_and_train(small_wind):
             RunConfig.from_kwargs(**{name: value})  # every offered choice is valid
     board.controls["target"].value = ("speed",)
     board.train_button.click()
+    board.wait(timeout=60)
     assert board.output.outputs == () and len(board.runs) == 1
     run = board.runs[0]
     assert (run.config.model.hidden_size, run.config.train.epochs) == (8, 2) and len(run.history) == 2

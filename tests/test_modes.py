@@ -76,7 +76,7 @@ def test_the_magic_and_the_dashboard_choose_the_mode(small_wind):
     finally:
         shell.run_line_magic("unload_ext", "windwidgets")
     board = ww.Dashboard(small_wind, mode="window", window=12, hidden_size=8, epochs=1)
-    assert [value for _, value in board.controls["mode"].options] == ["auto", "window", "sequence", "stateful"]
+    assert list(board.controls["mode"].options) == ["auto", "window", "sequence", "stateful"]
     assert board.settings()["mode"] == "window"
     board.controls["mode"].value = "sequence"
     board.controls["free_steps"].value = "3"
