@@ -133,3 +133,21 @@ def test_text_view_prints_one_line_per_epoch(small_wind, tiny_settings):
     assert lines[0].startswith("epoch   1/2  train ") and " val " in lines[0]
     assert lines[-1].startswith("finished 2 epochs; kept the weights of epoch")
     assert "\r" not in stream.getvalue()  # not a tty: no carriage-return bar
+
+
+def test_a_fit_sets_its_cpu_threads_and_puts_them_back(small_wind):
+    from windwidgets.api import prepare_run
+    from windwidgets.config import RunConfig
+    from windwidgets.train import Event
+
+    before = torch.get_num_threads()
+    for threads, expected in (("auto", 1), (2, 2)):  # a small model runs on one thread
+        run = prepare_run(small_wind, RunConfig.from_kwargs(target="speed", window=12, hidden_size=8, epochs=1,
+                                                            threads=threads, live=False))
+        seen = []
+        run.trainer.events.subscribe(lambda event, p: seen.append(torch.get_num_threads())
+                                     if event is Event.BATCH_END else None)
+        run._fit()
+        assert set(seen) == {expected} and torch.get_num_threads() == before
+    with pytest.raises(ww.ConfigError, match=r"`threads` \('many'\) must be 'auto' or a whole number"):
+        RunConfig.from_kwargs(threads="many")

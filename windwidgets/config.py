@@ -82,6 +82,7 @@ class TrainConfig:
     patience: Optional[int] = None  # stop after this many epochs without a better val loss
     stateful: bool = False  # same as mode="stateful": carry the state across consecutive chunks
     device: str = "auto"  # "auto" -> cuda, then mps, then cpu; or any torch device
+    threads: Any = "auto"  # CPU threads during the fit; "auto": 1 for a model under 1M weights, else torch's count
     seed: int = 0  # seeds weights, shuffling and dropout
     live: Any = "auto"  # "auto" | "widgets" | "text" | False
 
@@ -188,6 +189,8 @@ class RunConfig:
             raise ConfigError(f"`free_steps` ({t.free_steps!r}) must be a whole number, 0 to turn the "
                               "free-running part off")
         _choice("mode", t.mode, CHOICES["mode"])
+        if t.threads != "auto" and (isinstance(t.threads, bool) or not isinstance(t.threads, int) or t.threads < 1):
+            raise ConfigError(f"`threads` ({t.threads!r}) must be 'auto' or a whole number of at least 1")
         if t.stateful and t.mode not in ("auto", "stateful"):
             raise ConfigError(f"`stateful=True` is mode='stateful', which contradicts mode={t.mode!r}; "
                               "pass one of them")

@@ -70,6 +70,9 @@ class Trainer:
         p = self.progress
         start = time.perf_counter()
         saved = torch_state()
+        threads = fit_threads(self.config.threads, self.model, self.device)
+        if threads and threads != saved[2]:
+            torch.set_num_threads(threads)  # for the fit alone: put back when it ends
         self._emit(Event.FIT_START)
         try:
             torch.set_grad_enabled(True)  # whatever an earlier fit's interrupt left behind
@@ -256,14 +259,31 @@ class Trainer:
 
 
 def torch_state() -> tuple:
-    """The global torch switches a fit or its preview may change: grad mode and oneDNN."""
-    return torch.is_grad_enabled(), torch.backends.mkldnn.enabled
+    """The global torch switches a fit or its preview may change: grad mode, oneDNN and the
+    CPU threads."""
+    return torch.is_grad_enabled(), torch.backends.mkldnn.enabled, torch.get_num_threads()
 
 
 def restore_torch_state(state: tuple) -> None:
     """Put them back: a Ctrl-C inside a ``no_grad`` exit would leave grad mode off for good."""
     torch.set_grad_enabled(state[0])
     torch.backends.mkldnn.enabled = state[1]
+    if torch.get_num_threads() != state[2]:
+        torch.set_num_threads(state[2])
+
+
+SMALL_MODEL = 1_000_000  # weights: below it, one CPU thread beats several (see the README)
+
+
+def fit_threads(threads, model: nn.Module, device: torch.device) -> int | None:
+    """The CPU threads for a fit: ``threads`` itself, or for "auto" one thread for a small
+    model (its steps are too short to share among threads, and on a machine shared with
+    other work they wait on each other); None keeps torch's count."""
+    if device.type != "cpu":
+        return None
+    if threads == "auto":
+        return 1 if sum(p.numel() for p in model.parameters()) < SMALL_MODEL else None
+    return int(threads)
 
 
 def _detach(state):
