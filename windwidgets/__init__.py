@@ -6,11 +6,12 @@ from .api import load, train
 from .data import datasets
 from .errors import ConfigError, DataError, ModelError, TrainingError, WindwidgetsError
 from .run import Run
+from .scale.tuning import Sweep, sweep  # Ray itself is imported only when a sweep starts
 from .train import Event
 
 __all__ = [
-    "ConfigError", "Dashboard", "DataError", "Event", "ModelError", "Run", "TrainingError", "WindwidgetsError",
-    "datasets", "load", "train", "zoo",
+    "ConfigError", "Dashboard", "DataError", "Event", "ModelError", "Run", "Sweep", "TrainingError", "WindwidgetsError",
+    "datasets", "load", "sweep", "train", "zoo",
 ]
 
 

@@ -141,6 +141,18 @@ TRAIN_EXTRA = {
                    "or the path of a CSV or Parquet file; required"),
     "out": Option("out", "name", "run", "the notebook variable that receives the Run"),
 }
+SWEEP_EXTRA = {
+    "data": TRAIN_EXTRA["data"],
+    "out": Option("out", "name", "sweep", "the notebook variable that receives the Sweep (its .best is a Run)"),
+    "trials": Option("trials", "int", None, "how many trials draw the space at random; none: every "
+                     "combination of the lists once", optional=True),
+    "metric": Option("metric", "str", "val_loss", "what picks the best trial: val_loss or train_loss"),
+    "address": Option("address", "str", None, "a Ray cluster (auto, ray://head:10001); none: Ray on "
+                      "this machine, on loopback", optional=True),
+    "num_cpus": Option("num_cpus", "int", None, "CPUs for a local Ray, one trial each at a time; none: "
+                       "all", optional=True),
+    "keep_ray": Option("keep_ray", "bool", False, "leave the Ray this sweep started running for the next"),
+}
 FORECAST_OPTIONS = {
     "steps": Option("steps", "int", None, "how many steps to forecast; required"),
     "future": Option("future", "name", None,
@@ -202,6 +214,11 @@ def parse_line(line: str, options: dict[str, Option], magic: str) -> tuple[dict,
 def parse_body(cell: str, options: dict[str, Option]) -> dict:
     """The TOML settings of a cell body; ``[data]``, ``[model]`` and ``[train]`` tables
     may group them as in :class:`~windwidgets.config.RunConfig`."""
+    return {name: options[name].from_toml(value) for name, value in _body_table(cell, options).items()}
+
+
+def _body_table(cell: str, options: dict[str, Option]) -> dict:
+    """The TOML of a cell body as flat ``{name: value}``, every name an option."""
     if not cell or not cell.strip():
         return {}
     if tomllib is None:  # pragma: no cover
@@ -224,13 +241,32 @@ def parse_body(cell: str, options: dict[str, Option]) -> dict:
                 flat[name] = item
         else:
             flat[key.replace("-", "_")] = value
-    values = {}
-    for name, value in flat.items():
+    for name in flat:
         if name not in options:
             raise UsageError(f"unknown key {name!r} in the cell body{_nearest(name, options, '')}; "
                              "%windtrain? lists the settings")
-        values[name] = options[name].from_toml(value)
-    return values
+    return flat
+
+
+def sweep_body(cell: str, options: dict[str, Option]) -> tuple[dict, dict]:
+    """A %%windsweep body: the fixed settings, and the search space (lists and ranges, such
+    as ``model = ["lstm", "gru"]`` or ``lr = { loguniform = [1e-4, 1e-2] }``). A setting that
+    takes column names is searched with a list of lists: ``covariates = [["a"], ["a", "b"]]``."""
+    from .scale.space import is_range
+
+    fixed, space = {}, {}
+    for name, value in _body_table(cell, options).items():
+        option = options[name]
+        searched = is_range(value) or (isinstance(value, list) and (
+            option.kind != "columns" or any(isinstance(v, list) for v in value)))
+        if searched and name in SWEEP_EXTRA:
+            raise UsageError(f"`{name}` in the cell body is {value!r}; it is a setting of the sweep, not "
+                             f"something to search: give one value")
+        if searched:
+            space[name] = [option.from_toml(v) for v in value] if isinstance(value, list) else value
+        else:
+            fixed[name] = option.from_toml(value)
+    return fixed, space
 
 
 # -- the magics ------------------------------------------------------------------------------
@@ -259,6 +295,30 @@ class WindMagics(Magics):
             kept = (f"the weights of epoch {p.best_epoch}" if p.best_epoch
                     else "its initial weights (no epoch had finished)")
             print(f"training interrupted at epoch {p.epoch}; `{out}` holds the Run with {kept}")
+
+    @line_cell_magic
+    def windsweep(self, line: str, cell: str | None = None):
+        options = {**SWEEP_EXTRA, **config_options()}
+        fixed, space = sweep_body(cell or "", options)
+        given, positional = parse_line(line, options, "windsweep")
+        if positional:
+            raise UsageError(f"%windsweep: unexpected {' '.join(positional)!r}; options start with "
+                             f"--, e.g. --data {positional[0]}")
+        for name in given:  # options on the line win, over a searched setting too
+            space.pop(name, None)
+        fixed.update(given)
+        if not space:
+            raise UsageError("%windsweep: the cell body holds no search space; give lists or ranges, "
+                             "e.g. model = [\"lstm\", \"gru\"] or lr = { loguniform = [1e-4, 1e-2] }")
+        out = _target_name(fixed.pop("out", "sweep"), "--out")
+        data = self._data(fixed.pop("data", None))
+        from .scale.tuning import sweep
+
+        try:
+            result = sweep(data, space, **fixed)
+        except (WindwidgetsError, ImportError) as error:
+            raise UsageError(_one_line(error)) from None
+        self.shell.user_ns[out] = result
 
     @line_magic
     def windforecast(self, line: str):
@@ -384,6 +444,25 @@ def train_help() -> str:
     )
 
 
+def sweep_help() -> str:
+    return (
+        "Sweep settings with windwidgets.sweep on Ray Tune; store the Sweep in the notebook.\n\n"
+        "    %%windsweep --data NAME [--trials N] [--out NAME] [--setting VALUE ...]\n"
+        "    # body: TOML; lists and ranges are the search space, single values are fixed\n\n"
+        "Example::\n\n"
+        "    %%windsweep --data wind --target speed --epochs 10 --trials 8\n"
+        "    model = [\"lstm\", \"gru\"]\n"
+        "    hidden_size = [32, 64]\n"
+        "    lr = { loguniform = [1e-4, 1e-2] }\n\n"
+        "Ranges: { loguniform = [low, high] } and { uniform = [low, high] }. A column setting\n"
+        "is searched with a list of lists (covariates = [[\"a\"], [\"a\", \"b\"]]). Options on\n"
+        "the line are fixed and win over the body. The Sweep's .best is an ordinary Run, .table\n"
+        "has a row per trial. Bad trials stop early (ASHA); the leaderboard's Stop ends the sweep.\n"
+        "Every other option is a setting of %%windtrain (%windtrain? lists them).\n\n"
+        + "\n".join(o.usage() for o in SWEEP_EXTRA.values())
+    )
+
+
 def forecast_help() -> str:
     return (
         "Forecast with a trained Run, show the DataFrame and store it in the notebook.\n\n"
@@ -402,7 +481,7 @@ def zoo_help() -> str:
             "    %windzoo\n")
 
 
-MAGICS = {"line": ("windtrain", "windforecast", "windzoo"), "cell": ("windtrain",)}
+MAGICS = {"line": ("windtrain", "windsweep", "windforecast", "windzoo"), "cell": ("windtrain", "windsweep")}
 
 
 def load_ipython_extension(shell) -> None:
@@ -548,4 +627,5 @@ def _figure_bundle(figure) -> dict:
 # `%windtrain?` shows these, generated from the options
 WindMagics.windtrain.__doc__ = train_help()
 WindMagics.windforecast.__doc__ = forecast_help()
+WindMagics.windsweep.__doc__ = sweep_help()
 WindMagics.windzoo.__doc__ = zoo_help()
