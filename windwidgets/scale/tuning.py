@@ -9,7 +9,9 @@ trial's best weights and history.
 """
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import shutil
 import tempfile
 import threading
@@ -26,6 +28,7 @@ from ..train import Event
 from .cluster import RaySession, require_ray
 from .space import SearchSpace
 
+NEW_OUTPUT = "RAY_AIR_NEW_OUTPUT"
 METRICS = ("val_loss", "train_loss")  # what a trial reports each epoch; the sweep minimises one
 ROW = ("epoch", "train_loss", "val_loss", "lr", "seconds", "grad_norm")  # a history row, as the trainer writes it
 
@@ -231,7 +234,8 @@ class Sweep:
                     name="windsweep", storage_path=folder, verbose=0,
                     stop=StopAll(self._stop), callbacks=[Reports(self)]),
             )
-            grid = tuner.fit()
+            with _quiet_tune():  # the views say what happens; Tune's own tables would repeat it
+                grid = tuner.fit()
             self._drain()
             self._collect(grid)
         except BaseException as error:  # the caller (or .wait()) gets it
@@ -376,6 +380,20 @@ def _tune_classes() -> list:
 
     _CLASSES.extend([_StopAll, _Reports])
     return _CLASSES
+
+
+@contextlib.contextmanager
+def _quiet_tune():
+    """Tune's console reporter off (with ``verbose=0``) for the length of a sweep."""
+    before = os.environ.get(NEW_OUTPUT)
+    os.environ[NEW_OUTPUT] = "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(NEW_OUTPUT, None)
+        else:
+            os.environ[NEW_OUTPUT] = before
 
 
 def _searched(owner: Sweep, config: dict) -> dict:
