@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
@@ -153,3 +154,43 @@ def test_stop_ends_the_sweep_and_keeps_what_reported(ray_session, monkeypatch):
     assert not math.isnan(table["val_loss"].iloc[0])
     assert np.isfinite(result.best.forecast(3).to_numpy()).all()
     assert "stopped on request" in result.view.status.value
+
+
+# -- ww.train(..., workers=N) ---------------------------------------------------------------------
+def test_workers_are_checked_before_ray_starts(monkeypatch):
+    with pytest.raises(ConfigError, match=r"`workers` \(0\) must be a whole number of at least 1"):
+        ww.train(ww.datasets.sine(n=200), workers=0, **TINY)
+    monkeypatch.setitem(sys.modules, "ray", None)
+    with pytest.raises(ImportError, match=r'workers=...\) runs on Ray, which is not installed here; install it with pip'):
+        ww.train(ww.datasets.sine(n=200), workers=2, **TINY)
+
+
+def test_two_workers_drive_the_live_panel_stop_together_and_match_one_worker(ray_session, monkeypatch):
+    from windwidgets.views.live import LiveView
+
+    heard = []
+    call = LiveView.__call__
+
+    def stop_after_two_epochs(self, event, progress):
+        heard.append(event)
+        call(self, event, progress)
+        if event is ww.Event.EPOCH_END and progress.epoch == 2:
+            self._stop()  # what the panel's Stop button calls
+
+    monkeypatch.setattr(LiveView, "__call__", stop_after_two_epochs)
+    data = ww.datasets.sine(n=2000)
+    settings = dict(TINY, model="gru", epochs=30)
+    run = ww.train(data, workers=2, live="widgets", **settings)
+    assert isinstance(run, ww.Run) and run.stop_reason == "stopped"
+    history = run.history
+    assert 2 <= len(history) < 30  # every worker stopped soon after the Stop; none hung
+    assert heard[0] is ww.Event.FIT_START and heard[-1] is ww.Event.FIT_END and ww.Event.BATCH_END in heard
+    assert heard.count(ww.Event.EPOCH_END) == len(history)
+    for name, value in run.trainer.best_state.items():  # the best epoch's weights, in the kernel
+        torch.testing.assert_close(run.model.state_dict()[name], value)
+    assert np.isfinite(run.forecast(5).to_numpy()).all()
+
+    single = ww.train(data, **{**settings, "epochs": 2, "live": False}).history
+    # As many windows a step and steps an epoch as one worker, in another order; measured: within 1%
+    np.testing.assert_allclose(history["val_loss"].iloc[:2], single["val_loss"], rtol=0.05)
+    np.testing.assert_allclose(history["train_loss"].iloc[:2], single["train_loss"], rtol=0.05)

@@ -140,6 +140,10 @@ TRAIN_EXTRA = {
     "data": Option("data", "name", None, "a notebook variable (DataFrame, Series, ndarray) "
                    "or the path of a CSV or Parquet file; required"),
     "out": Option("out", "name", "run", "the notebook variable that receives the Run"),
+    "workers": Option("workers", "int", None, "train data-parallel on this many Ray workers; none: here",
+                      optional=True),
+    "address": Option("address", "str", None, "the Ray cluster of --workers (auto, ray://head:10001); "
+                      "none: Ray on this machine", optional=True),
 }
 SWEEP_EXTRA = {
     "data": TRAIN_EXTRA["data"],
@@ -287,7 +291,7 @@ class WindMagics(Magics):
         data = self._data(settings.pop("data", None))
         try:
             run = api.train(data, **settings)
-        except WindwidgetsError as error:
+        except (WindwidgetsError, ImportError) as error:  # ImportError: --workers without Ray
             raise UsageError(_one_line(error)) from None
         self.shell.user_ns[out] = run  # at once: a background fit lands here while it trains
         if run.stop_reason == "interrupted":
