@@ -135,25 +135,27 @@ def test_a_four_trial_sweep_in_the_shell_updates_the_leaderboard_and_brings_back
     assert len(result.runs) == 4
 
 
-def test_stop_ends_the_sweep_and_keeps_what_reported(ray_session, monkeypatch):
-    from windwidgets.views.leaderboard import Leaderboard
+def test_stop_ends_a_background_sweep_and_keeps_what_reported(ray_session, monkeypatch):
+    import time
 
-    update = Leaderboard.update
+    from windwidgets.views import leaderboard
 
-    def click_stop_on_first_report(self, sweep, record):
-        update(self, sweep, record)
-        if not self.stop_button.disabled:
-            self.stop_button.click()
-
-    monkeypatch.setattr(Leaderboard, "update", click_stop_on_first_report)
-    result = ww.sweep(ww.datasets.sine(n=400), {"lr": {"loguniform": [1e-3, 1e-2]}}, trials=4, epochs=20,
+    monkeypatch.setattr(leaderboard, "in_notebook", lambda: True)  # as in a kernel: the sweep runs in a thread
+    result = ww.sweep(ww.datasets.sine(n=400), {"lr": {"loguniform": [1e-3, 1e-2]}}, trials=4, epochs=30,
                       live="widgets", **TINY)
-    assert result.stopped and result.view.stop_button.disabled
+    board = result.view
+    deadline = time.monotonic() + 60
+    while not board.rows and time.monotonic() < deadline:  # the cell has returned; trials report meanwhile
+        time.sleep(0.05)
+    assert result.running and board.rows
+    board.stop_button.click()
+    result.wait(timeout=60)
+    assert not result.running and result.stopped and board.stop_button.disabled
     table = result.table
-    assert 1 <= len(table) <= 4 and table["epochs"].max() < 20  # stopped long before 20 epochs
+    assert 1 <= len(table) <= 4 and table["epochs"].max() < 30  # stopped long before 30 epochs
     assert not math.isnan(table["val_loss"].iloc[0])
     assert np.isfinite(result.best.forecast(3).to_numpy()).all()
-    assert "stopped on request" in result.view.status.value
+    assert "stopped on request" in board.status.value
 
 
 # -- ww.train(..., workers=N) ---------------------------------------------------------------------
