@@ -18,6 +18,15 @@ TINY = dict(target="y", window=8, hidden_size=8, num_layers=1, batch_size=32)
 LINE = "--target y --window 8 --hidden-size 8 --num-layers 1 --batch-size 32"
 
 
+@pytest.fixture(scope="module")
+def shell():
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "windwidgets")
+    shell.user_ns["sine"] = ww.datasets.sine(n=400)
+    yield shell
+    shell.run_line_magic("unload_ext", "windwidgets")
+
+
 # -- no Ray needed ------------------------------------------------------------------------------
 def test_a_bad_space_entry_names_the_value_and_the_fix():
     with pytest.raises(ConfigError, match=r"'hidden_size' the value 32; give a list of values to try"):
@@ -60,6 +69,18 @@ def test_a_sweep_body_splits_fixed_settings_from_the_space():
         sweep_body("trials = [2, 4]", options)
 
 
+def test_the_magics_say_what_is_wrong_in_one_line(shell):
+    with pytest.raises(UsageError, match=r"%windsweep: the cell body holds no search space; give lists or ranges"):
+        shell.run_cell(f"%%windsweep --data sine {LINE}\nepochs = 2\n").raise_error()
+    with pytest.raises(UsageError, match=r"`space` gives 'model' the value 'lstn', which ww.train refuses"):
+        shell.run_cell(f"%%windsweep --data sine {LINE}\nmodel = [\"lstm\", \"lstn\"]\n").raise_error()
+    with pytest.raises(UsageError, match=r"`workers` \(0\) must be a whole number of at least 1"):
+        shell.run_cell(f"%windtrain --data sine {LINE} --workers 0").raise_error()
+    from windwidgets.magics import WindMagics
+
+    assert "--num-cpus" in WindMagics.windsweep.__doc__ and "--workers" in WindMagics.windtrain.__doc__
+
+
 # -- on Ray ---------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def ray_session():
@@ -70,15 +91,6 @@ def ray_session():
     session = RaySession(num_cpus=2).__enter__()
     yield session
     session.__exit__(None, None, None)
-
-
-@pytest.fixture(scope="module")
-def shell():
-    shell = InteractiveShell.instance()
-    shell.run_line_magic("load_ext", "windwidgets")
-    shell.user_ns["sine"] = ww.datasets.sine(n=400)
-    yield shell
-    shell.run_line_magic("unload_ext", "windwidgets")
 
 
 def test_ray_listens_on_loopback_only(ray_session):
@@ -182,6 +194,8 @@ def test_two_workers_drive_the_live_panel_stop_together_and_match_one_worker(ray
     monkeypatch.setattr(LiveView, "__call__", stop_after_two_epochs)
     data = ww.datasets.sine(n=2000)
     settings = dict(TINY, model="gru", epochs=30)
+    with pytest.raises(ConfigError, match=r"`workers` \(3\) needs 3 CPUs, one a worker; the Ray running in this session has 2"):
+        ww.train(data, workers=3, **settings)
     run = ww.train(data, workers=2, live="widgets", **settings)
     assert isinstance(run, ww.Run) and run.stop_reason == "stopped"
     history = run.history

@@ -140,6 +140,8 @@ TRAIN_EXTRA = {
     "data": Option("data", "name", None, "a notebook variable (DataFrame, Series, ndarray) "
                    "or the path of a CSV or Parquet file; required"),
     "out": Option("out", "name", "run", "the notebook variable that receives the Run"),
+}
+RAY_TRAIN = {  # ww.train's keywords for Ray; not settings of the fit itself
     "workers": Option("workers", "int", None, "train data-parallel on this many Ray workers; none: here",
                       optional=True),
     "address": Option("address", "str", None, "the Ray cluster of --workers (auto, ray://head:10001); "
@@ -280,7 +282,7 @@ class WindMagics(Magics):
 
     @line_cell_magic
     def windtrain(self, line: str, cell: str | None = None):
-        options = {**TRAIN_EXTRA, **config_options()}
+        options = {**TRAIN_EXTRA, **RAY_TRAIN, **config_options()}
         settings = parse_body(cell or "", options)
         given, positional = parse_line(line, options, "windtrain")
         if positional:
@@ -443,7 +445,7 @@ def train_help() -> str:
         "is turned off with --no- (--no-bias). In the body, [data], [model] and [train]\n"
         "tables may group the settings. Ctrl-C (the notebook's interrupt) stops training and\n"
         "still stores the Run with the best weights so far.\n\n"
-        "front door:\n" + "\n".join(o.usage() for o in TRAIN_EXTRA.values()) + "\n"
+        "front door:\n" + "\n".join(o.usage() for o in {**TRAIN_EXTRA, **RAY_TRAIN}.values()) + "\n"
         + "\n".join(sections)
     )
 

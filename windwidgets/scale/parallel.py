@@ -242,7 +242,13 @@ def fit_parallel(data, config: RunConfig, workers: int, address: str | None = No
     from ..views import make_view
 
     check_workers(workers, config)
-    require_ray("ww.train(..., workers=...)")
+    ray = require_ray("ww.train(..., workers=...)")
+    if address is None and ray.is_initialized():  # a Ray with fewer CPUs would wait for ever
+        cpus = int(ray.cluster_resources().get("CPU", 0))
+        if cpus < workers:
+            raise ConfigError(f"`workers` ({workers}) needs {workers} CPUs, one a worker; the Ray running in "
+                              f"this session has {cpus}: use workers={max(cpus, 1)}, or ray.shutdown() first "
+                              "so that a Ray with enough CPUs starts")
     run = prepare_run(data, config)
     run.trainer = RayTrainer(run.trainer, data, config, workers, address)
     m = config.model
