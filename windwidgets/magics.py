@@ -1,4 +1,4 @@
-"""``%%windtrain``, ``%windforecast`` and ``%windzoo``: parse what was typed, call the API,
+"""``%%windtrain``, ``%%windsweep``, ``%windforecast`` and ``%windzoo``: parse what was typed, call the API,
 put the result in the notebook's namespace.
 
 The options of ``%%windtrain`` are read from the fields of the configuration dataclasses

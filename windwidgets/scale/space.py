@@ -33,8 +33,8 @@ class SearchSpace:
         for name, values in space.items():
             if name not in owners or name == "live":
                 valid = [n for n in owners if n != "live"]
-                raise ConfigError(f"`space` has {name!r}, which is not a setting of ww.train{closest(str(name), valid)}; "
-                                  f"valid names: {', '.join(sorted(valid))}")
+                raise ConfigError(f"`space` has {name!r}, which is not a setting of ww.train"
+                                  f"{closest(str(name), valid)}; valid names: {', '.join(sorted(valid))}")
             if name in (fixed or {}):
                 raise ConfigError(f"{name!r} is both in `space` and fixed ({name}={fixed[name]!r}); "
                                   "keep it in one place")
