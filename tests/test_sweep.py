@@ -124,7 +124,7 @@ def test_a_four_trial_sweep_in_the_shell_updates_the_leaderboard_and_brings_back
         seen.append((self.status.value, self.table.value.count("<tr>") - 1))
 
     monkeypatch.setattr(Leaderboard, "update", watched)
-    shell.run_cell(f"%%windsweep --data sine {LINE} --epochs 2 --live widgets --out sw\n"
+    shell.run_cell(f"%%windsweep --data sine {LINE} --epochs 2 --live widgets --concurrent-trials 1 --out sw\n"
                    'model = ["lstm", "gru"]\nlr = [0.001, 0.01]\n').raise_error()
     result = shell.user_ns["sw"]
     table = result.table
@@ -154,7 +154,7 @@ def test_stop_ends_a_background_sweep_and_keeps_what_reported(ray_session, monke
 
     monkeypatch.setattr(leaderboard, "in_notebook", lambda: True)  # as in a kernel: the sweep runs in a thread
     result = ww.sweep(ww.datasets.sine(n=400), {"lr": {"loguniform": [1e-3, 1e-2]}}, trials=4, epochs=30,
-                      live="widgets", **TINY)
+                      concurrent_trials=1, live="widgets", **TINY)
     board = result.view
     deadline = time.monotonic() + 60
     while not board.rows and time.monotonic() < deadline:  # the cell has returned; trials report meanwhile

@@ -157,6 +157,8 @@ SWEEP_EXTRA = {
                       "this machine, on loopback", optional=True),
     "num_cpus": Option("num_cpus", "int", None, "CPUs for a local Ray, one trial each at a time; none: "
                        "all", optional=True),
+    "concurrent_trials": Option("concurrent_trials", "int", None, "at most this many trials at a time; "
+                                "none: one per CPU", optional=True),
     "keep_ray": Option("keep_ray", "bool", False, "leave the Ray this sweep started running for the next"),
 }
 FORECAST_OPTIONS = {

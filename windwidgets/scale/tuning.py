@@ -34,7 +34,8 @@ ROW = ("epoch", "train_loss", "val_loss", "lr", "seconds", "grad_norm")  # a his
 
 
 def sweep(data, space: dict, *, metric: str = "val_loss", trials: int | None = None, address: str | None = None,
-          num_cpus: int | None = None, keep_ray: bool = False, live="auto", **settings) -> "Sweep":
+          num_cpus: int | None = None, concurrent_trials: int | None = None, keep_ray: bool = False,
+          live="auto", **settings) -> "Sweep":
     """Train one model per point of ``space`` on Ray Tune and keep the best.
 
     Parameters
@@ -49,6 +50,8 @@ def sweep(data, space: dict, *, metric: str = "val_loss", trials: int | None = N
     address : None runs Ray on this machine, bound to loopback (or joins ``RAY_ADDRESS``);
         "auto" or "ray://head:10001" runs the trials on a cluster.
     num_cpus : CPUs for a local Ray (one trial per CPU at a time); None lets Ray count.
+    concurrent_trials : at most this many trials at a time; None: one per CPU. On a few busy
+        cores one at a time can be faster: each concurrent trial starts a worker process.
     keep_ray : leave a Ray that this sweep started running, for the next sweep.
     live : "auto" shows a leaderboard widget in a notebook and a line per report in a
         terminal; "widgets" or "text" force one; False shows nothing.
@@ -71,9 +74,14 @@ def sweep(data, space: dict, *, metric: str = "val_loss", trials: int | None = N
     if trials is not None and (isinstance(trials, bool) or not isinstance(trials, int) or trials < 1):
         raise ConfigError(f"`trials` ({trials!r}) must be a whole number of at least 1, or None to try "
                           "every combination of the lists once")
+    if concurrent_trials is not None and (isinstance(concurrent_trials, bool) or not isinstance(concurrent_trials, int)
+                                          or concurrent_trials < 1):
+        raise ConfigError(f"`concurrent_trials` ({concurrent_trials!r}) must be a whole number of at least 1, "
+                          "or None for one trial per CPU")
     RunConfig.from_kwargs(**settings)  # the fixed settings alone, with the usual messages
     search = SearchSpace(space, settings)
     result = Sweep(data, search, settings, metric, trials)
+    result.concurrent_trials = concurrent_trials
     result._check_data()
     session = RaySession(address, num_cpus, keep_ray)
     from ..views.leaderboard import make_sweep_view
@@ -106,6 +114,7 @@ class Sweep:
         self._thread = None
         self._error = None
         self._queue = None  # a Ray queue, while the sweep runs
+        self.concurrent_trials = None  # at most this many trials at a time; None: one per CPU
         self.seconds = 0.0
 
     # -- the public side ---------------------------------------------------------------------
@@ -229,7 +238,8 @@ class Sweep:
                 trainable,
                 param_space=self.space.to_tune(sampled=self.trials is not None),
                 tune_config=tune.TuneConfig(metric=self.metric, mode="min", scheduler=scheduler,
-                                            num_samples=self.trials or 1, reuse_actors=True),
+                                            num_samples=self.trials or 1, reuse_actors=True,
+                                            max_concurrent_trials=self.concurrent_trials),
                 run_config=tune.RunConfig(
                     name="windsweep", storage_path=folder, verbose=0,
                     stop=StopAll(self._stop), callbacks=[Reports(self)]),
