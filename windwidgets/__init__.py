@@ -6,11 +6,12 @@ from .api import load, train
 from .data import datasets
 from .errors import ConfigError, DataError, ModelError, TrainingError, WindwidgetsError
 from .run import Run
+from .scale.tuning import Sweep, sweep  # Ray itself is imported only when a sweep starts
 from .train import Event
 
 __all__ = [
-    "ConfigError", "Dashboard", "DataError", "Event", "ModelError", "Run", "TrainingError", "WindwidgetsError",
-    "datasets", "load", "train", "zoo",
+    "ConfigError", "Dashboard", "DataError", "Event", "ModelError", "Run", "Sweep", "TrainingError", "WindwidgetsError",
+    "datasets", "load", "sweep", "train", "zoo",
 ]
 
 
@@ -24,7 +25,8 @@ def __getattr__(name):
 
 
 def load_ipython_extension(ipython) -> None:
-    """``%load_ext windwidgets``: registers %%windtrain, %windforecast, %windzoo and %windboard."""
+    """``%load_ext windwidgets``: registers %%windtrain, %%windsweep, %windforecast, %windzoo and
+    %windboard."""
     from .magics import load_ipython_extension as register
 
     register(ipython)

@@ -15,9 +15,14 @@ from .run import Run
 from .views import TextView, in_notebook, make_view
 
 
-def train(data, **settings) -> Run:
+def train(data, workers=None, address=None, **settings) -> Run:
     """Train a model on ``data`` and return its :class:`Run`. Settings are listed below."""
-    return fit(data, RunConfig.from_kwargs(**settings))
+    config = RunConfig.from_kwargs(**settings)
+    if workers is None and address is None:
+        return fit(data, config)
+    from .scale.parallel import fit_parallel
+
+    return fit_parallel(data, config, 1 if workers is None else workers, address)
 
 
 def fit(data, config: RunConfig, show=None, background: bool | None = None) -> Run:
@@ -131,6 +136,12 @@ def resolve_device(device) -> torch.device:
     return device
 
 
+RAY_SETTINGS = {  # ww.train's keywords that are not settings of the fit itself
+    "workers": "train data-parallel on this many Ray workers (needs windwidgets[ray]); None: here",
+    "address": "the Ray cluster for workers (auto, ray://head:10001); None: Ray on this machine",
+}
+
+
 def _describe_settings() -> None:
     """Give ``train`` a real signature and a docstring listing every setting."""
     docs = field_docs()
@@ -139,6 +150,9 @@ def _describe_settings() -> None:
     for name, (default, comment) in docs.items():
         parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default))
         lines.append(f"{name} : default {default!r}\n    {comment}")
+    for name, comment in RAY_SETTINGS.items():
+        parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None))
+        lines.append(f"{name} : default None\n    {comment}")
     train.__signature__ = inspect.Signature(parameters, return_annotation=Run)
     train.__doc__ = (
         "Train a recurrent forecaster on ``data`` and return its :class:`Run`.\n\n"

@@ -106,6 +106,10 @@ class BaseRun:
     def trainer(self):
         return self._job.trainer
 
+    @trainer.setter
+    def trainer(self, trainer) -> None:  # data-parallel fits drive their workers through a stand-in
+        self._job.trainer = trainer
+
     @property
     def training(self) -> bool:
         """True while a background fit is still running."""

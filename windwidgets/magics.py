@@ -1,4 +1,4 @@
-"""``%%windtrain``, ``%windforecast`` and ``%windzoo``: parse what was typed, call the API,
+"""``%%windtrain``, ``%%windsweep``, ``%windforecast`` and ``%windzoo``: parse what was typed, call the API,
 put the result in the notebook's namespace.
 
 The options of ``%%windtrain`` are read from the fields of the configuration dataclasses
@@ -142,6 +142,26 @@ TRAIN_EXTRA = {
                    "or the path of a CSV or Parquet file; required"),
     "out": Option("out", "name", "run", "the notebook variable that receives the Run"),
 }
+RAY_TRAIN = {  # ww.train's keywords for Ray; not settings of the fit itself
+    "workers": Option("workers", "int", None, "train data-parallel on this many Ray workers; none: here",
+                      optional=True),
+    "address": Option("address", "str", None, "the Ray cluster of --workers (auto, ray://head:10001); "
+                      "none: Ray on this machine", optional=True),
+}
+SWEEP_EXTRA = {
+    "data": TRAIN_EXTRA["data"],
+    "out": Option("out", "name", "sweep", "the notebook variable that receives the Sweep (its .best is a Run)"),
+    "trials": Option("trials", "int", None, "how many trials draw the space at random; none: every "
+                     "combination of the lists once", optional=True),
+    "metric": Option("metric", "str", "val_loss", "what picks the best trial: val_loss or train_loss"),
+    "address": Option("address", "str", None, "a Ray cluster (auto, ray://head:10001); none: Ray on "
+                      "this machine, on loopback", optional=True),
+    "num_cpus": Option("num_cpus", "int", None, "CPUs for a local Ray, one trial each at a time; none: "
+                       "all", optional=True),
+    "concurrent_trials": Option("concurrent_trials", "int", None, "at most this many trials at a time; "
+                                "none: one per CPU", optional=True),
+    "keep_ray": Option("keep_ray", "bool", False, "leave the Ray this sweep started running for the next"),
+}
 FORECAST_OPTIONS = {
     "steps": Option("steps", "int", None, "how many steps to forecast; required"),
     "future": Option("future", "name", None,
@@ -203,6 +223,11 @@ def parse_line(line: str, options: dict[str, Option], magic: str) -> tuple[dict,
 def parse_body(cell: str, options: dict[str, Option]) -> dict:
     """The TOML settings of a cell body; ``[data]``, ``[model]`` and ``[train]`` tables
     may group them as in :class:`~windwidgets.config.RunConfig`."""
+    return {name: options[name].from_toml(value) for name, value in _body_table(cell, options).items()}
+
+
+def _body_table(cell: str, options: dict[str, Option]) -> dict:
+    """The TOML of a cell body as flat ``{name: value}``, every name an option."""
     if not cell or not cell.strip():
         return {}
     if tomllib is None:  # pragma: no cover
@@ -225,13 +250,32 @@ def parse_body(cell: str, options: dict[str, Option]) -> dict:
                 flat[name] = item
         else:
             flat[key.replace("-", "_")] = value
-    values = {}
-    for name, value in flat.items():
+    for name in flat:
         if name not in options:
             raise UsageError(f"unknown key {name!r} in the cell body{_nearest(name, options, '')}; "
                              "%windtrain? lists the settings")
-        values[name] = options[name].from_toml(value)
-    return values
+    return flat
+
+
+def sweep_body(cell: str, options: dict[str, Option]) -> tuple[dict, dict]:
+    """A %%windsweep body: the fixed settings, and the search space (lists and ranges, such
+    as ``model = ["lstm", "gru"]`` or ``lr = { loguniform = [1e-4, 1e-2] }``). A setting that
+    takes column names is searched with a list of lists: ``covariates = [["a"], ["a", "b"]]``."""
+    from .scale.space import is_range
+
+    fixed, space = {}, {}
+    for name, value in _body_table(cell, options).items():
+        option = options[name]
+        searched = is_range(value) or (isinstance(value, list) and (
+            option.kind != "columns" or any(isinstance(v, list) for v in value)))
+        if searched and name in SWEEP_EXTRA:
+            raise UsageError(f"`{name}` in the cell body is {value!r}; it is a setting of the sweep, not "
+                             f"something to search: give one value")
+        if searched:
+            space[name] = [option.from_toml(v) for v in value] if isinstance(value, list) else value
+        else:
+            fixed[name] = option.from_toml(value)
+    return fixed, space
 
 
 # -- the magics ------------------------------------------------------------------------------
@@ -241,7 +285,7 @@ class WindMagics(Magics):
 
     @line_cell_magic
     def windtrain(self, line: str, cell: str | None = None):
-        options = {**TRAIN_EXTRA, **config_options()}
+        options = {**TRAIN_EXTRA, **RAY_TRAIN, **config_options()}
         settings = parse_body(cell or "", options)
         given, positional = parse_line(line, options, "windtrain")
         if positional:
@@ -252,7 +296,7 @@ class WindMagics(Magics):
         data = self._data(settings.pop("data", None))
         try:
             run = api.train(data, **settings)
-        except WindwidgetsError as error:
+        except (WindwidgetsError, ImportError) as error:  # ImportError: --workers without Ray
             raise UsageError(_one_line(error)) from None
         self.shell.user_ns[out] = run  # at once: a background fit lands here while it trains
         if run.stop_reason == "interrupted":
@@ -260,6 +304,30 @@ class WindMagics(Magics):
             kept = (f"the weights of epoch {p.best_epoch}" if p.best_epoch
                     else "its initial weights (no epoch had finished)")
             print(f"training interrupted at epoch {p.epoch}; `{out}` holds the Run with {kept}")
+
+    @line_cell_magic
+    def windsweep(self, line: str, cell: str | None = None):
+        options = {**SWEEP_EXTRA, **config_options()}
+        fixed, space = sweep_body(cell or "", options)
+        given, positional = parse_line(line, options, "windsweep")
+        if positional:
+            raise UsageError(f"%windsweep: unexpected {' '.join(positional)!r}; options start with "
+                             f"--, e.g. --data {positional[0]}")
+        for name in given:  # options on the line win, over a searched setting too
+            space.pop(name, None)
+        fixed.update(given)
+        if not space:
+            raise UsageError("%windsweep: the cell body holds no search space; give lists or ranges, "
+                             "e.g. model = [\"lstm\", \"gru\"] or lr = { loguniform = [1e-4, 1e-2] }")
+        out = _target_name(fixed.pop("out", "sweep"), "--out")
+        data = self._data(fixed.pop("data", None))
+        from .scale.tuning import sweep
+
+        try:
+            result = sweep(data, space, **fixed)
+        except (WindwidgetsError, ImportError) as error:
+            raise UsageError(_one_line(error)) from None
+        self.shell.user_ns[out] = result
 
     @line_magic
     def windforecast(self, line: str):
@@ -400,8 +468,27 @@ def train_help() -> str:
         "is turned off with --no- (--no-bias). In the body, [data], [model] and [train]\n"
         "tables may group the settings. Ctrl-C (the notebook's interrupt) stops training and\n"
         "still stores the Run with the best weights so far.\n\n"
-        "front door:\n" + "\n".join(o.usage() for o in TRAIN_EXTRA.values()) + "\n"
+        "front door:\n" + "\n".join(o.usage() for o in {**TRAIN_EXTRA, **RAY_TRAIN}.values()) + "\n"
         + "\n".join(sections)
+    )
+
+
+def sweep_help() -> str:
+    return (
+        "Sweep settings with windwidgets.sweep on Ray Tune; store the Sweep in the notebook.\n\n"
+        "    %%windsweep --data NAME [--trials N] [--out NAME] [--setting VALUE ...]\n"
+        "    # body: TOML; lists and ranges are the search space, single values are fixed\n\n"
+        "Example::\n\n"
+        "    %%windsweep --data wind --target speed --epochs 10 --trials 8\n"
+        "    model = [\"lstm\", \"gru\"]\n"
+        "    hidden_size = [32, 64]\n"
+        "    lr = { loguniform = [1e-4, 1e-2] }\n\n"
+        "Ranges: { loguniform = [low, high] } and { uniform = [low, high] }. A column setting\n"
+        "is searched with a list of lists (covariates = [[\"a\"], [\"a\", \"b\"]]). Options on\n"
+        "the line are fixed and win over the body. The Sweep's .best is an ordinary Run, .table\n"
+        "has a row per trial. Bad trials stop early (ASHA); the leaderboard's Stop ends the sweep.\n"
+        "Every other option is a setting of %%windtrain (%windtrain? lists them).\n\n"
+        + "\n".join(o.usage() for o in SWEEP_EXTRA.values())
     )
 
 
@@ -432,7 +519,8 @@ def zoo_help() -> str:
             "    %windzoo\n")
 
 
-MAGICS = {"line": ("windtrain", "windforecast", "windzoo", "windboard"), "cell": ("windtrain",)}
+MAGICS = {"line": ("windtrain", "windsweep", "windforecast", "windzoo", "windboard"),
+          "cell": ("windtrain", "windsweep")}
 
 
 def load_ipython_extension(shell) -> None:
@@ -578,5 +666,6 @@ def _figure_bundle(figure) -> dict:
 # `%windtrain?` shows these, generated from the options
 WindMagics.windtrain.__doc__ = train_help()
 WindMagics.windforecast.__doc__ = forecast_help()
+WindMagics.windsweep.__doc__ = sweep_help()
 WindMagics.windzoo.__doc__ = zoo_help()
 WindMagics.windboard.__doc__ = board_help()

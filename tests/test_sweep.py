@@ -1,0 +1,212 @@
+"""ww.sweep and %%windsweep on a real local Ray (2 CPUs, loopback), started once for the module."""
+import ipaddress
+import math
+import sys
+
+import numpy as np
+import pytest
+import torch
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+import windwidgets as ww
+from windwidgets.errors import ConfigError
+from windwidgets.magics import SWEEP_EXTRA, config_options, sweep_body
+from windwidgets.scale import SearchSpace
+
+TINY = dict(target="y", window=8, hidden_size=8, num_layers=1, batch_size=32)
+LINE = "--target y --window 8 --hidden-size 8 --num-layers 1 --batch-size 32"
+
+
+@pytest.fixture(scope="module")
+def shell():
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "windwidgets")
+    shell.user_ns["sine"] = ww.datasets.sine(n=400)
+    yield shell
+    shell.run_line_magic("unload_ext", "windwidgets")
+
+
+# -- no Ray needed ------------------------------------------------------------------------------
+def test_a_bad_space_entry_names_the_value_and_the_fix():
+    with pytest.raises(ConfigError, match=r"'hidden_size' the value 32; give a list of values to try"):
+        SearchSpace({"hidden_size": 32})
+    with pytest.raises(ConfigError, match=r"'hiden_size', which is not a setting of ww.train \(did you mean 'hidden_size'\?\)"):
+        SearchSpace({"hiden_size": [8, 16]})
+    with pytest.raises(ConfigError, match=r"a loguniform range is two numbers with 0 < low < high"):
+        SearchSpace({"lr": {"loguniform": [0, 1e-2]}})
+    with pytest.raises(ConfigError, match=r"'model' the value 'lstn', which ww.train refuses"):
+        SearchSpace({"model": ["lstm", "lstn"]})
+    with pytest.raises(ConfigError, match=r"'lr' is both in `space` and fixed"):
+        SearchSpace({"lr": [1e-3]}, {"lr": 1e-2})
+
+
+def test_the_space_turns_into_a_grid_or_draws():
+    space = SearchSpace({"model": ["lstm", "gru"], "hidden_size": {"uniform": [8, 16]},
+                         "lr": {"loguniform": [1e-4, 1e-2]}})
+    assert space.names == ["model", "hidden_size", "lr"] and space.grid_size() == 2
+    grid, drawn = space.to_tune(sampled=False), space.to_tune(sampled=True)
+    assert grid["model"] == {"grid_search": ["lstm", "gru"]}
+    assert sorted(drawn["model"].categories) == ["gru", "lstm"]
+    assert all(isinstance(drawn["hidden_size"].sample(), int) for _ in range(5))  # whole numbers stay whole
+    assert all(1e-4 <= drawn["lr"].sample() <= 1e-2 for _ in range(5))
+
+
+def test_without_ray_the_message_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if it were not installed
+    with pytest.raises(ImportError, match=r'pip install "windwidgets\[ray\]"'):
+        ww.sweep(ww.datasets.sine(n=200), {"model": ["lstm", "gru"]}, **TINY)
+
+
+def test_a_sweep_body_splits_fixed_settings_from_the_space():
+    options = {**SWEEP_EXTRA, **config_options()}
+    fixed, space = sweep_body('model = ["lstm", "gru"]\nlr = { loguniform = [1e-4, 1e-2] }\nepochs = 2\n'
+                              'covariates = ["a", "b"]\nfuture_covariates = [["c"], ["c", "d"]]\n', options)
+    assert fixed == {"epochs": 2, "covariates": ["a", "b"]}
+    assert space == {"model": ["lstm", "gru"], "lr": {"loguniform": [1e-4, 1e-2]},
+                     "future_covariates": [["c"], ["c", "d"]]}
+    with pytest.raises(UsageError, match="a setting of the sweep, not something to search"):
+        sweep_body("trials = [2, 4]", options)
+
+
+def test_the_magics_say_what_is_wrong_in_one_line(shell):
+    with pytest.raises(UsageError, match=r"%windsweep: the cell body holds no search space; give lists or ranges"):
+        shell.run_cell(f"%%windsweep --data sine {LINE}\nepochs = 2\n").raise_error()
+    with pytest.raises(UsageError, match=r"`space` gives 'model' the value 'lstn', which ww.train refuses"):
+        shell.run_cell(f"%%windsweep --data sine {LINE}\nmodel = [\"lstm\", \"lstn\"]\n").raise_error()
+    with pytest.raises(UsageError, match=r"`workers` \(0\) must be a whole number of at least 1"):
+        shell.run_cell(f"%windtrain --data sine {LINE} --workers 0").raise_error()
+    from windwidgets.magics import WindMagics
+
+    assert "--num-cpus" in WindMagics.windsweep.__doc__ and "--workers" in WindMagics.windtrain.__doc__
+
+
+# -- on Ray ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def ray_session():
+    """One local Ray for every test here: 2 CPUs, loopback; shut down at the end."""
+    pytest.importorskip("ray")
+    from windwidgets.scale import RaySession
+
+    session = RaySession(num_cpus=2).__enter__()
+    yield session
+    session.__exit__(None, None, None)
+
+
+def test_ray_listens_on_loopback_only(ray_session):
+    import psutil
+
+    me = psutil.Process()
+    addresses = set()
+    for process in [me, *me.children(recursive=True)]:
+        try:
+            connections = process.net_connections(kind="inet")
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        addresses |= {c.laddr.ip for c in connections if c.status == psutil.CONN_LISTEN}
+    assert addresses, "found no listening Ray process to check"
+    def loopback(ip):
+        address = ipaddress.ip_address(ip)
+        return (getattr(address, "ipv4_mapped", None) or address).is_loopback  # ::ffff:127.0.0.1 too
+
+    assert all(loopback(ip) for ip in addresses), addresses
+
+
+def test_a_four_trial_sweep_in_the_shell_updates_the_leaderboard_and_brings_back_the_best_run(
+        ray_session, shell, monkeypatch, tmp_path):
+    from windwidgets.views.leaderboard import Leaderboard
+
+    seen = []  # the widget's state after each report, as a front end would see it
+    update = Leaderboard.update
+
+    def watched(self, sweep, record):
+        update(self, sweep, record)
+        seen.append((self.status.value, self.table.value.count("<tr>") - 1))
+
+    monkeypatch.setattr(Leaderboard, "update", watched)
+    shell.run_cell(f"%%windsweep --data sine {LINE} --epochs 2 --live widgets --concurrent-trials 1 --out sw\n"
+                   'model = ["lstm", "gru"]\nlr = [0.001, 0.01]\n').raise_error()
+    result = shell.user_ns["sw"]
+    table = result.table
+    assert len(table) == 4 and set(table["model"]) == {"lstm", "gru"} and set(table["lr"]) == {0.001, 0.01}
+    assert (table["epochs"] >= 1).all() and table["val_loss"].is_monotonic_increasing
+    assert len(seen) >= 4 and seen[-1][1] == 4  # updated as trials reported; every trial shown
+    board = result.view
+    board.sort.value, board.descending.value = "trial", True
+    assert [row["trial"] for row in board.sorted_rows()] == [4, 3, 2, 1]
+    assert "rows" not in board.table.value and board.table.value.index(">4<") < board.table.value.index(">1<")
+
+    best = result.best
+    assert isinstance(best, ww.Run)
+    assert best.history["val_loss"].min() == pytest.approx(table["val_loss"].iloc[0])
+    assert best.config.model.model == table["model"].iloc[0]
+    forecast = best.forecast(6)
+    assert forecast.shape == (6, 1) and np.isfinite(forecast.to_numpy()).all()
+    best.save(tmp_path / "best.pt")
+    np.testing.assert_allclose(ww.load(tmp_path / "best.pt").forecast(6).to_numpy(), forecast.to_numpy())
+    assert len(result.runs) == 4
+
+
+def test_stop_ends_a_background_sweep_and_keeps_what_reported(ray_session, monkeypatch):
+    import time
+
+    from windwidgets.views import leaderboard
+
+    monkeypatch.setattr(leaderboard, "in_notebook", lambda: True)  # as in a kernel: the sweep runs in a thread
+    result = ww.sweep(ww.datasets.sine(n=400), {"lr": {"loguniform": [1e-3, 1e-2]}}, trials=4, epochs=30,
+                      concurrent_trials=1, live="widgets", **TINY)
+    board = result.view
+    deadline = time.monotonic() + 60
+    while not board.rows and time.monotonic() < deadline:  # the cell has returned; trials report meanwhile
+        time.sleep(0.05)
+    assert result.running and board.rows
+    board.stop_button.click()
+    result.wait(timeout=60)
+    assert not result.running and result.stopped and board.stop_button.disabled
+    table = result.table
+    assert 1 <= len(table) <= 4 and table["epochs"].max() < 30  # stopped long before 30 epochs
+    assert not math.isnan(table["val_loss"].iloc[0])
+    assert np.isfinite(result.best.forecast(3).to_numpy()).all()
+    assert "stopped on request" in board.status.value
+
+
+# -- ww.train(..., workers=N) ---------------------------------------------------------------------
+def test_workers_are_checked_before_ray_starts(monkeypatch):
+    with pytest.raises(ConfigError, match=r"`workers` \(0\) must be a whole number of at least 1"):
+        ww.train(ww.datasets.sine(n=200), workers=0, **TINY)
+    monkeypatch.setitem(sys.modules, "ray", None)
+    with pytest.raises(ImportError, match=r'workers=...\) runs on Ray, which is not installed here; install it with pip'):
+        ww.train(ww.datasets.sine(n=200), workers=2, **TINY)
+
+
+def test_two_workers_drive_the_live_panel_stop_together_and_match_one_worker(ray_session, monkeypatch):
+    from windwidgets.views.live import LiveView
+
+    heard = []
+    call = LiveView.__call__
+
+    def stop_after_two_epochs(self, event, progress):
+        heard.append(event)
+        call(self, event, progress)
+        if event is ww.Event.EPOCH_END and progress.epoch == 2:
+            self._stop()  # what the panel's Stop button calls
+
+    monkeypatch.setattr(LiveView, "__call__", stop_after_two_epochs)
+    data = ww.datasets.sine(n=2000)
+    settings = dict(TINY, model="gru", epochs=30)
+    with pytest.raises(ConfigError, match=r"`workers` \(3\) needs 3 CPUs, one a worker; the Ray running in this session has 2"):
+        ww.train(data, workers=3, **settings)
+    run = ww.train(data, workers=2, live="widgets", **settings)
+    assert isinstance(run, ww.Run) and run.stop_reason == "stopped"
+    history = run.history
+    assert 2 <= len(history) < 30  # every worker stopped soon after the Stop; none hung
+    assert heard[0] is ww.Event.FIT_START and heard[-1] is ww.Event.FIT_END and ww.Event.BATCH_END in heard
+    assert heard.count(ww.Event.EPOCH_END) == len(history)
+    for name, value in run.trainer.best_state.items():  # the best epoch's weights, in the kernel
+        torch.testing.assert_close(run.model.state_dict()[name], value)
+    assert np.isfinite(run.forecast(5).to_numpy()).all()
+
+    single = ww.train(data, **{**settings, "epochs": 2, "live": False}).history
+    # As many windows a step and steps an epoch as one worker, in another order; measured: within 1%
+    np.testing.assert_allclose(history["val_loss"].iloc[:2], single["val_loss"], rtol=0.05)
+    np.testing.assert_allclose(history["train_loss"].iloc[:2], single["train_loss"], rtol=0.05)

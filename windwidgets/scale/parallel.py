@@ -1,0 +1,259 @@
+"""``ww.train(..., workers=N)``: data-parallel training on Ray Train, watched from the kernel.
+
+Every worker prepares the same data and builds the same model (same seed, so the same first
+weights) and runs the ordinary :class:`~windwidgets.train.Trainer` on its share of each
+epoch's batches, ``batch_size // workers`` windows a batch, so a step sees as many windows as
+a single-worker step and an epoch takes as many steps. Gradients are averaged over the
+workers (gloo all-reduce) after each backward pass, so every worker keeps the same weights;
+each validates on the whole validation part, so all agree on the best epoch and on early
+stopping. Worker 0 sends the trainer's events (and the best weights when they improve)
+through a Ray queue to the kernel, where they drive the usual views; a Stop asked in the
+kernel reaches worker 0 through a second queue and all workers agree on it (a max
+all-reduce after every batch), so all stop after the same batch.
+"""
+from __future__ import annotations
+
+import dataclasses
+import io
+import math
+import tempfile
+import threading
+import time
+
+import torch
+
+from ..config import RunConfig
+from ..errors import ConfigError, TrainingError
+from ..train import Event, Events, Trainer
+from .cluster import RaySession, require_ray
+
+EVENT_INTERVAL = 0.2  # seconds between two batch events sent to the kernel at least
+PROGRESS = ("epoch", "batch", "samples", "batch_loss", "train_loss", "val_loss", "grad_norm", "metrics",
+            "best_epoch", "best_val_loss", "seconds", "stop_reason", "warning")
+
+
+def check_workers(workers, config: RunConfig) -> None:
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"`workers` ({workers!r}) must be a whole number of at least 1, such as workers=2")
+    if config.data.task != "forecast":
+        raise ConfigError(f"`workers` ({workers}) trains forecasters on several workers; task={config.data.task!r} "
+                          "trains on one: leave `workers` out")
+
+
+class RayTrainer:
+    """Stands in for a Run's trainer: ``fit`` trains on Ray workers and replays worker 0's
+    events here, on the same ``progress`` and ``events``, so the Run and its views see an
+    ordinary fit; ``stop`` reaches every worker at the next batch."""
+
+    def __init__(self, local: Trainer, data, config: RunConfig, workers: int, address: str | None):
+        if local.config.mode == "stateful":
+            raise ConfigError(f"`workers` ({workers}) splits each epoch's batches between workers; mode "
+                              "'stateful' carries the state through the series in order: leave `workers` out "
+                              "or use mode='window'")
+        self.source, self.run_config, self.workers, self.address = data, config, workers, address
+        self.model, self.progress, self.events = local.model, local.progress, local.events
+        self.data, self.config = local.data, local.config  # what the previews read, as from a Trainer
+        self.best_state = local.best_state
+        self.stop_requested = threading.Event()
+        self._stops = None
+
+    def stop(self) -> None:
+        self.stop_requested.set()
+        if self._stops is not None:
+            self._stops.put(True)
+
+    def fit(self):
+        ray = require_ray("ww.train(..., workers=...)")
+        from ray.util.queue import Queue
+
+        with RaySession(self.address, num_cpus=None if self.address else self.workers):
+            events, self._stops = Queue(actor_options={"num_cpus": 0}), Queue(actor_options={"num_cpus": 0})
+            if self.stop_requested.is_set():
+                self._stops.put(True)
+            outcome: dict = {}
+            thread = threading.Thread(target=self._train, args=(ray.put(self.source), events, self._stops, outcome),
+                                      daemon=True, name="windwidgets-ray-train")
+            thread.start()
+            try:
+                self._follow(thread, events)
+            finally:
+                self._follow(thread, events)  # after an interrupt: the workers stop, their last events still come
+                events.shutdown()
+                self._stops.shutdown()
+                self._stops = None
+        if "error" in outcome:
+            p = self.progress
+            p.stop_reason, p.warning = "error", f"a Ray worker failed: {_first_line(outcome['error'])}"
+            self.events.emit(Event.FIT_END, p)
+            raise TrainingError(p.warning)
+        return self.progress
+
+    def _train(self, data_ref, events, stops, outcome: dict) -> None:
+        from ray.train import RunConfig as RayRunConfig
+        from ray.train import ScalingConfig
+        from ray.train.torch import TorchConfig, TorchTrainer
+
+        try:
+            with tempfile.TemporaryDirectory(prefix="windwidgets-train-") as folder:
+                TorchTrainer(
+                    train_worker,
+                    train_loop_config={"data": data_ref, "config": self.run_config.to_dict(), "events": events,
+                                       "stops": stops},
+                    scaling_config=ScalingConfig(num_workers=self.workers, use_gpu=False),
+                    torch_config=TorchConfig(backend="gloo"),
+                    run_config=RayRunConfig(name="windwidgets-train", storage_path=folder),
+                ).fit()
+        except Exception as error:  # noqa: BLE001 - reported in the kernel with its first line
+            outcome["error"] = error
+
+    def _follow(self, thread: threading.Thread, events) -> None:
+        """Replay worker 0's events here until the workers end."""
+        while True:
+            alive = thread.is_alive()
+            try:
+                while not events.empty():
+                    self._replay(*events.get())
+            except KeyboardInterrupt:  # the kernel's interrupt: the workers stop after this batch
+                self.stop()
+                continue
+            if not alive:
+                return
+            try:
+                thread.join(0.05)
+            except KeyboardInterrupt:
+                self.stop()
+
+    def _replay(self, name: str, values: dict, row: dict | None, state: bytes | None) -> None:
+        p = self.progress
+        for key, value in values.items():
+            setattr(p, key, value)
+        if row is not None:
+            p.history.append(row)
+        if state is not None:
+            self.best_state = torch.load(io.BytesIO(state), map_location="cpu", weights_only=True)
+            self.model.load_state_dict(self.best_state)
+        self.events.emit(Event(name), p)
+
+
+def train_worker(loop: dict) -> None:
+    """The loop of one Ray Train worker (module level, so workers import it by name)."""
+    import ray
+    import torch.distributed as dist
+    from ray import train
+
+    from ..api import prepare_run
+
+    torch.set_num_threads(1)
+    context = train.get_context()
+    rank, world = context.get_world_rank(), context.get_world_size()
+    config = RunConfig.from_dict(loop["config"])
+    config.train.live = False
+    run = prepare_run(ray.get(loop["data"]), config)
+    data, settings = run.trainer.data, run.trainer.config
+    if settings.mode == "window":  # an equal share of the windows each, so every step is shared
+        index = data.windows.train_index
+        share = len(index) // world * world
+        data.windows.train_index = index[:share][rank::world]
+    settings = dataclasses.replace(settings, batch_size=max(1, settings.batch_size // world))
+    trainer = Trainer(run.model, data, settings, run.device, Events())
+    trainer.generator.manual_seed(settings.seed + rank)  # sequence mode draws different chunks on each
+    for parameter in run.model.parameters():
+        if parameter.requires_grad:
+            parameter.register_post_accumulate_grad_hook(_average(world))
+    trainer.events.subscribe(_Agree(trainer, rank, world, loop["stops"]))
+    if rank == 0:
+        trainer.events.subscribe(_Send(trainer, loop["events"]))
+    trainer.fit()
+    dist.barrier()
+
+
+def _average(world: int):
+    import torch.distributed as dist
+
+    def hook(parameter: torch.Tensor) -> None:
+        dist.all_reduce(parameter.grad)
+        parameter.grad /= world
+
+    return hook
+
+
+class _Agree:
+    """Every worker hears a Stop after the same batch; the epoch's train loss is the mean of all."""
+
+    def __init__(self, trainer: Trainer, rank: int, world: int, stops):
+        self.trainer, self.rank, self.world, self.stops = trainer, rank, world, stops
+        self._last = -math.inf
+
+    def __call__(self, event: Event, p) -> None:
+        import torch.distributed as dist
+
+        if event is Event.BATCH_END:
+            asked = 0.0
+            now = time.monotonic()
+            if self.rank == 0 and now - self._last >= EVENT_INTERVAL:
+                self._last = now
+                asked = float(not self.stops.empty())
+            flag = torch.tensor([asked])
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+            if flag.item() > 0:
+                self.trainer.stop()
+        elif event is Event.EPOCH_END:
+            loss = torch.tensor([p.history[-1]["train_loss"]])
+            dist.all_reduce(loss)
+            p.history[-1]["train_loss"] = p.train_loss = loss.item() / self.world
+
+
+class _Send:
+    """Worker 0's events to the kernel: batch events at most every EVENT_INTERVAL seconds."""
+
+    def __init__(self, trainer: Trainer, queue):
+        self.trainer, self.queue = trainer, queue
+        self._last = -math.inf
+
+    def __call__(self, event: Event, p) -> None:
+        now = time.monotonic()
+        if event is Event.BATCH_END:
+            if now - self._last < EVENT_INTERVAL:
+                return
+            self._last = now
+        values = {key: getattr(p, key) for key in PROGRESS}
+        row = dict(p.history[-1]) if event is Event.EPOCH_END else None
+        state = None
+        if (event is Event.EPOCH_END and p.best_epoch == p.epoch) or event is Event.FIT_END:
+            buffer = io.BytesIO()
+            torch.save(self.trainer.best_state, buffer)
+            state = buffer.getvalue()
+        self.queue.put((event.value, values, row, state))
+
+
+def _first_line(error) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    for line in reversed(lines):
+        if "Error" in line:
+            return line
+    return lines[-1] if lines else repr(error)
+
+
+def fit_parallel(data, config: RunConfig, workers: int, address: str | None = None, show=None):
+    """What ``ww.train(..., workers=N)`` does: the Run is prepared here (so the data and the
+    settings are checked before Ray starts, and the Run that comes back is an ordinary one),
+    its trainer is replaced by a :class:`RayTrainer`, and the usual view watches it."""
+    from ..api import forecast_preview, in_background, prepare_run
+    from ..views import make_view
+
+    check_workers(workers, config)
+    ray = require_ray("ww.train(..., workers=...)")
+    if address is None and ray.is_initialized():  # a Ray with fewer CPUs would wait for ever
+        cpus = int(ray.cluster_resources().get("CPU", 0))
+        if cpus < workers:
+            raise ConfigError(f"`workers` ({workers}) needs {workers} CPUs, one a worker; the Ray running in "
+                              f"this session has {cpus}: use workers={max(cpus, 1)}, or ray.shutdown() first "
+                              "so that a Ray with enough CPUs starts")
+    run = prepare_run(data, config)
+    run.trainer = RayTrainer(run.trainer, data, config, workers, address)
+    m = config.model
+    view = make_view(config.train.live, stop=run.stop, preview=forecast_preview(run), show=show,
+                     title=f"{m.model}, hidden {m.hidden_size} x {m.num_layers} layers, on {workers} Ray workers")
+    if view is not None:
+        run.trainer.events.subscribe(view)
+    return run._fit(background=in_background(view))

@@ -1,0 +1,103 @@
+"""A search space as people write it, checked, and as Ray Tune reads it.
+
+``{"model": ["lstm", "gru"], "hidden_size": [8, 16], "lr": {"loguniform": [1e-4, 1e-2]}}``:
+a list is the values to try; ``{"loguniform": [low, high]}`` and ``{"uniform": [low, high]}``
+are ranges. Without ``trials`` the lists form a grid (every combination once; ranges drawn
+once per combination); with ``trials=N``, N trials each draw every list and range at random.
+"""
+from __future__ import annotations
+
+import math
+
+from ..config import RunConfig, keyword_owners
+from .. import zoo
+from ..errors import ConfigError, ModelError, closest
+
+RANGES = ("loguniform", "uniform")
+EXAMPLE = "{'hidden_size': [16, 32], 'lr': {'loguniform': [1e-4, 1e-2]}}"
+
+
+def is_range(value) -> bool:
+    return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in RANGES
+
+
+class SearchSpace:
+    """The checked space: ``lists`` (name -> values) and ``ranges`` (name -> (kind, low, high))."""
+
+    def __init__(self, space: dict, fixed: dict | None = None):
+        if not isinstance(space, dict) or not space:
+            raise ConfigError(f"`space` ({space!r}) must be a non-empty dict from setting to the values to try, "
+                              f"such as {EXAMPLE}")
+        owners = keyword_owners()
+        self.lists, self.ranges = {}, {}
+        for name, values in space.items():
+            if name not in owners or name == "live":
+                valid = [n for n in owners if n != "live"]
+                raise ConfigError(f"`space` has {name!r}, which is not a setting of ww.train"
+                                  f"{closest(str(name), valid)}; valid names: {', '.join(sorted(valid))}")
+            if name in (fixed or {}):
+                raise ConfigError(f"{name!r} is both in `space` and fixed ({name}={fixed[name]!r}); "
+                                  "keep it in one place")
+            if is_range(values):
+                self.ranges[name] = _range(name, values)
+            elif isinstance(values, (list, tuple)) and len(values) > 0:
+                self.lists[name] = list(values)
+            else:
+                raise ConfigError(
+                    f"`space` gives {name!r} the value {values!r}; give a list of values to try "
+                    f"({name}=[a, b]), or a range {{'loguniform': [low, high]}} or {{'uniform': [low, high]}}; "
+                    f"a single value belongs with the fixed settings ({name}=...)")
+        self._check_values(fixed or {})
+
+    @property
+    def names(self) -> list:
+        return [*self.lists, *self.ranges]
+
+    def grid_size(self) -> int:
+        return math.prod(len(v) for v in self.lists.values())
+
+    def _check_values(self, fixed: dict) -> None:
+        """Every listed value must make a valid setting with the fixed ones: fail before Ray starts."""
+        for name, values in self.lists.items():
+            for value in values:
+                try:
+                    RunConfig.from_kwargs(**{**fixed, name: value})
+                    if name == "model":
+                        zoo.entry(value)
+                except (ConfigError, ModelError) as error:
+                    raise ConfigError(f"`space` gives {name!r} the value {value!r}, which ww.train refuses: "
+                                      f"{error}") from None
+        for name, (_, low, high) in self.ranges.items():
+            for value in (low, high):
+                try:
+                    RunConfig.from_kwargs(**{**fixed, name: value})
+                except ConfigError as error:
+                    raise ConfigError(f"`space` gives {name!r} a range ending at {value!r}, which ww.train "
+                                      f"refuses: {error}") from None
+
+    def to_tune(self, sampled: bool) -> dict:
+        """Ray Tune's space: lists as a grid, or as random choices when ``sampled``."""
+        from ray import tune
+
+        result = {}
+        for name, values in self.lists.items():
+            result[name] = tune.choice(values) if sampled else tune.grid_search(values)
+        for name, (kind, low, high) in self.ranges.items():
+            if isinstance(low, int) and isinstance(high, int):  # both ends included
+                result[name] = tune.lograndint(low, high + 1) if kind == "loguniform" else tune.randint(low, high + 1)
+            else:
+                result[name] = tune.loguniform(low, high) if kind == "loguniform" else tune.uniform(low, high)
+        return result
+
+
+def _range(name: str, value: dict) -> tuple:
+    kind, bounds = next(iter(value.items()))
+    ok = (isinstance(bounds, (list, tuple)) and len(bounds) == 2
+          and all(isinstance(b, (int, float)) and not isinstance(b, bool) and math.isfinite(b) for b in bounds))
+    if not ok or not bounds[0] < bounds[1] or (kind == "loguniform" and bounds[0] <= 0):
+        need = "0 < low < high" if kind == "loguniform" else "low < high"
+        raise ConfigError(f"`space` gives {name!r} the range {value!r}; a {kind} range is two numbers with "
+                          f"{need}, such as {{'{kind}': [0.0001, 0.01]}}")
+    if all(isinstance(b, int) for b in bounds):  # whole numbers (hidden_size) stay whole
+        return kind, int(bounds[0]), int(bounds[1])
+    return kind, float(bounds[0]), float(bounds[1])

@@ -1,0 +1,424 @@
+"""``ww.sweep``: many ordinary fits over a search space on Ray Tune, bad ones stopped early.
+
+Every trial is a ``ww.train`` fit (``live=False``) in a Ray worker; a subscriber to its
+trainer's events reports each epoch to Tune and, when the validation loss improves, the
+weights as a checkpoint. A Tune callback, which runs in this process, collects the reports
+for the table and the views. The best trial comes back as an ordinary :class:`Run`: built
+with :func:`windwidgets.api.prepare_run` on the same data and settings, then given the
+trial's best weights and history.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import tempfile
+import threading
+import time
+
+import pandas as pd
+import torch
+
+from ..api import prepare_run
+from ..config import RunConfig
+from ..errors import ConfigError, TrainingError
+from ..run import Run
+from ..train import Event
+from .cluster import RaySession, require_ray
+from .space import SearchSpace
+
+NEW_OUTPUT = "RAY_AIR_NEW_OUTPUT"
+METRICS = ("val_loss", "train_loss")  # what a trial reports each epoch; the sweep minimises one
+ROW = ("epoch", "train_loss", "val_loss", "lr", "seconds", "grad_norm")  # a history row, as the trainer writes it
+
+
+def sweep(data, space: dict, *, metric: str = "val_loss", trials: int | None = None, address: str | None = None,
+          num_cpus: int | None = None, concurrent_trials: int | None = None, keep_ray: bool = False,
+          live="auto", **settings) -> "Sweep":
+    """Train one model per point of ``space`` on Ray Tune and keep the best.
+
+    Parameters
+    ----------
+    data : what ``ww.train`` takes.
+    space : setting -> values to try. A list is the values (``"model": ["lstm", "gru"]``);
+        ``{"loguniform": [low, high]}`` and ``{"uniform": [low, high]}`` are ranges (whole
+        numbers at both ends draw whole numbers).
+    metric : "val_loss" or "train_loss", the best epoch's value of which picks the best trial.
+    trials : None runs every combination of the lists once (ranges drawn once for each);
+        a number runs that many trials, each drawing every list and range at random.
+    address : None runs Ray on this machine, bound to loopback (or joins ``RAY_ADDRESS``);
+        "auto" or "ray://head:10001" runs the trials on a cluster.
+    num_cpus : CPUs for a local Ray (one trial per CPU at a time); None lets Ray count.
+    concurrent_trials : at most this many trials at a time; None: one per CPU. On a few busy
+        cores one at a time can be faster: each concurrent trial starts a worker process.
+    keep_ray : leave a Ray that this sweep started running, for the next sweep.
+    live : "auto" shows a leaderboard widget in a notebook and a line per report in a
+        terminal; "widgets" or "text" force one; False shows nothing.
+    **settings : fixed ``ww.train`` settings for every trial (target, window, epochs, ...).
+
+    Bad trials are stopped early by ASHA (asynchronous successive halving) on ``metric``.
+    In a notebook with the widget, the sweep runs in a background thread so the Stop button
+    is heard; ``.wait()`` blocks, and ``.best``, ``.table`` and ``.runs`` wait by themselves.
+
+    Examples
+    --------
+    >>> result = ww.sweep(wind, {"model": ["lstm", "gru"], "lr": {"loguniform": [1e-4, 1e-2]}},
+    ...                   target="speed", epochs=10, trials=8)          # doctest: +SKIP
+    >>> result.table; result.best.forecast(24)                         # doctest: +SKIP
+    """
+    require_ray()
+    if metric not in METRICS:
+        raise ConfigError(f"`metric` ({metric!r}) is not one a trial reports; use one of "
+                          f"{', '.join(map(repr, METRICS))}")
+    if trials is not None and (isinstance(trials, bool) or not isinstance(trials, int) or trials < 1):
+        raise ConfigError(f"`trials` ({trials!r}) must be a whole number of at least 1, or None to try "
+                          "every combination of the lists once")
+    if concurrent_trials is not None and (isinstance(concurrent_trials, bool) or not isinstance(concurrent_trials, int)
+                                          or concurrent_trials < 1):
+        raise ConfigError(f"`concurrent_trials` ({concurrent_trials!r}) must be a whole number of at least 1, "
+                          "or None for one trial per CPU")
+    RunConfig.from_kwargs(**settings)  # the fixed settings alone, with the usual messages
+    search = SearchSpace(space, settings)
+    result = Sweep(data, search, settings, metric, trials)
+    result.concurrent_trials = concurrent_trials
+    result._check_data()
+    session = RaySession(address, num_cpus, keep_ray)
+    from ..views.leaderboard import make_sweep_view
+
+    view = make_sweep_view(live, stop=result.stop, names=search.names)
+    result.view = view
+    if view is not None:
+        result._views.append(view)
+    session.__enter__()  # Ray starts in the kernel's main thread
+    if getattr(view, "background", False):
+        result._thread = threading.Thread(target=result._tune, args=(session,), daemon=True, name="windsweep")
+        result._thread.start()
+    else:
+        result._tune(session)
+        result._raise()
+    return result
+
+
+class Sweep:
+    """The trials of a sweep: ``.table`` (one row each), ``.best`` (a Run), ``.runs``."""
+
+    def __init__(self, data, space: SearchSpace, fixed: dict, metric: str, trials: int | None):
+        self.data, self.space, self.fixed, self.metric, self.trials = data, space, fixed, metric, trials
+        self.records: dict = {}  # trial id -> {"trial", settings, "history", "status", ...}
+        self._weights: dict = {}  # trial id -> (epoch, state_dict) of its best epoch
+        self._views: list = []
+        self.view = None  # the leaderboard widget or the text view, None with live=False
+        self._runs: dict = {}
+        self._stop = threading.Event()
+        self._thread = None
+        self._error = None
+        self._queue = None  # a Ray queue, while the sweep runs
+        self.concurrent_trials = None  # at most this many trials at a time; None: one per CPU
+        self.seconds = 0.0
+
+    # -- the public side ---------------------------------------------------------------------
+    def stop(self) -> "Sweep":
+        """End the sweep: running trials stop; what they and the finished ones reported stays."""
+        self._stop.set()
+        return self
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def wait(self, timeout: float | None = None) -> "Sweep":
+        """Block until a sweep running in the background ends; raise what failed it."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._raise()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per trial: trial, the searched settings, epochs, the best val_loss (and
+        train_loss), seconds, status; sorted by ``metric``, best first."""
+        self.wait()
+        return self._table().sort_values(self.metric, na_position="last").reset_index(drop=True)
+
+    @property
+    def best(self) -> Run:
+        """The best trial as an ordinary Run (forecast, evaluate, save, plot)."""
+        self.wait()
+        done = {key: r for key, r in self.records.items() if key in self._weights}
+        if not done:
+            raise TrainingError("no trial of the sweep finished an epoch, so there is no best Run; "
+                                "run it again with more time (do not stop it so early) or fewer trials")
+        key = min(done, key=lambda k: done[k]["best"][self.metric])
+        return self._run(key)
+
+    @property
+    def runs(self) -> list:
+        """A Run for every trial that finished at least one epoch, in trial order."""
+        self.wait()
+        keys = sorted((k for k in self.records if k in self._weights), key=lambda k: self.records[k]["trial"])
+        return [self._run(key) for key in keys]
+
+    def settings(self, trial: int) -> dict:
+        """The full ``ww.train`` settings of trial number ``trial``."""
+        for record in self.records.values():
+            if record["trial"] == trial:
+                return {**self.fixed, **record["settings"]}
+        raise ConfigError(f"there is no trial {trial}; trials are numbered 1 to {len(self.records)}")
+
+    def __repr__(self) -> str:
+        done = sum(r["status"] == "finished" for r in self.records.values())
+        text = f"Sweep: {len(self.records)} trials ({done} finished all epochs) in {self.seconds:.1f}s"
+        scored = [r for r in self.records.values() if r["history"]]
+        if scored:
+            best = min(scored, key=lambda r: r["best"][self.metric])
+            shown = ", ".join(f"{k}={v!r}" for k, v in best["settings"].items())
+            text += f"; best: trial {best['trial']} ({shown}), {self.metric} {best['best'][self.metric]:.4g}"
+        return text
+
+    def _repr_html_(self) -> str:
+        return f"<p>{self!r}</p>" + self._table().to_html(index=False, float_format=lambda v: f"{v:.4g}")
+
+    # -- building the table and the Runs -----------------------------------------------------
+    def _table(self) -> pd.DataFrame:
+        columns = ["trial", *self.space.names, "epochs", "val_loss", "train_loss", "seconds", "status"]
+        rows = []
+        for record in sorted(self.records.values(), key=lambda r: r["trial"]):
+            best = record["best"]
+            rows.append({"trial": record["trial"], **record["settings"], "epochs": len(record["history"]),
+                         "val_loss": best.get("val_loss", float("nan")),
+                         "train_loss": best.get("train_loss", float("nan")),
+                         "seconds": record["seconds"], "status": record["status"]})
+        return pd.DataFrame(rows, columns=columns)
+
+    def _run(self, key: str) -> Run:
+        if key not in self._runs:
+            record = self.records[key]
+            config = RunConfig.from_kwargs(**{**self.fixed, **record["settings"], "live": False})
+            run = prepare_run(self.data, config)
+            epoch, state = self._weights[key]
+            run.model.load_state_dict(state)
+            run.model.eval()
+            progress = run.trainer.progress
+            progress.history.extend(dict(row) for row in record["history"])
+            progress.epoch = len(record["history"])
+            progress.best_epoch = epoch
+            progress.best_val_loss = record["best"]["val_loss"]
+            progress.seconds = record["seconds"]
+            run.trainer.best_state = {k: v.detach().clone() for k, v in state.items()}
+            self._runs[key] = run
+        return self._runs[key]
+
+    def _check_data(self) -> None:
+        """The data and the first trial's settings, prepared here: errors before Ray starts."""
+        first = {name: values[0] for name, values in self.space.lists.items()}
+        first.update({name: low for name, (_, low, _) in self.space.ranges.items()})
+        prepare_run(self.data, RunConfig.from_kwargs(**{**self.fixed, **first, "live": False}))
+
+    # -- the Tune side -----------------------------------------------------------------------
+    def _tune(self, session: RaySession) -> None:
+        from ray import tune
+        from ray.util.queue import Queue
+
+        start = time.perf_counter()
+        folder = tempfile.mkdtemp(prefix="windsweep-")  # Tune's own records; removed at the end
+        try:
+            self._queue = Queue(actor_options={"num_cpus": 0})  # the trials' best weights, to this process
+            epochs = max(self.space.lists.get("epochs", [self.fixed.get("epochs", RunConfig().train.epochs)]))
+            scheduler = tune.schedulers.ASHAScheduler(time_attr="training_iteration", max_t=epochs,
+                                                      grace_period=max(1, epochs // 4), reduction_factor=2)
+            trainable = tune.with_resources(tune.with_parameters(run_trial, data=self.data, fixed=self.fixed,
+                                                                 weights=self._queue),
+                                            {"cpu": 1})
+            tuner = tune.Tuner(
+                trainable,
+                param_space=self.space.to_tune(sampled=self.trials is not None),
+                tune_config=tune.TuneConfig(metric=self.metric, mode="min", scheduler=scheduler,
+                                            num_samples=self.trials or 1, reuse_actors=True,
+                                            max_concurrent_trials=self.concurrent_trials),
+                run_config=tune.RunConfig(
+                    name="windsweep", storage_path=folder, verbose=0,
+                    stop=StopAll(self._stop), callbacks=[Reports(self)]),
+            )
+            with _quiet_tune():  # the views say what happens; Tune's own tables would repeat it
+                grid = tuner.fit()
+            self._drain()
+            self._collect(grid)
+        except BaseException as error:  # the caller (or .wait()) gets it
+            self._error = error
+        finally:
+            self.seconds = time.perf_counter() - start
+            shutil.rmtree(folder, ignore_errors=True)
+            if self._queue is not None:
+                self._queue.shutdown()
+            session.__exit__(None, None, None)
+            for view in self._views:
+                view.finish(self)
+
+    def _collect(self, grid) -> None:
+        """Note the trials that failed; raise when every one did."""
+        failed = []
+        for result in grid:
+            if result.error is None:
+                continue
+            failed.append(result.error)
+            key = (result.metrics or {}).get("trial_id")
+            if key in self.records:
+                self.records[key]["status"] = "error"
+                self.records[key]["error"] = _first_line(result.error)
+        if failed and not self._weights:
+            raise TrainingError(f"every trial of the sweep failed; the first: {_first_line(failed[0])}")
+
+    def _drain(self) -> None:
+        """The weights the trials sent since the last look: each trial's latest is its best."""
+        if self._queue is None:
+            return
+        while not self._queue.empty():
+            key, epoch, data = self._queue.get()
+            self._weights[key] = (epoch, torch.load(io.BytesIO(data), map_location="cpu", weights_only=True))
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _report(self, trial_id: str, settings: dict, result: dict) -> None:
+        """A trial's epoch, heard in this process (a Tune callback)."""
+        self._drain()
+        record = self._record(trial_id, settings)
+        row = {k: result[k] for k in ROW if k in result}
+        record["history"].append(row)
+        for name in METRICS:
+            if row.get(name, float("inf")) < record["best"].get(name, float("inf")):
+                record["best"][name] = row[name]
+        record["seconds"] = float(result.get("time_total_s", record["seconds"]))  # the trial's, set-up included
+        for view in self._views:
+            view.update(self, record)
+
+    def _record(self, trial_id: str, settings: dict) -> dict:
+        if trial_id not in self.records:
+            self.records[trial_id] = {"trial": len(self.records) + 1, "settings": settings, "history": [],
+                                      "best": {}, "seconds": 0.0, "status": "running"}
+        return self.records[trial_id]
+
+    def _finish_trial(self, trial_id: str, settings: dict, status: str) -> None:
+        record = self._record(trial_id, settings)
+        if record["status"] == "running":
+            epochs = int(self.fixed.get("epochs", settings.get("epochs", RunConfig().train.epochs)))
+            record["status"] = status if status != "finished" or len(record["history"]) >= epochs else "stopped early"
+            if self.stopped and record["status"] == "stopped early":
+                record["status"] = "stopped"
+        for view in self._views:
+            view.update(self, record)
+
+
+def run_trial(settings: dict, data=None, fixed=None, weights=None) -> None:
+    """One trial in a Ray worker: an ordinary fit that reports each epoch to Tune and sends
+    its weights to the sweep's queue whenever the validation loss improves."""
+    from ray import tune
+
+    torch.set_num_threads(1)  # a trial holds one CPU
+    run = prepare_run(data, RunConfig.from_kwargs(**{**fixed, **settings, "live": False}))
+    trial_id = tune.get_context().get_trial_id()
+
+    def report(event: Event, progress) -> None:
+        if event is not Event.EPOCH_END:
+            return
+        if progress.best_epoch == progress.epoch:  # sent before the report, so the sweep has it when it hears
+            buffer = io.BytesIO()
+            torch.save(run.trainer.best_state, buffer)
+            weights.put((trial_id, progress.epoch, buffer.getvalue()))
+        tune.report(dict(progress.history[-1]))
+
+    run.trainer.events.subscribe(report)
+    run._fit()
+
+
+def StopAll(flag: threading.Event):
+    """A Tune stopper that ends every trial once the sweep's Stop is asked for."""
+    return _tune_classes()[0](flag)
+
+
+def Reports(owner: Sweep):
+    """A Tune callback (it runs in this process) that hands each trial's reports to the sweep."""
+    return _tune_classes()[1](owner)
+
+
+_CLASSES: list = []
+
+
+def _tune_classes() -> list:
+    """The stopper and callback classes, made once Ray is imported (it is an optional extra).
+    Tune pickles its settings to save the experiment; the flag and the sweep stay here."""
+    if _CLASSES:
+        return _CLASSES
+    from ray import tune
+
+    class _StopAll(tune.Stopper):
+        def __init__(self, flag):
+            self.flag = flag
+
+        def __call__(self, trial_id, result) -> bool:
+            return self.stop_all()
+
+        def stop_all(self) -> bool:
+            flag = getattr(self, "flag", None)
+            return flag is not None and flag.is_set()
+
+        def __getstate__(self):
+            return {}
+
+    class _Reports(tune.Callback):
+        def __init__(self, owner):
+            self.owner = owner
+
+        def on_trial_result(self, iteration, trials, trial, result, **info):
+            self.owner._report(trial.trial_id, _searched(self.owner, trial.config), result)
+
+        def on_trial_complete(self, iteration, trials, trial, **info):
+            self.owner._finish_trial(trial.trial_id, _searched(self.owner, trial.config), "finished")
+
+        def on_trial_error(self, iteration, trials, trial, **info):
+            self.owner._finish_trial(trial.trial_id, _searched(self.owner, trial.config), "error")
+
+        def __getstate__(self):
+            return {}
+
+    _CLASSES.extend([_StopAll, _Reports])
+    return _CLASSES
+
+
+@contextlib.contextmanager
+def _quiet_tune():
+    """Tune's console reporter off (with ``verbose=0``) for the length of a sweep."""
+    before = os.environ.get(NEW_OUTPUT)
+    os.environ[NEW_OUTPUT] = "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(NEW_OUTPUT, None)
+        else:
+            os.environ[NEW_OUTPUT] = before
+
+
+def _searched(owner: Sweep, config: dict) -> dict:
+    return {name: _plain(config[name]) for name in owner.space.names if name in config}
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value
+
+
+def _first_line(error) -> str:
+    text = str(getattr(error, "cause", None) or error)
+    lines = [line for line in text.splitlines() if line.strip()]
+    for line in reversed(lines):  # the exception's own line is last in a remote traceback
+        if "Error" in line:
+            return line.strip()
+    return lines[-1].strip() if lines else repr(error)
+
