@@ -43,6 +43,7 @@ class PanelRun(Run):
             run = Run(self.config, self.model, self.device, part["frame"], self.layout, part["scaler"],
                       part["n_train"], part["mase_scale"], history=self._history)
             run.offset = part["offset"]
+            run._job = self._job  # the panel's fit: waiting for it, stopping it, its history
             self._views[key] = run
         return self._views[key]
 

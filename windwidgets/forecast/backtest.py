@@ -31,10 +31,12 @@ def rolled_forecasts(model, encoded: torch.Tensor, origins: np.ndarray, steps: i
         ``origin + steps <= rows``.
 
     Each origin gets its own copy of rows ``origin - window .. origin + steps - 1``; the
-    predicted columns from the origin on are cleared before the rollout and the future
-    covariates of rows after the last forecast row are cleared too, exactly as
-    :meth:`windwidgets.Run.forecast` sees them, so nothing after an origin's forecast rows
-    can reach it (and nothing after its origin but the known-future covariates).
+    predicted columns from the origin on are cleared before the rollout, so nothing after
+    an origin reaches its forecast but the known-future covariates. Those are read as
+    :meth:`windwidgets.Run.forecast` with ``start`` reads them, up to the ``horizon - 1``
+    rows past the last forecast row that a last, partial block reads (each encoded row holds
+    the covariates ``horizon`` rows ahead; past the data's end they are zeros, where such a
+    forecast repeats the last row).
 
     Returns (origins, steps, outputs) scaled predictions.
     """
@@ -43,7 +45,6 @@ def rolled_forecasts(model, encoded: torch.Tensor, origins: np.ndarray, steps: i
     out = []
     for first in range(0, len(origins), chunk):
         sequences = windows[starts[first : first + chunk]].clone()  # (chunk, window + steps, inputs)
-        sequences[:, sequences.shape[1] - horizon :, outputs:] = 0.0  # covariates past the end
         out.append(roll(model, sequences, window, window, horizon, outputs, carry).clone())
     return torch.cat(out)  # (origins, steps, outputs)
 
