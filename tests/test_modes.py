@@ -204,3 +204,15 @@ def test_the_best_epoch_is_the_one_that_forecasts_a_day_best():
     assert by_day.trainer.progress.best_epoch == history.loc[history["val_forecast"].idxmin(), "epoch"]
     # measured: day-ahead MAE 1.31 against 1.57 m/s; one step ahead 0.73 against 0.56
     assert by_day.evaluate(steps=24)["mae"] < 0.9 * by_step.evaluate(steps=24)["mae"]
+
+
+def test_a_users_own_weekday_column_is_data_not_a_calendar_feature(small_wind):
+    data = small_wind.assign(weekday_sin=np.sin(2 * np.pi * small_wind.index.day_of_week / 7))
+    run = ww.train(data, target="speed", future_covariates=["weekday_sin"], window=12, **TINY)
+    assert run.forecaster.calendar == ()
+    labels = pd.date_range(data.index[-1], periods=4, freq="h")[1:]
+    mine = pd.DataFrame({"weekday_sin": [0.5, 0.5, 0.5]}, index=labels)  # a schedule of one's own
+    shifted = mine.assign(weekday_sin=-0.5)
+    assert not np.allclose(run.forecast(3, future=mine).to_numpy(), run.forecast(3, future=shifted).to_numpy())
+    both = ww.train(data, target="speed", future_covariates=["weekday_sin"], calendar=True, window=12, **TINY)
+    assert both.layout.future_covariates == ("hour_sin", "hour_cos", "weekday_sin", "weekday_cos")

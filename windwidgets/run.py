@@ -67,9 +67,9 @@ class Run(BaseRun):
         start : a label or position of the data to forecast from (the row there is the first
             predicted), to compare with what happened; default: after the last row.
         context : a new series (DataFrame with the model's input columns) to forecast on
-            from its end: its last ``window`` rows warm the model up, or all of it for a
-            model that carries its state. A model trained with ``stateful=True`` accepts a
-            context of a single row (one-to-many generation).
+            from its end: its last ``window`` rows warm the model up, as they would the same
+            rows of the run's data. A model trained with ``stateful=True`` accepts a shorter
+            context, down to a single row (one-to-many generation).
         interval : a coverage level such as 0.9: adds ``<target>_lower`` and
             ``<target>_upper`` columns, conformal bands from the errors of the model's own
             rolled forecasts on the validation part, by lead time (see
@@ -150,7 +150,7 @@ class Run(BaseRun):
             forecast = self.forecast(steps or 4 * self.config.data.window, future=future,
                                      start=start, context=context, interval=interval)
         frame = self.frame if context is None else checked_context(
-            context, self.layout, 1, self.config.data.window, self.config.data.time)
+            context, self.layout, 1, self.config.data.window, self.config.data.time, self.forecaster.calendar)
         first = forecast.index[0]
         origin = frame.index.get_loc(first) if first in frame.index else len(frame)
         last = last or 3 * len(forecast)

@@ -16,6 +16,12 @@ WEEKDAY = ("weekday_sin", "weekday_cos")  # the day of the week
 COLUMNS = HOUR + WEEKDAY
 
 
+def calendar_of(layout, calendar: bool) -> tuple:
+    """The calendar features among a model's known-future covariates: those a model trained
+    with ``calendar=True`` reads (a column of the user's own with such a name is data)."""
+    return tuple(n for n in layout.future_covariates if n in COLUMNS) if calendar else ()
+
+
 def calendar_names(index: pd.Index) -> tuple:
     """The features that vary at the data's step: both for sub-daily data, the weekday for
     daily data. Refuses an index without timestamps, or steps of a week or more."""
@@ -48,7 +54,7 @@ def calendar_frame(index: pd.DatetimeIndex, names) -> pd.DataFrame:
 def with_calendar(frame: pd.DataFrame, names) -> pd.DataFrame:
     """``frame`` with the calendar features ``names`` added from its index (replacing any
     given, which are made the same way)."""
-    names = [n for n in names if n in COLUMNS]
+    names = list(names)
     if not names:
         return frame
     if not isinstance(frame.index, pd.DatetimeIndex):

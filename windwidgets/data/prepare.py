@@ -61,7 +61,8 @@ def prepare(data, config: DataConfig, device: torch.device) -> Prepared:
     if config.calendar:  # made after regularising: each row's own time, never averaged
         names = calendar_names(frame.index)
         frame = with_calendar(frame, names)
-        layout = Layout(layout.targets, layout.covariates, layout.future_covariates + names)
+        given = tuple(c for c in layout.future_covariates if c not in names)  # made, not read
+        layout = Layout(layout.targets, layout.covariates, given + names)
     frame = columns_of(frame, layout.inputs)
     check_values(frame, layout.inputs, fix=FILL_HINT)
     n_train = split_point(len(frame), config)

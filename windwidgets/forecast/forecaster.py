@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..data.calendar import calendar_of
 from ..data.prepare import encode
 from ..errors import DataError, WindwidgetsError
 from .backtest import Backtest, Evaluation, rolled_forecasts, validation_origins
@@ -55,6 +56,7 @@ class Forecaster:
         self.offset = offset
         self._stream = None  # a Stream while forecast(keep_state=True) follows a feed
         self._calibration: dict = {}  # interval errors by steps (see forecast.intervals)
+        self.calendar = calendar_of(layout, config.data.calendar)  # features made from the timestamps
 
     def reset_state(self) -> None:
         self._stream = None
@@ -128,9 +130,10 @@ class Forecaster:
         """See :meth:`windwidgets.Run.update`."""
         stream = self._stream
         if stream is not None and not stream.follows_data:
-            stream.append(checked_rows(new_rows, self.layout, stream.index, self.config.data.time))
+            stream.append(checked_rows(new_rows, self.layout, stream.index, self.config.data.time,
+                                       self.calendar))
             return
-        rows = checked_rows(new_rows, self.layout, self.frame.index, self.config.data.time)
+        rows = checked_rows(new_rows, self.layout, self.frame.index, self.config.data.time, self.calendar)
         if stream is not None:
             stream.append(rows)
         self.frame = pd.concat([self.frame, rows])
@@ -173,7 +176,8 @@ class Forecaster:
         """The frame to forecast from, the first predicted position and the warm-up length."""
         window = self.config.data.window
         if context is not None:
-            frame = checked_context(context, self.layout, self._least_context(), window, self.config.data.time)
+            frame = checked_context(context, self.layout, self._least_context(), window, self.config.data.time,
+                                    self.calendar)
             return frame, len(frame), min(window, len(frame))
         origin, least = self.position(start), self._least_context()
         if origin < least:
@@ -188,7 +192,8 @@ class Forecaster:
         if context is None:
             frame, follows = self.frame.iloc[-d.window :], True
         else:
-            frame, follows = checked_context(context, self.layout, self._least_context(), d.window, d.time), False
+            frame, follows = checked_context(context, self.layout, self._least_context(), d.window, d.time,
+                                            self.calendar), False
             frame = frame.iloc[-d.window :]
         return Stream(self.model, frame, self.scaler, self.layout, d.window, d.horizon, self.device, follows,
                       self._carry())
@@ -213,11 +218,12 @@ class Forecaster:
         if future is None and frame is not None and origin + steps <= len(frame):
             future = frame.iloc[origin : origin + steps + extra]  # what happened: forecasting the past
         time = self.config.data.time
-        values = future_values(future, names, labels, time)  # (steps, future covariates)
+        values = future_values(future, names, labels, time, self.calendar)  # (steps, future covariates)
         if not extra:
             return values
         try:
-            return future_values(future, names, labels.append(future_index(labels, extra)), time)
+            return future_values(future, names, labels.append(future_index(labels, extra)), time,
+                                 self.calendar)
         except DataError:  # the rows past `steps` are not known
             return np.concatenate([values, np.repeat(values[-1:], extra, axis=0)])
 

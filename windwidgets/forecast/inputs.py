@@ -8,25 +8,24 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..data.calendar import COLUMNS as CALENDAR
 from ..data.calendar import calendar_frame, with_calendar
 from ..data.frames import Layout, check_values, columns_of, read_frame
 from ..data.timeline import with_time
 from ..errors import DataError, listing
 
 
-def future_values(future, names: tuple, labels: pd.Index, time=None) -> np.ndarray:
+def future_values(future, names: tuple, labels: pd.Index, time=None, calendar: tuple = ()) -> np.ndarray:
     """The known-future covariates ``names`` for the forecast rows ``labels``, as a
     (steps, len(names)) array.
 
     ``future`` is matched to ``labels`` by timestamp when both carry one (it may start
     earlier; its step must be the data's and it may have no gaps); otherwise its first
     ``len(labels)`` rows are taken in order. Its ``time`` column (the data's) becomes its index.
-    Calendar features are made from ``labels``.
+    The ``calendar`` features among ``names`` (of a model trained with ``calendar=True``) are
+    made from ``labels``.
     """
-    calendar = [n for n in names if n in CALENDAR]
     if calendar:
-        given = tuple(n for n in names if n not in CALENDAR)
+        given = tuple(n for n in names if n not in calendar)
         known = calendar_frame(labels, calendar)
         if given:
             known[list(given)] = future_values(future, given, labels, time)
@@ -104,10 +103,11 @@ def _aligned(future: pd.DataFrame, labels: pd.DatetimeIndex) -> pd.DataFrame:
     return future.iloc[position:]
 
 
-def checked_context(context, layout: Layout, least: int, window: int, time=None) -> pd.DataFrame:
+def checked_context(context, layout: Layout, least: int, window: int, time=None,
+                    calendar: tuple = ()) -> pd.DataFrame:
     """``context`` as a DataFrame of the model's input columns, with at least ``least`` rows;
     its ``time`` column (the data's) becomes its index."""
-    frame = with_calendar(_timed(read_frame(context, "context"), time, "context"), layout.future_covariates)
+    frame = with_calendar(_timed(read_frame(context, "context"), time, "context"), calendar)
     missing = [c for c in layout.inputs if c not in frame.columns]
     if missing:
         raise DataError(
@@ -125,7 +125,7 @@ def checked_context(context, layout: Layout, least: int, window: int, time=None)
     return frame
 
 
-def checked_rows(rows, layout: Layout, index: pd.Index, time=None) -> pd.DataFrame:
+def checked_rows(rows, layout: Layout, index: pd.Index, time=None, calendar: tuple = ()) -> pd.DataFrame:
     """New observations that continue the series whose labels are ``index``; their ``time``
     column (the data's) becomes their index.
 
@@ -134,7 +134,7 @@ def checked_rows(rows, layout: Layout, index: pd.Index, time=None) -> pd.DataFra
     """
     frame = _timed(read_frame(rows, "new_rows"), time, "new_rows")
     if len(frame):
-        frame = with_calendar(frame, layout.future_covariates)
+        frame = with_calendar(frame, calendar)
     missing = [c for c in layout.inputs if c not in frame.columns]
     if missing:
         raise DataError(

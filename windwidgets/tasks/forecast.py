@@ -1,6 +1,8 @@
 """task="forecast": a table (one series or a panel of them) or grids for the convlstm."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
@@ -50,14 +52,20 @@ def _forecast_score(prepared, config: RunConfig):
     here: a day of sub-daily data, else the horizon); None where the validation loss already
     measures them (no longer than a block) or for panels and grids."""
     d, t = config.data, config.train
-    if t.forecast_steps is None:
+    given = t.forecast_steps is not None
+    if not given:
         season = d.season or (season_of(prepared.frame.index) if prepared.panel is None else 1)
         t.forecast_steps = season if season > 1 else d.horizon
     if t.forecast_steps <= d.horizon or prepared.panel is not None or prepared.layout.grid:
         return None
     layout = prepared.layout
-    return forecast_error(prepared.inputs, prepared.n_train, t.forecast_steps, d.window, d.horizon,
-                          len(layout.outputs), len(layout.targets), carries(t.mode))
+    score = forecast_error(prepared.inputs, prepared.n_train, t.forecast_steps, d.window, d.horizon,
+                           len(layout.outputs), len(layout.targets), carries(t.mode))
+    if score is None and given:
+        warnings.warn(f"`forecast_steps` ({t.forecast_steps}) is longer than the validation part "
+                      f"({len(prepared.inputs) - prepared.n_train} rows), so the validation loss picks the "
+                      "best epoch; ask for fewer steps or raise val_fraction", UserWarning, stacklevel=4)
+    return score
 
 
 def run_class(layout: Layout) -> type:

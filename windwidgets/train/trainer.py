@@ -54,7 +54,7 @@ class Trainer:
         self.events = events or Events()
         self.loss = loss or nn.MSELoss()
         self.metrics = dict(metrics or {})
-        self.score, self._best_score = score, math.inf
+        self.score, self._best_score = score, (2, math.inf)  # (rank, value): lower is better
         self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.stop_requested = threading.Event()
@@ -219,9 +219,13 @@ class Trainer:
 
     def _end_epoch(self, seconds: float, start: float) -> None:
         p = self.progress
-        score = p.val_loss
+        value = p.val_loss
         if self.score is not None:
-            score = p.metrics["val_forecast"] = self.score(self.model)
+            value = p.metrics["val_forecast"] = self.score(self.model)
+        # a diverging rollout scores inf or NaN: such an epoch ranks after any finite score,
+        # by its validation loss; one with neither never replaces the weights kept
+        score = ((0, value) if math.isfinite(value) else
+                 (1, p.val_loss) if math.isfinite(p.val_loss) else (2, math.inf))
         if score < self._best_score:
             self._best_score, p.best_val_loss, p.best_epoch = score, p.val_loss, p.epoch
             self.best_state = self._snapshot()

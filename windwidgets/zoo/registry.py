@@ -132,7 +132,9 @@ def build(name: str, spec: ModelSpec, config) -> nn.Module:
         )
     if not hasattr(module, "carries_state") and not hasattr(module, "modes"):
         module = Stateless(module, spec)
-    modes = getattr(module, "modes", ("window",))
+    # a module of the earlier contract that carries its state (carries_state = True) keeps
+    # stateful training; one that says nothing learns on windows
+    modes = getattr(module, "modes", ("window", "stateful") if getattr(module, "carries_state", False) else ("window",))
     if not isinstance(modes, tuple) or not modes or not set(modes) <= set(MODES):
         raise ModelError(f"model {name!r} declares modes={modes!r}; use a tuple of {', '.join(MODES)}, "
                          "its preferred one first")
