@@ -112,3 +112,9 @@ def test_the_demo_explains_itself():
                           text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
     assert done.returncode == 0 and "--out DIR" in done.stdout and "--quick" in done.stdout
     assert "quickstart notebook" in done.stdout
+
+
+def test_the_package_ships_the_quickstart_it_runs():
+    from windwidgets.notebooks import demo_notebook
+
+    assert demo_notebook().read_bytes() == (EXAMPLES / "quickstart.ipynb").read_bytes()
