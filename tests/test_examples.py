@@ -118,3 +118,19 @@ def test_the_package_ships_the_quickstart_it_runs():
     from windwidgets.notebooks import demo_notebook
 
     assert demo_notebook().read_bytes() == (EXAMPLES / "quickstart.ipynb").read_bytes()
+
+
+def test_a_notebook_whose_check_fails_still_leaves_its_report(tmp_path):
+    from windwidgets.notebooks import report
+
+    failing = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import os\nprint(os.environ.get('WINDWIDGETS_QUICK'))"),
+        nbformat.v4.new_code_cell("raise AssertionError('the model does not beat persistence')"),
+    ])
+    nbformat.write(failing, tmp_path / "failing.ipynb")
+    with pytest.raises(Exception, match="does not beat persistence") as caught:
+        report(tmp_path / "failing.ipynb", tmp_path / "out", quick=True)
+    assert caught.value.written["html"] == tmp_path / "out" / "failing.html"
+    ran = nbformat.read(tmp_path / "out" / "failing.ipynb", as_version=4)
+    assert ran.cells[0].outputs[0]["text"] == "1\n"  # quick mode reached the kernel
+    assert "AssertionError" in "".join(ran.cells[1].outputs[0]["traceback"])

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 
 
@@ -24,7 +25,16 @@ def main(argv=None) -> int:
 
     quick = args.quick or os.environ.get(QUICK) == "1"
     print(f"running {demo_notebook().name}{' (quick settings)' if quick else ''} ...", flush=True)
-    written = report(demo_notebook(), args.out, quick=quick)
+    try:
+        written = report(demo_notebook(), args.out, quick=quick)
+    except Exception as error:
+        if not hasattr(error, "written"):
+            raise
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip()  # without the terminal colours
+        last = text.splitlines()[-1] if text else type(error).__name__
+        print(f"the notebook stopped at a failing cell: {last}\n"
+              f"what ran is in {error.written['html']}", file=sys.stderr)
+        return 1
     print(f"report:   {written['html']}")
     print(f"notebook: {written['notebook']}")
     for path in written["figures"]:

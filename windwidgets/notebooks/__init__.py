@@ -51,9 +51,14 @@ def execute(path, quick: bool = False, cwd=None, timeout: int = 600, kernel: str
     env = {**os.environ, QUICK: "1"} if quick else {k: v for k, v in os.environ.items() if k != QUICK}
     client = NotebookClient(notebook, kernel_name=kernel, timeout=timeout,
                             resources={"metadata": {"path": str(cwd or Path(path).parent)}})
-    client.execute(env=env)
-    if prelude:
-        notebook.cells.pop(0)
+    try:
+        client.execute(env=env)
+    except Exception as error:  # the cells that ran keep their outputs: a report can show them
+        error.notebook = notebook
+        raise
+    finally:
+        if prelude:
+            notebook.cells.pop(0)
     return notebook
 
 
@@ -78,15 +83,27 @@ def pictures(notebook) -> list[tuple[str, bytes]]:
 
 def report(path, out, quick: bool = False) -> dict:
     """Execute a notebook and write, under ``out``: the executed notebook, an HTML report and
-    every picture in ``figures/``. Returns the paths written (keys: notebook, html, figures)."""
+    every picture in ``figures/``. Returns the paths written (keys: notebook, html, figures).
+
+    When a cell fails, what ran is written all the same, then the error is raised again
+    with the paths on it (``error.written``)."""
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        notebook = execute(path, quick=quick, cwd=out)
+    except Exception as error:
+        if hasattr(error, "notebook"):
+            error.written = _write(error.notebook, Path(path).stem, out)
+        raise
+    return _write(notebook, Path(path).stem, out)
+
+
+def _write(notebook, stem: str, out: Path) -> dict:
     import nbformat
     from nbconvert import HTMLExporter
 
-    out = Path(out).resolve()
     figures = out / "figures"
-    figures.mkdir(parents=True, exist_ok=True)
-    notebook = execute(path, quick=quick, cwd=out)
-    stem = Path(path).stem
+    figures.mkdir(exist_ok=True)
     written = {"notebook": out / f"{stem}.ipynb", "html": out / f"{stem}.html", "figures": []}
     nbformat.write(notebook, written["notebook"])
     html, _ = HTMLExporter().from_notebook_node(notebook)
