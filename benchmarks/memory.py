@@ -24,7 +24,7 @@ if fit:
     from windwidgets.config import RunConfig
     from windwidgets.train import Event
     run = prepare_run(data, RunConfig.from_kwargs(window=window, hidden_size=32, num_layers=1,
-                      epochs=1, batch_size=256, val_fraction=0.002, live=False))
+                      epochs=1, batch_size=256, val_fraction=0.002, mode="window", live=False))
     run.trainer.events.subscribe(
         lambda event, p: run.stop() if event is Event.BATCH_END and p.batch >= 200 else None)
     run._fit()

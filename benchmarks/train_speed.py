@@ -65,7 +65,7 @@ def main() -> None:
     speed = torch.tensor(wind["speed"].to_numpy())
     scaled = (speed - speed[: int(len(speed) * 0.8)].mean()) / speed[: int(len(speed) * 0.8)].std()
     n_train = int(round(len(wind) * 0.8))
-    settings = dict(target="speed", window=48, hidden_size=64, num_layers=2, batch_size=64,
+    settings = dict(target="speed", window=48, hidden_size=64, num_layers=2, batch_size=64, mode="window",
                     epochs=args.epochs, live=False, device=args.device)
     rows = []
     for clip in (None, 1.0):

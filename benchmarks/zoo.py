@@ -46,7 +46,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     wind = ww.datasets.wind(days=args.days)
-    common = dict(hidden_size=args.hidden, num_layers=2, batch_size=64, device=args.device)
+    common = dict(hidden_size=args.hidden, num_layers=2, batch_size=64, mode="window", device=args.device)
     table_settings = dict(target="speed", covariates=["temperature", "pressure", "direction"], window=48, **common)
     runs = {
         "rnn": (wind, table_settings), "lstm": (wind, table_settings), "gru": (wind, table_settings),

@@ -98,7 +98,7 @@ def failing_in_epoch_two(run):
 def test_an_error_in_the_loop_ends_the_fit_as_an_error_and_reaches_the_waiting_caller(series):
     run = prepare_run(series, RunConfig.from_kwargs(**{**SETTINGS, "epochs": 3}))
     run.trainer.metrics["val_broken"] = failing_in_epoch_two(run)
-    panel, printed = LiveView(stop=run.stop, background=True), io.StringIO()
+    panel, printed = LiveView(stop=run.stop), io.StringIO()
     run.trainer.events.subscribe(panel)
     run.trainer.events.subscribe(TextView(printed))
     run._fit(background=True)

@@ -16,6 +16,7 @@ import windwidgets as ww
 from windwidgets.api import forecast_preview, prepare_run
 from windwidgets.config import RunConfig
 from windwidgets.train import Event, Progress, TrainingWarning
+from windwidgets.train.guards import GradientWatch
 from windwidgets.views import make_view
 from windwidgets.views.live import LiveView, Trace
 from windwidgets.views.text import TextView
@@ -114,18 +115,20 @@ def test_trace_stays_bounded_and_keeps_the_mean():
     assert all(np.isfinite(trace.y))
 
 
-def test_exploding_gradients_raise_a_badge_with_advice():
-    view = LiveView()
-    p = Progress(epochs=1, batches=40, device="cpu", epoch=1)
-    for p.batch in range(1, 31):
-        p.grad_norm = 1.0 + 0.01 * p.batch
-        view(Event.BATCH_END, p)
-    assert view.badge.layout.display == "none" and view.badge.value == ""
-    p.batch, p.grad_norm = 31, 5000.0
-    view(Event.BATCH_END, p)
-    assert view.badge.layout.display is None
+def test_exploding_gradients_raise_a_warning_that_both_views_show():
+    watch = GradientWatch()
+    assert all(watch.check(1.0 + 0.01 * batch, 1, batch) is None for batch in range(1, 31))
+    message = watch.check(5000.0, 1, 31)
     assert re.search(r"gradient norm 5e\+03 at epoch 1, batch 31: \d+x the recent typical 1.1\d*\. "
-                     r"Gradients are exploding; keep clip_grad on", view.badge.value)
+                     r"Gradients are exploding; keep clip_grad on", message)
+    assert "the gradients overflowed" in watch.check(float("inf"), 1, 32)
+    view, printed = LiveView(), io.StringIO()
+    assert view.badge.layout.display == "none" and view.badge.value == ""
+    p = Progress(epochs=1, batches=40, device="cpu", epoch=1, batch=31, warning=message)
+    view(Event.WARNING, p)
+    TextView(printed)(Event.WARNING, p)
+    assert view.badge.layout.display is None and "Gradients are exploding" in view.badge.value
+    assert printed.getvalue() == f"warning: {message}\n"
 
 
 def test_a_nan_loss_shows_the_trainers_warning(small_wind, tiny_settings):
@@ -165,9 +168,9 @@ def test_stop_click_ends_the_fit_after_the_current_batch(small_wind, tiny_settin
 
 def test_stop_click_answers_a_fit_running_in_the_background(small_wind, tiny_settings):
     run = prepared(small_wind, target="speed", **{**tiny_settings, "epochs": 500})
-    view = LiveView(stop=run.stop, background=True)
+    view = LiveView(stop=run.stop)
     run.trainer.events.subscribe(view)
-    run._fit(background=view.background)
+    run._fit(background=True)
     deadline = time.monotonic() + 30
     while run.trainer.progress.epoch < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -238,7 +241,7 @@ def test_make_view_is_the_one_choice():
     placed = []
     view = make_view("widgets", show=placed.append, title="gru")
     assert isinstance(view, LiveView) and placed == [view.panel]
-    assert view.background is False  # no kernel to keep free
+    assert not ww.api.in_background(view)  # no kernel to keep free
     assert "<b>gru</b>" in view.title.value
 
 

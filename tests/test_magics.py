@@ -120,13 +120,13 @@ def test_line_options_cover_every_setting_and_its_type():
     values, positional = parse_line(
         "--bidirectional --bias false --covariates temperature,pressure --target speed "
         "--clip-grad none --scaler minmax --lr=0.01 --live false --options kernel_size=3,mode=same "
-        "--no-stateful --season 24",
+        "--no-stateful --season 24 --mode window --free-steps 0 --batch-size none",
         options, "windtrain")
     assert positional == []
     assert values == {"bidirectional": True, "bias": False, "covariates": ["temperature", "pressure"],
                       "target": "speed", "clip_grad": None, "scaler": "minmax", "lr": 0.01,
                       "live": False, "options": {"kernel_size": 3, "mode": "same"}, "stateful": False,
-                      "season": 24}
+                      "season": 24, "mode": "window", "free_steps": 0, "batch_size": None}
     values, positional = parse_line("my_run --steps 4 --start -30 --plot", FORECAST_OPTIONS, "windforecast")
     assert positional == ["my_run"] and values == {"steps": 4, "start": "-30", "plot": True}
 

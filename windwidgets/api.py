@@ -15,7 +15,7 @@ from .forecast.metrics import naive_scale
 from .forecast.rollout import as_array, carries, rollout, season_of
 from .run import FORMAT, Run, frame_from_state
 from .train import Events, Trainer
-from .views import make_view
+from .views import TextView, in_notebook, make_view
 
 
 def train(data, **settings) -> Run:
@@ -27,7 +27,7 @@ def fit(data, config: RunConfig, show=None) -> Run:
     """Train with a ready :class:`RunConfig` (what ``train`` does after parsing keywords).
 
     ``show`` places a live panel somewhere else than the cell's output (the dashboard).
-    In a notebook the live view trains in a background thread: see ``views.make_view``.
+    In a notebook the live view trains in a background thread: see :func:`in_background`.
     """
     run = prepare_run(data, config)
     m = config.model
@@ -35,7 +35,16 @@ def fit(data, config: RunConfig, show=None) -> Run:
                      title=f"{m.model}, hidden {m.hidden_size} x {m.num_layers} layers")
     if view is not None:
         run.trainer.events.subscribe(view)
-    return run._fit(background=getattr(view, "background", False))
+    return run._fit(background=in_background(view))
+
+
+def in_background(view) -> bool:
+    """Whether a fit watched by ``view`` runs in a background thread: a widget panel in a
+    notebook kernel, whose Stop button is heard only while the kernel is free. The cell
+    then returns at once with a Run that is still training; ``run.wait()`` blocks until it
+    ends, and ``forecast``, ``evaluate`` and ``save`` wait by themselves. A kernel interrupt
+    reaches the fit only while a cell waits on it; the Stop button works at any time."""
+    return view is not None and not isinstance(view, TextView) and in_notebook()
 
 
 def prepare_run(data, config: RunConfig) -> Run:

@@ -44,6 +44,7 @@ class DataConfig:
     horizon: int = 1  # steps predicted per forward pass
     val_fraction: float = 0.2  # the last share of rows, chronologically, validates
     scaler: Optional[str] = "standard"  # "standard" | "minmax" | None, fitted on train rows only
+    calendar: bool = False  # add the time of day and weekday (sin, cos) as known-future covariates
     season: Optional[int] = None  # seasonal period for MASE; None infers it from the index
     task: str = "forecast"  # "forecast", or "classify" for many-to-one classification
 
@@ -146,7 +147,8 @@ class RunConfig:
                                      ("lr", t.lr, 1e-3), ("clip_grad", t.clip_grad, 1.0)):
             if not (name == "clip_grad" and value is None):
                 _number(name, value, example)
-        for name, value in (("bidirectional", m.bidirectional), ("bias", m.bias), ("stateful", t.stateful)):
+        for name, value in (("bidirectional", m.bidirectional), ("bias", m.bias), ("stateful", t.stateful),
+                            ("calendar", d.calendar)):
             if not isinstance(value, bool):
                 raise ConfigError(f"`{name}` ({value!r}) must be True or False")
         for name in ("target", "covariates", "future_covariates"):

@@ -9,7 +9,8 @@ import torch
 
 from ..config import DataConfig
 from ..errors import DataError, listing
-from .frames import Layout, check_values, columns_of, layout_of, read_frame
+from .calendar import calendar_names, with_calendar
+from .frames import Layout, as_list, check_values, columns_of, layout_of, read_frame
 from .scaling import Scaler
 from .windows import Windows
 
@@ -31,7 +32,11 @@ class Prepared:
 def prepare(data, config: DataConfig, device: torch.device) -> Prepared:
     """Validate, split chronologically, scale on the train part, and window."""
     frame = read_frame(data)
-    layout = layout_of(frame, config.target, config.covariates, config.future_covariates)
+    future = as_list(config.future_covariates)
+    if config.calendar:
+        names = calendar_names(frame.index)
+        frame, future = with_calendar(frame, names), future + list(names)
+    layout = layout_of(frame, config.target, config.covariates, future)
     frame = columns_of(frame, layout.inputs)
     check_values(frame, layout.inputs)
     n_train = split_point(len(frame), config)

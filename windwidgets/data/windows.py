@@ -138,11 +138,10 @@ class Chunks:
         tail = free + horizon if free else 0
         self.length = window - 1 + chunk  # rows read with the true inputs
         self.window, self.chunk, self.horizon, self.free = window, chunk, horizon, free
-        count = end - first - self.length - max(tail, horizon) + 1  # chunks that fit, at least 1
-        self.first = first + torch.arange(count, device=inputs.device)  # (count,) possible first rows
+        self.start = first
+        self.count = end - first - self.length - max(tail, horizon) + 1  # first rows that fit, at least 1
         if generator is None:
-            self.first = self.first[::chunk]
-            steps = math.ceil(len(self.first) / batch_size)
+            steps = math.ceil(math.ceil(self.count / chunk) / batch_size)
         self.inputs, self.outputs = inputs, outputs
         self.x = sliding(inputs, self.length + tail)  # (rows - length - tail + 1, length + tail, inputs)
         self.batch_size, self.generator, self.steps = batch_size, generator, steps
@@ -154,11 +153,12 @@ class Chunks:
         device = self.inputs.device
         lead = torch.arange(self.horizon, device=device)
         scored = torch.arange(self.window - 1, self.length, device=device)  # (chunk,) row of each score
+        every = torch.arange(self.start, self.start + self.count, self.chunk, device=device)
         for k in range(self.steps):
             if self.generator is None:
-                first = self.first[k * self.batch_size : (k + 1) * self.batch_size]  # (batch,)
+                first = every[k * self.batch_size : (k + 1) * self.batch_size]  # (batch,)
             else:
-                pick = torch.randint(0, len(self.first), (self.batch_size,), generator=self.generator)
-                first = self.first[pick.to(device)]  # (batch,)
+                first = self.start + torch.randint(0, self.count, (self.batch_size,), generator=self.generator)
+                first = first.to(device)  # (batch,)
             rows = first[:, None, None] + scored[None, :, None] + 1 + lead  # (batch, chunk, horizon)
             yield self.x[first], self.outputs[rows]  # (batch, length + tail, in), (batch, chunk, horizon, out)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..data.calendar import COLUMNS as CALENDAR
+from ..data.calendar import calendar_frame, with_calendar
 from ..data.frames import Layout, check_values, columns_of, read_frame
 from ..errors import DataError, listing
 
@@ -18,8 +20,15 @@ def future_values(future, names: tuple, labels: pd.Index) -> np.ndarray:
 
     ``future`` is matched to ``labels`` by timestamp when both carry one (it may start
     earlier; its step must be the data's and it may have no gaps); otherwise its first
-    ``len(labels)`` rows are taken in order.
+    ``len(labels)`` rows are taken in order. Calendar features are made from ``labels``.
     """
+    calendar = [n for n in names if n in CALENDAR]
+    if calendar:
+        given = tuple(n for n in names if n not in CALENDAR)
+        known = calendar_frame(labels, calendar)
+        if given:
+            known[list(given)] = future_values(future, given, labels)
+        return known[list(names)].to_numpy(dtype=np.float64)  # (steps, future covariates)
     steps, first = len(labels), labels[0]
     if future is None:
         raise DataError(
@@ -93,7 +102,7 @@ def _aligned(future: pd.DataFrame, labels: pd.DatetimeIndex) -> pd.DataFrame:
 
 def checked_context(context, layout: Layout, least: int, window: int) -> pd.DataFrame:
     """``context`` as a DataFrame of the model's input columns, with at least ``least`` rows."""
-    frame = read_frame(context, "context")
+    frame = with_calendar(read_frame(context, "context"), layout.future_covariates)
     missing = [c for c in layout.inputs if c not in frame.columns]
     if missing:
         raise DataError(
@@ -118,6 +127,8 @@ def checked_rows(rows, layout: Layout, index: pd.Index) -> pd.DataFrame:
     rows of a series labelled by position are relabelled to continue it.
     """
     frame = read_frame(rows, "new_rows")
+    if len(frame):
+        frame = with_calendar(frame, layout.future_covariates)
     missing = [c for c in layout.inputs if c not in frame.columns]
     if missing:
         raise DataError(

@@ -14,6 +14,7 @@ class Event(enum.Enum):
     EPOCH_START = "epoch_start"
     BATCH_END = "batch_end"
     EPOCH_END = "epoch_end"
+    WARNING = "warning"  # a guard saw trouble (exploding gradients, a NaN loss): progress.warning says what
     FIT_END = "fit_end"  # always the last event, however the fit ended
     INTERRUPTED = "interrupted"  # Ctrl-C / kernel interrupt; FIT_END follows
 

@@ -12,6 +12,7 @@ from torch import nn
 from ..config import WINDOW_BATCH, TrainConfig
 from ..data.windows import Chunks, Streams
 from .events import Event, Events, Progress
+from .guards import GradientWatch
 
 NAN_ADVICE = (
     "the loss became {value} at epoch {epoch}, batch {batch}; training stopped and the weights "
@@ -53,6 +54,7 @@ class Trainer:
         self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.stop_requested = threading.Event()
+        self.gradients, self._warned_epoch = GradientWatch(), 0
         self.best_state = self._snapshot()
         self.progress = Progress(epochs=config.epochs, batches=len(self._batches()), device=str(device))
 
@@ -113,6 +115,7 @@ class Trainer:
             if not math.isfinite(value):
                 self._nan(value)
                 return
+            self._watch_gradients(float(grad_norm))
             self.optimizer.step()
             p.batch += 1
             p.samples += x.shape[0]
@@ -222,12 +225,21 @@ class Trainer:
         p.seconds = time.perf_counter() - start
         self._emit(Event.EPOCH_END)
 
+    def _watch_gradients(self, norm: float) -> None:
+        """Warn of exploding gradients, at most once an epoch."""
+        p = self.progress
+        message = self.gradients.check(norm, p.epoch, p.batch + 1)
+        if message and self._warned_epoch != p.epoch:
+            self._warned_epoch, p.warning = p.epoch, message
+            self._emit(Event.WARNING)
+
     def _nan(self, value: float) -> None:
         p = self.progress
         p.stop_reason = "nan"
         p.warning = NAN_ADVICE.format(value=value, epoch=p.epoch, batch=p.batch + 1,
                                       best=p.best_epoch, lr=self.config.lr / 10)
         warnings.warn(p.warning, TrainingWarning, stacklevel=3)
+        self._emit(Event.WARNING)
 
     def _snapshot(self) -> dict:
         return {k: v.detach().clone() for k, v in self.model.state_dict().items()}

@@ -32,11 +32,8 @@ def make_view(live, stop: Optional[Callable] = None, preview: Optional[Callable]
     show : places the panel (a dashboard puts it in its own layout); by default the panel is
         displayed in the cell's output, where the final image replaces it when the fit ends.
 
-    In a notebook kernel the widget view has ``background = True``: the fit then runs in a
-    background thread, so the kernel stays free to hear the Stop button. The cell returns
-    at once with a Run that is still training; ``run.wait()`` blocks until it ends, and
-    ``run.forecast``, ``evaluate`` and ``save`` wait by themselves. A kernel interrupt
-    reaches the fit only while a cell waits on it; the Stop button works at any time.
+    Whether the fit then runs in a background thread is the API's choice
+    (:func:`windwidgets.api.in_background`).
     """
     if live is False or live is None:
         return None
@@ -45,7 +42,7 @@ def make_view(live, stop: Optional[Callable] = None, preview: Optional[Callable]
     if live == "widgets" or show is not None or in_notebook():
         from .live import LiveView
 
-        view = LiveView(stop=stop, preview=preview, title=title, background=in_notebook())
+        view = LiveView(stop=stop, preview=preview, title=title)
         if show is not None:
             show(view.panel)
         else:

@@ -26,7 +26,6 @@ import textwrap
 import threading
 import time
 import traceback
-from collections import deque
 from typing import Callable, Optional
 
 import ipywidgets as widgets
@@ -37,15 +36,6 @@ from .text import stop_line
 
 TRAIN, VALIDATION, GRADIENT = "#1f77b4", "#ff7f0e", "#7f7f7f"
 HISTORY, TRUTH, FORECAST = "#8c8c8c", "#2ca02c", "#ff7f0e"
-EXPLODING = (
-    "gradient norm {value:.3g} at epoch {epoch}, batch {batch}: {ratio:.0f}x the recent typical "
-    "{typical:.3g}. Gradients are exploding; keep clip_grad on (e.g. clip_grad=1.0) or lower the "
-    "learning rate (e.g. a tenth)"
-)
-NOT_FINITE = (
-    "gradient norm {value} at epoch {epoch}, batch {batch}: the gradients overflowed. Lower the "
-    "learning rate, keep scaler='standard' and clip_grad=1.0"
-)
 
 
 class LiveView:
@@ -59,7 +49,6 @@ class LiveView:
         of the validation part. Called in the training thread on epoch ends, at most every
         2 seconds, and once more at the end with the weights that were kept.
     title : the first line of the panel, e.g. the model's name and size.
-    background : whether the fit runs in a background thread (read by ``windwidgets.api``).
     min_interval : seconds between two redraws at least.
 
     Attributes
@@ -74,8 +63,7 @@ class LiveView:
 
     def __init__(self, stop: Optional[Callable[[], object]] = None,
                  preview: Optional[Callable[[], dict]] = None, title: str = "training",
-                 background: bool = False, min_interval: float = 0.3):
-        self.background = background
+                 min_interval: float = 0.3):
         self.min_interval = min_interval
         self.draws = 0  # how many times the charts were redrawn (for tests and curiosity)
         self.seconds = 0.0  # time the fit spent in this view: its whole cost to training
@@ -91,8 +79,6 @@ class LiveView:
         self.summary = ""  # the frozen panel as an SVG image, once the fit has ended
         self.batch_loss = Trace()
         self.gradients = Trace()
-        self._recent_gradients: deque = deque(maxlen=50)
-        self._typical_gradient = 0.0  # median of the recent norms, from 20 batches on
         self._build(title)
 
     # -- the widgets -----------------------------------------------------------------------
@@ -152,7 +138,6 @@ class LiveView:
         if event is Event.BATCH_END:
             self.batch_loss.add(p.epoch - 1 + p.batch / max(p.batches, 1), p.batch_loss)
             self.gradients.add(p.epoch - 1 + p.batch / max(p.batches, 1), p.grad_norm)
-            self._check_gradients(p)
             if time.monotonic() - self._last_draw >= self._interval():
                 self._guarded(self._draw, p)
         elif event is Event.EPOCH_END:
@@ -165,6 +150,8 @@ class LiveView:
             self._last_preview = time.monotonic()  # the first preview after a few seconds
             self.bar.max = max(p.epochs * p.batches, 1)
             self.status.value = f"training on {html.escape(p.device)}"
+        elif event is Event.WARNING:
+            self._warn(p.warning)
         elif event is Event.INTERRUPTED:
             self.status.value = "interrupted; keeping the best weights"
         elif event is Event.FIT_END:
@@ -179,19 +166,6 @@ class LiveView:
             step(p)
         except Exception:
             self.errors.append_stderr(traceback.format_exc())
-
-    def _check_gradients(self, p: Progress) -> None:
-        value, recent = p.grad_norm, self._recent_gradients
-        if not math.isfinite(value):
-            self._warn(NOT_FINITE.format(value=value, epoch=p.epoch, batch=p.batch))
-            return
-        recent.append(value)
-        if len(recent) % 10 == 0 or not self._typical_gradient:  # a median now and then is enough
-            self._typical_gradient = float(np.median(recent)) if len(recent) >= 20 else 0.0
-        typical = self._typical_gradient
-        if typical > 0 and value > 100 * typical:
-            self._warn(EXPLODING.format(value=value, epoch=p.epoch, batch=p.batch,
-                                        ratio=value / typical, typical=typical))
 
     def _warn(self, text: str) -> None:
         self.badge.value = (

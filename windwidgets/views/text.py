@@ -51,9 +51,11 @@ class TextView:
                        f"train {row['train_loss']:<9.4g} val {row['val_loss']:<9.4g} "
                        + "".join(f"{name} {value:<7.4g} " for name, value in p.metrics.items())
                        + f"{row['seconds']:5.1f}s{best}")
+        elif event is Event.WARNING:
+            self._line(f"warning: {p.warning}")
         elif event is Event.FIT_END:
-            if p.warning:
-                self._line(f"{'error' if p.stop_reason == 'error' else 'warning'}: {p.warning}")
+            if p.stop_reason == "error":
+                self._line(f"error: {p.warning}")
             self._line(stop_line(p))
 
     def _bar(self, text: str) -> None:

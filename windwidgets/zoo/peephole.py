@@ -232,7 +232,7 @@ class PeepholeForecaster(nn.Module):
         self.head = nn.Linear(hidden_size * self.rnn.directions, spec.horizon * spec.output_size)
         self.shape = (spec.horizon, spec.output_size)
         self.carries_state = not bidirectional
-        self.modes = ("sequence", "window", "stateful") if self.carries_state else ("window",)
+        self.modes = ("window", "sequence", "stateful") if self.carries_state else ("window",)
 
     def forward(self, x: torch.Tensor, state=None, every_step: bool = False):
         out, state = self.rnn(x, state)  # (batch, time, hidden * directions)
