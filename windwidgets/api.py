@@ -6,15 +6,12 @@ import inspect
 import numpy as np
 import torch
 
-from . import tasks, zoo
+from . import tasks
 from .config import RunConfig, field_docs
-from .data import Layout, Scaler
 from .errors import ConfigError, ModelError, WindwidgetsError
 from .files import read_run_file
-from .forecast.metrics import naive_scale
-from .forecast.rollout import as_array, carries, rollout, season_of
-from .run import FORMAT, Run, frame_from_state
-from .train import Events, Trainer
+from .forecast.rollout import as_array, carries, rollout
+from .run import Run
 from .views import TextView, in_notebook, make_view
 
 
@@ -55,19 +52,7 @@ def prepare_run(data, config: RunConfig) -> Run:
     """
     device = resolve_device(config.train.device)
     torch.manual_seed(config.train.seed)
-    classifier = tasks.route(data, config, device)  # task="classify" has its own Run
-    if classifier is not None:
-        return classifier
-    prepared = tasks.prepare_data(data, config, device)  # a table, or grids for the convlstm
-    model = build_model(config, prepared.layout).to(device)
-    why = " with bidirectional=True (a backward pass would read the future)" if config.model.bidirectional else ""
-    config = config.settled(model.modes, why)
-    trainer = Trainer(model, prepared, config.train, device, Events())
-    season = config.data.season or season_of(prepared.frame.index)
-    targets = prepared.frame.iloc[: prepared.n_train][list(prepared.layout.targets)].to_numpy(np.float64)
-    return tasks.run_class(prepared.layout)(
-        config, model, device, prepared.frame, prepared.layout, prepared.scaler,
-        prepared.n_train, naive_scale(targets, season), trainer=trainer)
+    return tasks.TASKS[config.data.task].prepare(data, config, device)
 
 
 def forecast_preview(run: Run, steps: int | None = None):
@@ -75,9 +60,9 @@ def forecast_preview(run: Run, steps: int | None = None):
     of the validation part and the truth there, for the first target, in original units
     (a dict of ``name``, ``context``, ``truth``, ``forecast`` arrays). None when there is
     nothing to roll forward. Call it between batches (it switches the model to eval mode)."""
-    d, layout = run.config.data, run.layout
-    if d.task != "forecast" or run.frame is None:  # a classifier has no series to roll forward
+    if not isinstance(run, Run):  # a classifier has no series to roll forward
         return None
+    d, layout = run.config.data, run.layout
     steps = min(len(run.frame) - run.n_train, steps or max(2 * d.window, 48))
     if steps < 1:
         return None
@@ -87,6 +72,9 @@ def forecast_preview(run: Run, steps: int | None = None):
     context = series[max(0, run.n_train - d.window) : run.n_train]
     truth = series[run.n_train : run.n_train + steps]
     encoded = run.trainer.data.inputs  # (rows, inputs), scaled, on the device
+    if run.trainer.data.segments:  # a panel: the first series, as run.frame is
+        first, rows, _ = run.trainer.data.segments[0]
+        encoded = encoded[first : first + rows]  # (rows of the first series, inputs)
     outputs = slice(0, len(layout.outputs))
 
     def preview() -> dict:
@@ -103,23 +91,13 @@ def forecast_preview(run: Run, steps: int | None = None):
     return preview
 
 
-def build_model(config: RunConfig, layout: Layout) -> torch.nn.Module:
-    spec = zoo.ModelSpec(input_size=len(layout.inputs), output_size=len(layout.outputs),
-                         horizon=config.data.horizon, window=config.data.window,
-                         extra={"grid": layout.grid} if layout.grid else {})
-    return zoo.build(config.model.model, spec, config.model)
-
-
 def load(path, device="cpu") -> Run:
     """Load a saved Run onto ``device``; weights-only loading, so no arbitrary code runs."""
     device = resolve_device(device)
     payload = read_run_file(path)
-    known = (FORMAT, tasks.CLASSIFY_FORMAT)
-    if payload["format"] not in known:
-        raise ModelError(f"{str(path)!r} was written by another version of windwidgets (format "
-                         f"{payload['format']!r}; this version reads {', '.join(known)})")
+    task = tasks.by_format(payload["format"], path)
     try:
-        return tasks.load(payload, device) or _forecaster(payload, device)
+        return task.load(payload, device)
     except WindwidgetsError as error:  # say which file; the reason stays the library's own
         raise type(error)(f"{str(path)!r}: {error}") from None
     except KeyError as error:
@@ -130,21 +108,6 @@ def load(path, device="cpu") -> Run:
         reason = "its weights do not fit the model its settings describe"
     raise ModelError(f"{str(path)!r} is damaged or from another version of windwidgets: {reason}; "
                      "save the run again with run.save(path)")
-
-
-def _forecaster(payload: dict, device: torch.device) -> Run:
-    config = RunConfig.from_dict(payload["config"])
-    if config.train.mode == "auto":  # a file from before training modes: it learned on windows
-        config.train.mode = "stateful" if config.train.stateful else "window"
-    layout = Layout(**{k: tuple(v) for k, v in payload["layout"].items()})
-    model = build_model(config, layout)
-    model.load_state_dict(payload["state_dict"])
-    model.to(device).eval()
-    run = tasks.run_class(layout)(config, model, device, frame_from_state(payload["frame"]), layout,
-                                  Scaler.from_state(payload["scaler"]), payload["n_train"],
-                                  payload["mase_scale"], history=payload["history"])
-    run.offset = payload.get("offset")  # None in files that did not record it
-    return run
 
 
 def resolve_device(device) -> torch.device:

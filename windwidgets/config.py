@@ -23,6 +23,8 @@ CHOICES = {  # the settings that take one of a few values; the dashboard offers 
     "nonlinearity": ("tanh", "relu"),
     "live": ("auto", "widgets", "text", False, True),
     "mode": ("auto", "window", "sequence", "stateful"),
+    "fill": ("interpolate", "ffill", None),
+    "series_scaling": ("global", "series"),
 }
 
 MODES = {  # how a model learns, which decides how its forecasts roll forward
@@ -47,6 +49,12 @@ class DataConfig:
     calendar: bool = False  # add the time of day and weekday (sin, cos) as known-future covariates
     season: Optional[int] = None  # seasonal period for MASE; None infers it from the index
     task: str = "forecast"  # "forecast", or "classify" for many-to-one classification
+    series: Optional[str] = None  # column naming each series of a long table: one global model across them
+    series_scaling: str = "global"  # panels: "global" (one scaler for all series) | "series" (one each)
+    time: Optional[str] = None  # column of timestamps that becomes the index; None picks a lone datetime column
+    freq: Optional[str] = None  # regularise the times to this step ("1h"), averaging rows; None refuses gaps
+    fill: Optional[str] = None  # missing values: "interpolate" | "ffill" | None to refuse them
+    bounds: Optional[dict] = None  # physical limits per target, {"power": (0, None)}: clip forecasts and bands
 
 
 @dataclass
@@ -153,6 +161,14 @@ class RunConfig:
                 raise ConfigError(f"`{name}` ({value!r}) must be True or False")
         for name in ("target", "covariates", "future_covariates"):
             _columns(name, getattr(d, name))
+        for name, example in (("time", "timestamp"), ("series", "turbine")):
+            value = getattr(d, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
+                raise ConfigError(f"`{name}` ({value!r}) must be the name of one column, such as {name}={example!r}")
+        _frequency(d.freq)
+        _choice("fill", d.fill, CHOICES["fill"])
+        _choice("series_scaling", d.series_scaling, CHOICES["series_scaling"])
+        _bounds(d.bounds)
         if not isinstance(m.options, dict) or not all(isinstance(k, str) for k in m.options):
             raise ConfigError(f"`options` ({m.options!r}) must be a dict of the model's extra keywords, "
                               "such as options={'kernel_size': 3}")
@@ -237,6 +253,40 @@ def _columns(name: str, value) -> None:
     if value is not None and not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in names):
         raise ConfigError(f"`{name}` ({value!r}) must be a column name or a list of names, "
                           f"such as {name}=['temperature']")
+
+
+def _frequency(value) -> None:
+    if value is None:
+        return
+    import pandas as pd
+
+    try:
+        if not isinstance(value, str):
+            raise TypeError
+        pd.tseries.frequencies.to_offset(value)
+    except (ValueError, TypeError):
+        raise ConfigError(f"`freq` ({value!r}) is not a pandas frequency; pass one such as '1h', '10min' "
+                          "or '1D', or None to keep the rows as they are") from None
+
+
+def _bounds(value) -> None:
+    """``{"power": (0, None)}``: per column, a lower and an upper limit, None (or inf) for none."""
+    if value is None:
+        return
+    example = "bounds={'power': (0, None)}"
+    if not isinstance(value, dict) or not value:
+        raise ConfigError(f"`bounds` ({value!r}) must be a dict from target name to (lower, upper), "
+                          f"such as {example}, or None")
+    for name, pair in value.items():
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2 or not all(
+                v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v))
+                for v in pair):
+            raise ConfigError(f"`bounds` gives {name!r} the limits {pair!r}; give a pair (lower, upper) of "
+                              f"numbers, None for no limit on that side, such as {example}")
+        low, high = (-math.inf if pair[0] is None else pair[0]), (math.inf if pair[1] is None else pair[1])
+        if not low < high:
+            raise ConfigError(f"`bounds` gives {name!r} a lower limit ({pair[0]}) that is not below its "
+                              f"upper limit ({pair[1]}); swap them or widen the range")
 
 
 def _positive_int(name: str, value) -> None:

@@ -21,7 +21,7 @@ from .data.frames import read_frame
 from .errors import WindwidgetsError
 
 SECTIONS = (("data", DataConfig), ("model", ModelConfig), ("train", TrainConfig))
-COLUMN_SETTINGS = ("target", "covariates", "future_covariates")
+COLUMN_SETTINGS = ("target", "covariates", "future_covariates", "time", "series")
 DESCRIPTION = {"description_width": "130px"}
 
 
@@ -149,10 +149,20 @@ class Dashboard(widgets.VBox):
 
 
 def _parse(text: str):
-    """'' -> None, '12' -> 12, '0.5' -> 0.5, anything else stays text."""
+    """'' -> None, '12' -> 12, '0.5' -> 0.5, a TOML table '{power = [0, inf]}' -> a dict,
+    anything else stays text."""
     text = text.strip()
     if text == "" or text.lower() == "none":
         return None
+    if text.startswith("{"):
+        try:
+            import tomllib
+        except ImportError:  # Python 3.10: the text goes on and is refused with its value
+            return text
+        try:
+            return tomllib.loads(f"value = {text}")["value"]
+        except tomllib.TOMLDecodeError:
+            return text
     for kind in (int, float):
         try:
             return kind(text)

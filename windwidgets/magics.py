@@ -26,6 +26,7 @@ from IPython.display import display
 from . import api, zoo
 from .config import DataConfig, ModelConfig, RunConfig, TrainConfig, field_docs, keyword_owners
 from .errors import WindwidgetsError, closest
+from .fit import BaseRun
 from .run import Run
 
 if sys.version_info >= (3, 11):
@@ -267,6 +268,11 @@ class WindMagics(Magics):
             raise UsageError(f"%windforecast: one Run at a time, got {' '.join(positional)!r}; "
                              "e.g. %windforecast run --steps 24")
         run = self._run(positional[0] if positional else "run")
+        if not isinstance(run, Run):  # a classifier: its own words say what to use instead
+            try:
+                run.forecast
+            except WindwidgetsError as error:
+                raise UsageError(_one_line(error)) from None
         if values.get("steps") is None:
             raise UsageError("%windforecast: --steps is required, e.g. --steps 24")
         out = _target_name(values.get("out", "forecast"), "--out")
@@ -274,8 +280,8 @@ class WindMagics(Magics):
         for name in ("future", "context"):
             if values.get(name) is not None:
                 kwargs[name] = self._variable(values[name], f"--{name}", (pd.DataFrame,))
-        if values.get("start") is not None:  # a classifier has no frame: its forecast says why
-            kwargs["start"] = values["start"] if run.frame is None else _label(values["start"], run.frame.index)
+        if values.get("start") is not None:
+            kwargs["start"] = _label(values["start"], run.frame.index)
         if "interval" in values:
             kwargs["interval"] = values["interval"]
         try:
@@ -328,10 +334,10 @@ class WindMagics(Magics):
         return (f"; DataFrame-like variables here: {', '.join(names)}" if names
                 else "; there is no DataFrame, Series or array in the notebook yet")
 
-    def _run(self, name: str) -> Run:
-        runs = [n for n, v in self.shell.user_ns.items() if isinstance(v, Run) and not n.startswith("_")]
+    def _run(self, name: str) -> BaseRun:
+        runs = [n for n, v in self.shell.user_ns.items() if isinstance(v, BaseRun) and not n.startswith("_")]
         value = self.shell.user_ns.get(name)
-        if not isinstance(value, Run):
+        if not isinstance(value, BaseRun):
             what = "is not defined" if value is None else f"is a {type(value).__name__}, not a Run"
             where = (f"; Runs here: {', '.join(runs)}" if runs
                      else "; train one first with %%windtrain (it stores `run`)")
@@ -457,12 +463,23 @@ def _boolean(text: str, flag: str) -> bool:
 
 def _pairs(text: str, flag: str) -> dict:
     values = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
+    for part in filter(None, (p.strip() for p in _top_level(text))):
         key, has_value, value = part.partition("=")
         if not has_value or not key.strip().isidentifier():
             raise UsageError(f"{flag} takes key=value pairs separated by commas, not {part!r}")
         values[key.strip()] = _literal(value.strip())
     return values
+
+
+def _top_level(text: str) -> list[str]:
+    """``text`` split at the commas outside brackets: "power=[0,inf],speed=[0,40]" is two pairs."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += (char in "[({") - (char in "])}")
+        if char == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    return parts + [text[start:]]
 
 
 def _literal(text: str):

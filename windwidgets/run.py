@@ -1,11 +1,6 @@
 """Run: a trained (or training) model with its data, history, forecasts, plots and file."""
 from __future__ import annotations
 
-import atexit
-import html
-import sys
-import threading
-import weakref
 from pathlib import Path
 
 import numpy as np
@@ -15,24 +10,14 @@ import torch
 from .config import RunConfig
 from .data import Layout, Scaler
 from .errors import DataError
-from .files import write_atomically
+from .fit import BaseRun
 from .forecast import operations
 from .forecast.rollout import infer_freq, season_of
 
 FORMAT = "windwidgets.run/1"
-_BACKGROUND_FITS: "weakref.WeakSet[Run]" = weakref.WeakSet()
 
 
-@atexit.register
-def _stop_background_fits() -> None:
-    """At exit (a kernel shutdown or restart), stop background fits and let their threads
-    end: a thread killed inside a torch call aborts the process on its way out."""
-    for run in list(_BACKGROUND_FITS):
-        run.stop()
-        run._thread.join(timeout=10)
-
-
-class Run:
+class Run(BaseRun):
     """The result of :func:`windwidgets.train`: model, data, history, and what to do with them.
 
     A fit that runs in the background (the notebook's live view) returns its Run at once;
@@ -40,16 +25,14 @@ class Run:
     the methods that need the final weights (forecast, evaluate, save) wait by themselves.
     """
 
+    FORMAT = FORMAT
+
     def __init__(self, config: RunConfig, model: torch.nn.Module, device: torch.device,
                  frame: pd.DataFrame, layout: Layout, scaler: Scaler, n_train: int,
-                 mase_scale: float, history: list | None = None, trainer=None):
-        self.config, self.model, self.device = config, model, device
-        self.frame, self.layout, self.scaler, self.n_train = frame, layout, scaler, n_train
-        self.mase_scale = mase_scale
-        self.trainer = trainer
-        self._history = history if history is not None else trainer.progress.history
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
+                 mase_scale, history: list | None = None, trainer=None):
+        super().__init__(config, model, device, scaler, history, trainer)
+        self.frame, self.layout, self.n_train = frame, layout, n_train
+        self.mase_scale = np.asarray(mase_scale, dtype=float)  # MASE denominators, one per target
         self._stream = None  # a forecast.Stream while forecast(keep_state=True) follows a feed
         self._calibration: dict = {}  # interval errors by steps (see forecast.intervals)
         # Rows of the data the run was trained on that ``frame`` no longer holds (a saved run
@@ -57,57 +40,7 @@ class Run:
         # here. None for a file that did not record it.
         self.offset: int | None = 0
 
-    # -- the fit ---------------------------------------------------------------------------
-    def _fit(self, background: bool = False) -> "Run":
-        if not background:
-            self.trainer.fit()
-            return self
-        self._thread = threading.Thread(target=self._fit_in_thread, name="windwidgets-fit", daemon=True)
-        self._thread.start()
-        _BACKGROUND_FITS.add(self)
-        return self
-
-    def _fit_in_thread(self) -> None:
-        try:
-            self.trainer.fit()
-        except BaseException as error:  # re-raised by wait() in the caller's thread
-            self._error = error
-
-    @property
-    def training(self) -> bool:
-        """True while a background fit is still running."""
-        return self._thread is not None and self._thread.is_alive()
-
-    def wait(self, timeout: float | None = None) -> "Run":
-        """Block until a background fit ends (Ctrl-C asks it to stop, then waits)."""
-        if self._thread is not None:
-            try:
-                self._thread.join(timeout)
-            except KeyboardInterrupt:
-                self.stop()
-                self._thread.join()
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
-        return self
-
-    def stop(self) -> "Run":
-        """Ask a running fit to end after the current batch; the best weights are kept."""
-        if self.trainer is not None:
-            self.trainer.stop()
-        return self
-
     # -- results ---------------------------------------------------------------------------
-    @property
-    def history(self) -> pd.DataFrame:
-        """One row per finished epoch: epoch, train_loss, val_loss, lr, seconds, grad_norm."""
-        columns = ["epoch", "train_loss", "val_loss", "lr", "seconds", "grad_norm"]
-        return pd.DataFrame(list(self._history), columns=columns)
-
-    @property
-    def stop_reason(self) -> str | None:
-        return self.trainer.progress.stop_reason if self.trainer is not None else None
-
     def forecast(self, steps: int, future=None, start=None, context=None, interval=None,
                  keep_state: bool = False) -> pd.DataFrame:
         """Roll the model forward ``steps`` steps; a DataFrame in original units.
@@ -216,17 +149,16 @@ class Run:
         the model's MAE, RMSE, MAPE and sMAPE (percent) and MASE (MAE over the in-sample MAE
         of the seasonal-naive forecast: below 1 beats it); its ``table`` attribute holds the
         same metrics for the naive and seasonal-naive forecasts from the same origins.
+        MAPE is NaN, with a warning, where the truth comes near zero.
+
+        With several targets, in units that differ, nothing is pooled in original units: the
+        dict holds sMAPE and MASE averaged over the targets (scaled units), ``table`` a row
+        per target and method, and ``by_target`` the model's errors per target.
         """
         self.wait()
         return operations.evaluate(self, steps, stride)
 
     # -- pictures --------------------------------------------------------------------------
-    def plot(self, log: bool = True):
-        """The loss curves as a matplotlib Figure."""
-        from .views.plots import loss_figure
-
-        return loss_figure(self.history, log=log)
-
     def plot_forecast(self, forecast: pd.DataFrame | None = None, steps: int | None = None,
                       start=None, last: int | None = None, future=None, context=None,
                       interval=None):
@@ -243,7 +175,7 @@ class Run:
             forecast = self.forecast(steps or 4 * self.config.data.window, future=future,
                                      start=start, context=context, interval=interval)
         frame = self.frame if context is None else operations.checked_context(
-            context, self.layout, 1, self.config.data.window)
+            context, self.layout, 1, self.config.data.window, self.config.data.time)
         first = forecast.index[0]
         origin = frame.index.get_loc(first) if first in frame.index else len(frame)
         last = last or 3 * len(forecast)
@@ -253,47 +185,39 @@ class Run:
                                title=f"{self.config.model.model} forecast, {len(forecast)} steps")
 
     def plot_errors(self, backtest=None, steps: int | None = None, stride: int | None = None,
-                    metric: str = "mae"):
+                    metric: str = "mae", target=None):
         """Error by lead time (how far ahead) of the model and the baselines, as a Figure.
 
         Pass a ``backtest`` (from :meth:`backtest`), or ``steps`` and ``stride`` to run one;
-        a backtest with an interval adds its empirical coverage by lead.
+        a backtest with an interval adds its empirical coverage by lead. With several
+        targets pass ``target`` for a metric in original units (see ``Backtest.by_lead``).
         """
         from .views.plots import lead_error_figure
 
         if backtest is None:
             backtest = self.backtest(steps, stride)
-        return lead_error_figure(backtest.by_lead(metric), metric, backtest.level,
+        return lead_error_figure(backtest.by_lead(metric, target), metric, backtest.level,
                                  title=f"{self.config.model.model}: {metric.upper()} by lead time")
 
     # -- files -----------------------------------------------------------------------------
     def save(self, path) -> Path:
         """Write one file (weights, config, scaler, the data the forecasts start from,
         history, versions) atomically: a crash mid-save leaves an older file intact."""
-        self.wait()
-        path = Path(path)
+        return self._write(path, layout={k: list(v) for k, v in vars(self.layout).items()},
+                           **self._data_state())
+
+    def _data_state(self) -> dict:
+        """The rows a file keeps (those the forecasts and the seasonal naive start from)."""
         season = self.config.data.season or season_of(self.frame.index)  # for seasonal naive
         keep_from = max(0, self.n_train - max(self.config.data.window, season))
-        tail = self.frame.iloc[keep_from:]
-        payload = {
-            "format": FORMAT,
-            "config": self.config.to_dict(),
-            "state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
-            "scaler": self.scaler.state_dict(),
-            "layout": {k: list(v) for k, v in vars(self.layout).items()},
-            "frame": _frame_state(tail),
+        return {
+            "frame": _frame_state(self.frame.iloc[keep_from:]),
             "n_train": self.n_train - keep_from,
             "offset": None if self.offset is None else self.offset + keep_from,
-            "mase_scale": float(self.mase_scale),
-            "history": [dict(row) for row in self._history],
-            "versions": _versions(),
+            "mase_scale": [float(v) for v in np.atleast_1d(self.mase_scale)],
         }
-        return write_atomically(payload, path)
 
     # -- display ---------------------------------------------------------------------------
-    def _summary(self) -> list[tuple[str, str]]:
-        return self._description() + self._status()
-
     def _description(self) -> list[tuple[str, str]]:
         c = self.config
         return [
@@ -302,30 +226,6 @@ class Run:
             ("window / horizon", f"{c.data.window} / {c.data.horizon}"),
             ("device", str(self.device)),
         ]
-
-    def _status(self) -> list[tuple[str, str]]:
-        """How far the fit got: epochs, the best one with its validation figures, how it ended."""
-        history, rows = self.history, []
-        if self.training:
-            rows.append(("status", f"training, {len(history)} of {self.config.train.epochs} epochs done"))
-        elif len(history):
-            best = history.loc[history["val_loss"].idxmin()]
-            figures = ", ".join(f"{name.replace('_', ' ')} {best[name]:.4g}"
-                                for name in history.columns if name.startswith("val_"))
-            rows.append(("epochs", f"{len(history)}, best {int(best['epoch'])} ({figures})"))
-        if self.stop_reason:
-            rows.append(("ended", self.stop_reason.replace("_", " ")))
-        return rows
-
-    def __repr__(self) -> str:
-        return "Run(" + ", ".join(f"{k}={v}" for k, v in self._summary()) + ")"
-
-    def _repr_html_(self) -> str:
-        cells = "".join(
-            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td style='text-align:left'>"
-            f"{html.escape(v)}</td></tr>" for k, v in self._summary()
-        )
-        return f"<table><caption style='text-align:left'><b>windwidgets Run</b></caption>{cells}</table>"
 
 
 def _frame_state(frame: pd.DataFrame) -> dict:
@@ -353,10 +253,3 @@ def frame_from_state(state: dict) -> pd.DataFrame:
     else:
         index = pd.Index(state["index"].numpy(), name=state["name"])
     return pd.DataFrame(state["values"].numpy(), index=index, columns=state["columns"])
-
-
-def _versions() -> dict:
-    from . import __version__
-
-    return {"windwidgets": __version__, "torch": str(torch.__version__), "pandas": pd.__version__,
-            "python": sys.version.split()[0]}

@@ -20,8 +20,12 @@ def sine(n: int = 2000, period: float = 50.0, noise: float = 0.0, seed: int = 0)
     return pd.DataFrame({"y": y.astype(np.float32)})
 
 
-def wind(days: int = 365, seed: int = 0, start: str = "2024-01-01") -> pd.DataFrame:
+def wind(days: int = 365, seed: int = 0, start: str = "2024-01-01", stations: int | None = None) -> pd.DataFrame:
     """A synthetic hourly weather station: ``speed``, ``direction``, ``temperature``, ``pressure``.
+
+    With ``stations=4`` a panel instead: a long table of four stations (seeds ``seed`` to
+    ``seed + 3``), columns ``station`` ("S1" ...), ``time``, then the four above, one row per
+    station and hour, for ``ww.train(..., series="station", time="time")``.
 
     The generator, step by step:
 
@@ -36,6 +40,12 @@ def wind(days: int = 365, seed: int = 0, start: str = "2024-01-01") -> pd.DataFr
 
     Returns an hourly DataFrame with a DatetimeIndex of ``days * 24`` rows.
     """
+    if stations is not None:
+        if isinstance(stations, bool) or not isinstance(stations, int) or stations < 1:
+            raise ValueError(f"`stations` ({stations!r}) must be a whole number of at least 1, or None")
+        return pd.concat([wind(days, seed + i, start).reset_index().assign(station=f"S{i + 1}")
+                          for i in range(stations)], ignore_index=True)[
+            ["station", "time", "speed", "direction", "temperature", "pressure"]]
     rng = np.random.default_rng(seed)
     hours = days * 24
     t = np.arange(hours)
@@ -77,3 +87,4 @@ def _ar1(n: int, phi: float, sigma: float, rng, shocks=None) -> np.ndarray:
 
 from .digits import digits  # noqa: E402,F401  (scikit-learn's digits, for task="classify")
 from .grids import grid  # noqa: E402,F401  (moving blobs, for model="convlstm")
+from .tmy import tmy_wind  # noqa: E402,F401  (real hourly wind at Sand Point, from pvlib's TMY3 file)

@@ -187,8 +187,10 @@ def columns_of(frame: pd.DataFrame, columns) -> pd.DataFrame:
     return frame[list(columns)].copy()
 
 
-def check_values(frame: pd.DataFrame, columns) -> None:
-    """NaN/inf and index order, named by column and first bad rows."""
+def check_values(frame: pd.DataFrame, columns, fix: str = "fill them (df.interpolate() or df.ffill()) "
+                                                           "or drop those rows") -> None:
+    """NaN/inf and index order, named by column and first bad rows; ``fix`` ends the message
+    about missing values."""
     values = frame[list(columns)].to_numpy(dtype=np.float64)
     huge = np.abs(np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)) > FLOAT32_MAX
     if huge.any():
@@ -206,7 +208,7 @@ def check_values(frame: pd.DataFrame, columns) -> None:
         labels = [str(frame.index[r]) for r in rows[:3]]
         raise DataError(
             f"column(s) {listing(cols)} hold NaN or inf values ({len(rows)} rows, first at "
-            f"{', '.join(labels)}); fill them (df.interpolate() or df.ffill()) or drop those rows"
+            f"{', '.join(labels)}); {fix}"
         )
     index = frame.index
     if index.has_duplicates:

@@ -10,8 +10,9 @@ import torch
 from ..config import DataConfig
 from ..errors import DataError, listing
 from .calendar import calendar_names, with_calendar
-from .frames import Layout, as_list, check_values, columns_of, layout_of, read_frame
+from .frames import Layout, check_values, columns_of, layout_of, read_frame
 from .scaling import Scaler
+from .timeline import regular, with_time
 from .windows import Windows
 
 
@@ -23,6 +24,22 @@ class Prepared:
     inputs: torch.Tensor  # (rows, inputs) scaled; future covariates lead by `horizon` rows
     n_train: int  # rows of the training part; the rest validates
     windows: Windows
+    segments: tuple = ()  # a panel's series stacked in `inputs`: ((start, rows, n_train), ...)
+    panel: dict | None = None  # a panel's series by id: (frame in original units, n_train, scaler)
+
+    @property
+    def train_rows(self) -> list:
+        """(first, end) of each series' training part in ``inputs``."""
+        return [(start, start + n) for start, _, n in self._segments()]
+
+    @property
+    def val_rows(self) -> list:
+        """(first, end) of each series' validation part with the window before it."""
+        window = self.windows.shape[0]
+        return [(start + n - window, start + rows) for start, rows, n in self._segments()]
+
+    def _segments(self) -> tuple:
+        return self.segments or ((0, len(self.inputs), self.n_train),)
 
     @property
     def outputs(self) -> torch.Tensor:
@@ -31,14 +48,22 @@ class Prepared:
 
 def prepare(data, config: DataConfig, device: torch.device) -> Prepared:
     """Validate, split chronologically, scale on the train part, and window."""
-    frame = read_frame(data)
-    future = as_list(config.future_covariates)
-    if config.calendar:
+    if config.series is not None:
+        if config.calendar:
+            raise DataError("`calendar=True` is not available with `series=` yet; add the calendar "
+                            "columns to the table yourself and name them in future_covariates")
+        from .panel import prepare_panel
+
+        return prepare_panel(data, config, device)
+    frame = with_time(read_frame(data), config.time)
+    layout = layout_of(frame, config.target, config.covariates, config.future_covariates)
+    frame = regular(frame, layout.inputs, config.freq, config.fill)
+    if config.calendar:  # made after regularising: each row's own time, never averaged
         names = calendar_names(frame.index)
-        frame, future = with_calendar(frame, names), future + list(names)
-    layout = layout_of(frame, config.target, config.covariates, future)
+        frame = with_calendar(frame, names)
+        layout = Layout(layout.targets, layout.covariates, layout.future_covariates + names)
     frame = columns_of(frame, layout.inputs)
-    check_values(frame, layout.inputs)
+    check_values(frame, layout.inputs, fix=FILL_HINT)
     n_train = split_point(len(frame), config)
     values = torch.tensor(frame.to_numpy(dtype=np.float32))  # (rows, inputs)
     scaler = Scaler(config.scaler).fit(values[:n_train])
@@ -47,6 +72,10 @@ def prepare(data, config: DataConfig, device: torch.device) -> Prepared:
     inputs = to_device(inputs, device)
     windows = Windows(inputs, inputs[:, : len(layout.outputs)], config.window, config.horizon, n_train)
     return Prepared(frame, layout, scaler, inputs, n_train, windows)
+
+
+FILL_HINT = ("pass fill='interpolate' or fill='ffill' to fill them (dropping the rows leaves gaps in "
+             "time, which are refused too)")
 
 
 def split_point(rows: int, config: DataConfig) -> int:

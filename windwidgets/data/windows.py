@@ -35,15 +35,21 @@ class Windows:
     outputs : (rows, output features) tensor, scaled: the columns the model predicts.
     window, horizon : input length and steps predicted per forward pass.
     n_train : rows of the training part; windows whose targets straddle it are dropped.
+    segments : for a panel, ((start, rows, n_train), ...) of each series stacked in
+        ``inputs``: windows are taken within each series only, never across two, and each
+        series is split at its own ``n_train``. None: one series of all the rows.
     """
 
-    def __init__(self, inputs, outputs, window: int, horizon: int, n_train: int):
+    def __init__(self, inputs, outputs, window: int, horizon: int, n_train: int, segments=None):
         count = inputs.shape[0] - window - horizon + 1
         self.x = sliding(inputs, window, 0, count)  # (count, window, inputs)
         self.y = sliding(outputs, horizon, window, count)  # (count, horizon, outputs)
         device = inputs.device
-        self.train_index = torch.arange(0, n_train - window - horizon + 1, device=device)
-        self.val_index = torch.arange(n_train - window, count, device=device)
+        segments = segments or ((0, inputs.shape[0], n_train),)
+        self.train_index = torch.cat([torch.arange(start, start + max(0, n - window - horizon + 1), device=device)
+                                      for start, _, n in segments])
+        self.val_index = torch.cat([torch.arange(start + n - window, start + rows - window - horizon + 1,
+                                                 device=device) for start, rows, n in segments])
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -122,8 +128,9 @@ class Chunks:
 
     Parameters
     ----------
-    rows : (first, end) the rows chunks may read; on a short stretch the free part, then
-        the chunk, are shortened to fit.
+    rows : (first, end) the rows chunks may read, or a list of such ranges (the series of a
+        panel: a chunk stays within one); on a short stretch the free part, then the chunk,
+        are shortened to fit the shortest.
     generator : draws ``steps`` batches of ``batch_size`` chunks from random offsets (an
         epoch of training); without one, the chunks start every ``chunk`` rows, each batch
         once (validation).
@@ -131,17 +138,20 @@ class Chunks:
 
     def __init__(self, inputs, outputs, window: int, horizon: int, chunk: int, rows: tuple,
                  batch_size: int, steps: int = 0, generator: torch.Generator | None = None, free: int = 0):
-        first, end = rows
-        room = end - first - window + 1  # rows for the scored steps and the rows after them
+        ranges = [rows] if isinstance(rows, tuple) else list(rows)
+        room = min(end - first for first, end in ranges) - window + 1  # rows for the scored steps and after
         free = min(math.ceil(free / horizon) * horizon, max(0, (room - chunk - horizon) // horizon * horizon))
         chunk = min(chunk, room - horizon)
         tail = free + horizon if free else 0
         self.length = window - 1 + chunk  # rows read with the true inputs
         self.window, self.chunk, self.horizon, self.free = window, chunk, horizon, free
-        self.start = first
-        self.count = end - first - self.length - max(tail, horizon) + 1  # first rows that fit, at least 1
+        # each range's first row and how many first rows fit in it (at least 1 in the shortest)
+        self.starts = torch.tensor([first for first, _ in ranges])  # (ranges,)
+        self.counts = torch.tensor([max(0, end - first - self.length - max(tail, horizon) + 1)
+                                    for first, end in ranges])
+        self.count = int(self.counts.sum())  # first rows that fit, over all ranges
         if generator is None:
-            steps = math.ceil(math.ceil(self.count / chunk) / batch_size)
+            steps = math.ceil(len(self._every()) / batch_size)
         self.inputs, self.outputs = inputs, outputs
         self.x = sliding(inputs, self.length + tail)  # (rows - length - tail + 1, length + tail, inputs)
         self.batch_size, self.generator, self.steps = batch_size, generator, steps
@@ -153,12 +163,27 @@ class Chunks:
         device = self.inputs.device
         lead = torch.arange(self.horizon, device=device)
         scored = torch.arange(self.window - 1, self.length, device=device)  # (chunk,) row of each score
-        every = torch.arange(self.start, self.start + self.count, self.chunk, device=device)
+        every = self._every().to(device) if self.generator is None else None
         for k in range(self.steps):
-            if self.generator is None:
+            if every is not None:
                 first = every[k * self.batch_size : (k + 1) * self.batch_size]  # (batch,)
             else:
-                first = self.start + torch.randint(0, self.count, (self.batch_size,), generator=self.generator)
-                first = first.to(device)  # (batch,)
+                pick = torch.randint(0, self.count, (self.batch_size,), generator=self.generator)
+                first = self._row(pick).to(device)  # (batch,)
             rows = first[:, None, None] + scored[None, :, None] + 1 + lead  # (batch, chunk, horizon)
             yield self.x[first], self.outputs[rows]  # (batch, length + tail, in), (batch, chunk, horizon, out)
+
+    def first_rows(self) -> torch.Tensor:
+        """Every row a training chunk may start at, over all ranges."""
+        return self._row(torch.arange(self.count))
+
+    def _row(self, pick: torch.Tensor) -> torch.Tensor:
+        """The first rows of the chunks numbered ``pick`` (0 .. count - 1), range after range."""
+        ends = torch.cumsum(self.counts, 0)  # (ranges,)
+        which = torch.searchsorted(ends, pick, right=True)  # (batch,) the range of each
+        return self.starts[which] + pick - (ends[which] - self.counts[which])
+
+    def _every(self) -> torch.Tensor:
+        """Validation: first rows every ``chunk`` rows within each range."""
+        return torch.cat([torch.arange(int(start), int(start + count), self.chunk)
+                          for start, count in zip(self.starts, self.counts) if count > 0])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,9 +64,11 @@ class Backtest:
     origins : (origins,) positions of each forecast's first row in the data.
     index : the data's row labels.
     targets : the target names.
-    scale : the MASE denominator (in-sample seasonal-naive MAE of the training part).
+    scale : (targets,) the MASE denominators (in-sample seasonal-naive MAE of the training
+        part), one per target.
     level, lower, upper : the interval level and bounds (origins, steps, targets), or None.
         Bounds of origins with too few earlier forecasts to calibrate on are NaN.
+    same_units : True when the targets share one unit (a grid's cells): scored together.
     """
 
     truth: np.ndarray
@@ -73,10 +76,11 @@ class Backtest:
     origins: np.ndarray
     index: pd.Index
     targets: tuple
-    scale: float
+    scale: np.ndarray
     level: float | None = None
     lower: np.ndarray | None = None
     upper: np.ndarray | None = None
+    same_units: bool = False
     _frame: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
@@ -110,31 +114,97 @@ class Backtest:
         return self._frame
 
     def metrics(self) -> pd.DataFrame:
-        """MAE, RMSE, MAPE, sMAPE and MASE of the model and of each baseline (rows), over
-        every origin and lead; with an interval, the model's empirical coverage and mean width."""
-        table = pd.DataFrame({name: point_metrics(self.truth, self.predictions[name], self.scale)
-                              for name in METHODS}).T
+        """MAE, RMSE, MAPE, sMAPE and MASE of the model and of each baseline, over every
+        origin and lead; with an interval, the model's empirical coverage and mean width.
+
+        One target (or a grid, whose cells share their units): one row per method. Several
+        targets: one row per target and method (index levels ``target`` and ``method``),
+        since their units differ (m/s and kW in one MAE mean nothing); see :meth:`pooled`
+        for the errors pooled in scaled units. MAPE is NaN, with a warning, for a target
+        whose truth comes near zero.
+        """
+        if self.pooled_units:
+            name = self.targets[0] if len(self.targets) == 1 else None
+            return self._table(self.truth, self.predictions, self.lower, self.upper,
+                               float(np.mean(self.scales)), name)
+        tables = {name: self._table(self.truth[..., j], {m: p[..., j] for m, p in self.predictions.items()},
+                                    None if self.lower is None else self.lower[..., j],
+                                    None if self.upper is None else self.upper[..., j], self.scales[j], name)
+                  for j, name in enumerate(self.targets)}
+        if len(self.targets) == 1:
+            return next(iter(tables.values()))
+        return pd.concat(tables, names=["target", "method"])
+
+    def pooled(self) -> pd.DataFrame:
+        """Errors pooled over the targets in scaled units only: MASE (each target's MAE over
+        its own seasonal-naive scale) and sMAPE (percent), averaged over the targets with
+        equal weight; one row per method. MAE and RMSE are left out: they would add up
+        different units."""
+        table = self.metrics()
+        if table.index.nlevels == 1:
+            return table[["smape", "mase"]]
+        return table[["smape", "mase"]].groupby(level="method", sort=False).mean()
+
+    def _table(self, truth, predictions, lower, upper, scale, name) -> pd.DataFrame:
+        table = pd.DataFrame({method: point_metrics(truth, predictions[method], scale, name)
+                              for method in METHODS}).T
         if self.level is not None:
-            table["coverage"] = [coverage(self.truth, self.lower, self.upper), np.nan, np.nan]
-            table["width"] = [float(np.nanmean(self.upper - self.lower)), np.nan, np.nan]
+            table["coverage"] = [coverage(truth, lower, upper), np.nan, np.nan]
+            table["width"] = [float(np.nanmean(upper - lower)), np.nan, np.nan]
         table.index.name = "method"
         return table
 
-    def by_lead(self, metric: str = "mae") -> pd.DataFrame:
+    @property
+    def scales(self) -> np.ndarray:
+        """The MASE denominators, one per target."""
+        return np.broadcast_to(np.asarray(self.scale, dtype=float), (len(self.targets),))
+
+    @property
+    def pooled_units(self) -> bool:
+        """True when every target is scored together: one target, or a grid's cells."""
+        return len(self.targets) == 1 or self.same_units
+
+    def by_lead(self, metric: str = "mae", target=None) -> pd.DataFrame:
         """``metric`` by lead time (rows 1 .. steps) for the model and each baseline; with an
-        interval, the model's empirical coverage by lead too."""
+        interval, the model's empirical coverage by lead too.
+
+        With several targets pass ``target`` (one name) for a metric in original units; the
+        scaled ones ("mase", "smape") are averaged over the targets when ``target`` is None.
+        """
         if metric not in ("mae", "rmse", "mape", "smape", "mase"):
             raise WindwidgetsError(
                 f"`metric` ({metric!r}) is not one of 'mae', 'rmse', 'mape', 'smape', 'mase'"
             )
-        table = pd.DataFrame(
-            {name: [point_metrics(self.truth[:, k], self.predictions[name][:, k], self.scale)[metric]
-                    for k in range(self.steps)] for name in METHODS},
-            index=pd.RangeIndex(1, self.steps + 1, name="lead"),
-        )
+        if target is not None and target not in self.targets:
+            raise WindwidgetsError(f"`target` ({target!r}) is not one of the targets: "
+                                   f"{', '.join(map(repr, self.targets))}")
+        if target is None and not self.pooled_units and metric not in ("mase", "smape"):
+            raise WindwidgetsError(
+                f"`metric` {metric!r} is in each target's own units, and this backtest has "
+                f"{len(self.targets)} targets ({', '.join(map(repr, self.targets))}); pass "
+                f"target={self.targets[0]!r}, or a scaled metric ('mase', 'smape') to pool them"
+            )
+        if target is not None or self.pooled_units:
+            columns = [self.targets.index(target)] if target is not None else slice(None)
+            return self._by_lead(metric, columns)
+        return sum(self._by_lead(metric, [j]) for j in range(len(self.targets))) / len(self.targets)
+
+    def _by_lead(self, metric: str, columns) -> pd.DataFrame:
+        scale = float(np.mean(self.scales[columns]))
+        single = self.targets[0] if len(self.targets) == 1 else None
+        name = self.targets[columns[0]] if isinstance(columns, list) else single
+        with warnings.catch_warnings():  # a skipped MAPE is said only when MAPE is asked for
+            if metric != "mape":
+                warnings.simplefilter("ignore", UserWarning)
+            table = pd.DataFrame(
+                {method: [point_metrics(self.truth[:, k, columns], self.predictions[method][:, k, columns],
+                                        scale, name)[metric]
+                          for k in range(self.steps)] for method in METHODS},
+                index=pd.RangeIndex(1, self.steps + 1, name="lead"),
+            )
         if self.level is not None:
-            table["coverage"] = [coverage(self.truth[:, k], self.lower[:, k], self.upper[:, k])
-                                 for k in range(self.steps)]
+            table["coverage"] = [coverage(self.truth[:, k, columns], self.lower[:, k, columns],
+                                          self.upper[:, k, columns]) for k in range(self.steps)]
         return table
 
     @property
@@ -143,9 +213,15 @@ class Backtest:
         return None if self.level is None else coverage(self.truth, self.lower, self.upper)
 
     def _summary(self) -> str:
-        mae = self.metrics()["mae"]
-        text = (f"Backtest({len(self.origins)} origins x {self.steps} steps, MAE model {mae['model']:.4g}, "
-                f"naive {mae['naive']:.4g}, seasonal naive {mae['seasonal_naive']:.4g}")
+        with warnings.catch_warnings():  # a skipped MAPE is said where the metrics are asked for
+            warnings.simplefilter("ignore", UserWarning)
+            return self._summary_text()
+
+    def _summary_text(self) -> str:
+        name, table = ("MAE", self.metrics()) if self.pooled_units else ("MASE (pooled, scaled)", self.pooled())
+        error = table[name.split()[0].lower()]
+        text = (f"Backtest({len(self.origins)} origins x {self.steps} steps, {name} model {error['model']:.4g}, "
+                f"naive {error['naive']:.4g}, seasonal naive {error['seasonal_naive']:.4g}")
         if self.level is not None:
             text += f", coverage {self.coverage:.3f} of {self.level}"
         return text + ")"
@@ -154,7 +230,10 @@ class Backtest:
         return self._summary()
 
     def _repr_html_(self) -> str:
-        return f"<p>{html.escape(self._summary())}</p>" + self.metrics().to_html(float_format="{:.4g}".format)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            table = self.metrics()
+        return f"<p>{html.escape(self._summary())}</p>" + table.to_html(float_format="{:.4g}".format)
 
 
 class Evaluation(dict):
@@ -162,7 +241,18 @@ class Evaluation(dict):
 
     ``table`` holds the same metrics for the model and for the naive and seasonal-naive
     forecasts from the same origins (rows); ``backtest`` is the :class:`Backtest` behind them.
+    With several targets the dict holds only the errors pooled in scaled units (smape, mase:
+    see :meth:`Backtest.pooled`), ``table`` has a row per target and method, and
+    ``by_target`` the model's errors per target in each one's own units.
     """
+
+    @property
+    def by_target(self) -> pd.DataFrame:
+        """The model's errors, one row per target (original units)."""
+        table = self.table
+        if table.index.nlevels == 1:
+            return table.loc[["model"]].set_axis(pd.Index(list(self.backtest.targets), name="target"))
+        return table.xs("model", level="method")
 
     def __init__(self, values: dict, table: pd.DataFrame, backtest: Backtest):
         super().__init__(values)

@@ -11,23 +11,25 @@ import pandas as pd
 from ..data.calendar import COLUMNS as CALENDAR
 from ..data.calendar import calendar_frame, with_calendar
 from ..data.frames import Layout, check_values, columns_of, read_frame
+from ..data.timeline import with_time
 from ..errors import DataError, listing
 
 
-def future_values(future, names: tuple, labels: pd.Index) -> np.ndarray:
+def future_values(future, names: tuple, labels: pd.Index, time=None) -> np.ndarray:
     """The known-future covariates ``names`` for the forecast rows ``labels``, as a
     (steps, len(names)) array.
 
     ``future`` is matched to ``labels`` by timestamp when both carry one (it may start
     earlier; its step must be the data's and it may have no gaps); otherwise its first
-    ``len(labels)`` rows are taken in order. Calendar features are made from ``labels``.
+    ``len(labels)`` rows are taken in order. Its ``time`` column (the data's) becomes its index.
+    Calendar features are made from ``labels``.
     """
     calendar = [n for n in names if n in CALENDAR]
     if calendar:
         given = tuple(n for n in names if n not in CALENDAR)
         known = calendar_frame(labels, calendar)
         if given:
-            known[list(given)] = future_values(future, given, labels)
+            known[list(given)] = future_values(future, given, labels, time)
         return known[list(names)].to_numpy(dtype=np.float64)  # (steps, future covariates)
     steps, first = len(labels), labels[0]
     if future is None:
@@ -37,7 +39,9 @@ def future_values(future, names: tuple, labels: pd.Index) -> np.ndarray:
         )
     if isinstance(future, pd.Series):
         future = future.to_frame()
-    if not isinstance(future, pd.DataFrame):
+    if isinstance(future, pd.DataFrame):
+        future = _timed(future, time, "future")
+    else:
         raise DataError(f"`future` is a {type(future).__name__}; pass a DataFrame with columns "
                         f"{', '.join(names)}")
     missing = [c for c in names if c not in future.columns]
@@ -100,9 +104,10 @@ def _aligned(future: pd.DataFrame, labels: pd.DatetimeIndex) -> pd.DataFrame:
     return future.iloc[position:]
 
 
-def checked_context(context, layout: Layout, least: int, window: int) -> pd.DataFrame:
-    """``context`` as a DataFrame of the model's input columns, with at least ``least`` rows."""
-    frame = with_calendar(read_frame(context, "context"), layout.future_covariates)
+def checked_context(context, layout: Layout, least: int, window: int, time=None) -> pd.DataFrame:
+    """``context`` as a DataFrame of the model's input columns, with at least ``least`` rows;
+    its ``time`` column (the data's) becomes its index."""
+    frame = with_calendar(_timed(read_frame(context, "context"), time, "context"), layout.future_covariates)
     missing = [c for c in layout.inputs if c not in frame.columns]
     if missing:
         raise DataError(
@@ -120,13 +125,14 @@ def checked_context(context, layout: Layout, least: int, window: int) -> pd.Data
     return frame
 
 
-def checked_rows(rows, layout: Layout, index: pd.Index) -> pd.DataFrame:
-    """New observations that continue the series whose labels are ``index``.
+def checked_rows(rows, layout: Layout, index: pd.Index, time=None) -> pd.DataFrame:
+    """New observations that continue the series whose labels are ``index``; their ``time``
+    column (the data's) becomes their index.
 
     Timestamped rows must start one step after the last label and keep the data's step;
     rows of a series labelled by position are relabelled to continue it.
     """
-    frame = read_frame(rows, "new_rows")
+    frame = _timed(read_frame(rows, "new_rows"), time, "new_rows")
     if len(frame):
         frame = with_calendar(frame, layout.future_covariates)
     missing = [c for c in layout.inputs if c not in frame.columns]
@@ -154,6 +160,13 @@ def checked_rows(rows, layout: Layout, index: pd.Index) -> pd.DataFrame:
         return frame
     start = int(index[-1]) + 1 if len(index) and pd.api.types.is_integer_dtype(index) else len(index)
     return frame.set_axis(pd.RangeIndex(start, start + len(frame), name=index.name))
+
+
+def _timed(frame: pd.DataFrame, time, name: str) -> pd.DataFrame:
+    """The data's time column as the index, where ``frame`` has that column."""
+    if time is not None and time not in frame.columns:
+        return frame
+    return with_time(frame, time, name)
 
 
 def _steps_of(index: pd.DatetimeIndex) -> str:

@@ -1,7 +1,11 @@
 """Point-forecast errors. Every function takes arrays of the same shape, original units."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+
+NEAR_ZERO = 0.01  # MAPE is skipped when a truth lies within this share of the mean absolute truth
 
 
 def mae(truth, prediction) -> float:
@@ -12,12 +16,24 @@ def rmse(truth, prediction) -> float:
     return float(np.sqrt(np.mean((truth - prediction) ** 2)))
 
 
-def mape(truth, prediction) -> float:
-    """Mean absolute percentage error, over the points where the truth is not zero."""
-    nonzero = truth != 0
-    if not nonzero.any():
+def mape(truth, prediction, name=None) -> float:
+    """Mean absolute percentage error; NaN, with a warning, when a truth lies near zero.
+
+    A truth near zero (within ``NEAR_ZERO`` of the mean absolute truth: power at 0 kW, a calm)
+    makes its percentage error explode and rule the mean, so the metric would say nothing
+    about the rest; sMAPE and MASE stay meaningful there. ``name`` names the column in the warning.
+    """
+    size = float(np.mean(np.abs(truth))) if np.size(truth) else 0.0
+    near = np.abs(truth) <= NEAR_ZERO * size
+    if near.any():
+        what = f"of {name!r} " if name is not None else ""
+        warnings.warn(
+            f"MAPE {what}is skipped (NaN): {int(near.sum())} of {near.size} true values lie near zero "
+            f"(|truth| <= {NEAR_ZERO * size:.3g}, {NEAR_ZERO:.0%} of its mean size), where percentage "
+            "errors explode; read sMAPE or MASE instead", UserWarning, stacklevel=2,
+        )
         return float("nan")
-    return float(100 * np.mean(np.abs((truth - prediction)[nonzero] / truth[nonzero])))
+    return float(100 * np.mean(np.abs((truth - prediction) / truth)))
 
 
 def smape(truth, prediction) -> float:
@@ -28,11 +44,13 @@ def smape(truth, prediction) -> float:
     return float(100 * np.mean(ratio))
 
 
-def naive_scale(train, season: int) -> float:
+def naive_scale(train, season: int) -> np.ndarray:
     """In-sample MAE of the seasonal-naive forecast ``y[t] = y[t - season]`` on ``train``
-    (rows, columns): the denominator of MASE (Hyndman and Koehler, 2006)."""
+    (rows, columns), one per column: the denominators of MASE (Hyndman and Koehler, 2006),
+    each target scaled by its own, so that scaled errors of targets in different units can
+    be compared and pooled."""
     season = min(season, len(train) - 1)
-    return mae(train[season:], train[:-season])
+    return np.mean(np.abs(train[season:] - train[:-season]), axis=0)  # (columns,)
 
 
 def mase(truth, prediction, scale: float) -> float:
@@ -40,11 +58,11 @@ def mase(truth, prediction, scale: float) -> float:
     return mae(truth, prediction) / scale if scale > 0 else float("nan")
 
 
-def point_metrics(truth, prediction, scale: float) -> dict:
+def point_metrics(truth, prediction, scale: float, name=None) -> dict:
     return {
         "mae": mae(truth, prediction),
         "rmse": rmse(truth, prediction),
-        "mape": mape(truth, prediction),
+        "mape": mape(truth, prediction, name),
         "smape": smape(truth, prediction),
         "mase": mase(truth, prediction, scale),
     }

@@ -30,6 +30,7 @@ from ..data.prepare import encode
 from ..errors import DataError, WindwidgetsError
 from .backtest import Backtest, Evaluation, rolled_forecasts, validation_origins
 from .baselines import baselines
+from .bounds import clip
 from .inputs import checked_context, checked_rows, future_values  # noqa: F401 (Run uses checked_context)
 from .intervals import check_level, half_widths, rolling_half_widths
 from .rollout import as_array, carries, future_index, rollout, season_of
@@ -73,9 +74,9 @@ def update(run, new_rows) -> None:
     """See :meth:`windwidgets.Run.update`."""
     stream = run._stream
     if stream is not None and not stream.follows_data:
-        stream.append(checked_rows(new_rows, run.layout, stream.index))
+        stream.append(checked_rows(new_rows, run.layout, stream.index, run.config.data.time))
         return
-    rows = checked_rows(new_rows, run.layout, run.frame.index)
+    rows = checked_rows(new_rows, run.layout, run.frame.index, run.config.data.time)
     if stream is not None:
         stream.append(rows)
     run.frame = pd.concat([run.frame, rows])
@@ -94,8 +95,8 @@ def backtest(run, steps=None, stride=None, interval=None) -> Backtest:
         errors = np.abs(result.predictions["model"] - result.truth)  # (origins, steps, targets)
         widths = rolling_half_widths(errors, result.origins, steps, level)
         result.level = level
-        result.lower = result.predictions["model"] - widths
-        result.upper = result.predictions["model"] + widths
+        result.lower = _clipped(run, result.predictions["model"] - widths)
+        result.upper = _clipped(run, result.predictions["model"] + widths)
     return result
 
 
@@ -103,7 +104,8 @@ def evaluate(run, steps=None, stride: int = 1) -> Evaluation:
     """See :meth:`windwidgets.Run.evaluate`."""
     result = backtest(run, steps, stride)
     table = result.metrics()
-    return Evaluation(table.loc["model"].to_dict(), table=table, backtest=result)
+    values = table.loc["model"] if result.pooled_units else result.pooled().loc["model"]
+    return Evaluation(values.to_dict(), table=table, backtest=result)
 
 
 # -- forecasts ---------------------------------------------------------------------------------
@@ -129,7 +131,7 @@ def _origin(run, start, context):
     """The frame to forecast from, the first predicted position and the warm-up length."""
     window = run.config.data.window
     if context is not None:
-        frame = checked_context(context, run.layout, _least_context(run), window)
+        frame = checked_context(context, run.layout, _least_context(run), window, run.config.data.time)
         return frame, len(frame), min(window, len(frame))
     origin, least = run._position(start), _least_context(run)
     if origin < least:
@@ -145,7 +147,7 @@ def _new_stream(run, context) -> Stream:
     if context is None:
         frame, follows = run.frame.iloc[-d.window :], True
     else:
-        frame, follows = checked_context(context, run.layout, _least_context(run), d.window), False
+        frame, follows = checked_context(context, run.layout, _least_context(run), d.window, d.time), False
         frame = frame.iloc[-d.window :]
     return Stream(run.model, frame, run.scaler, run.layout, d.window, d.horizon, run.device, follows,
                   _carry(run))
@@ -170,11 +172,12 @@ def _future_of(run, future, labels: pd.Index, frame, origin: int):
     steps, extra = len(labels), run.config.data.horizon - 1
     if future is None and frame is not None and origin + steps <= len(frame):
         future = frame.iloc[origin : origin + steps + extra]  # what happened: forecasting the past
-    values = future_values(future, names, labels)  # (steps, future covariates)
+    time = run.config.data.time
+    values = future_values(future, names, labels, time)  # (steps, future covariates)
     if not extra:
         return values
     try:
-        return future_values(future, names, labels.append(future_index(labels, extra)))
+        return future_values(future, names, labels.append(future_index(labels, extra)), time)
     except DataError:  # the rows past `steps` are not known
         return np.concatenate([values, np.repeat(values[-1:], extra, axis=0)])
 
@@ -202,14 +205,21 @@ def _frame_of(run, predicted: torch.Tensor, labels: pd.Index, level: float | Non
     """Original units, one column per target, plus ``<target>_lower``/``_upper`` bounds."""
     outputs, targets = len(run.layout.outputs), list(run.layout.targets)
     values = as_array(run.scaler.inverse(predicted, slice(0, outputs)))[:, : len(targets)]  # (steps, targets)
+    values = _clipped(run, values)
     if level is None:
         return pd.DataFrame(values, index=labels, columns=targets)
     widths = half_widths(_calibration(run, len(labels)), level)  # (steps, targets)
+    lower, upper = _clipped(run, values - widths), _clipped(run, values + widths)
     columns = {name: values[:, j] for j, name in enumerate(targets)}
     for j, name in enumerate(targets):
-        columns[f"{name}_lower"] = values[:, j] - widths[:, j]
-        columns[f"{name}_upper"] = values[:, j] + widths[:, j]
+        columns[f"{name}_lower"] = lower[:, j]
+        columns[f"{name}_upper"] = upper[:, j]
     return pd.DataFrame(columns, index=labels)
+
+
+def _clipped(run, values: np.ndarray) -> np.ndarray:
+    """``values`` (..., targets) clipped to the targets' physical bounds (``bounds=``)."""
+    return clip(values, run.config.data.bounds, run.layout.targets)
 
 
 def _calibration(run, steps: int) -> np.ndarray:
@@ -244,8 +254,10 @@ def _backtest(run, steps: int, stride: int) -> Backtest:
     predicted = rolled_forecasts(run.model, encoded, origins, steps, d.window, d.horizon, outputs,
                                  _carry(run))
     values = as_array(run.scaler.inverse(predicted, slice(0, outputs)))[..., :targets]  # (origins, steps, targets)
+    values = _clipped(run, values)
     observed = run.frame[list(layout.targets)].to_numpy(dtype=np.float64)  # (rows, targets)
     truth = observed[origins[:, None] + np.arange(steps)[None, :]]  # (origins, steps, targets)
     season = d.season or season_of(run.frame.index)
     predictions = {"model": values, **baselines(observed, origins, steps, season)}
-    return Backtest(truth, predictions, origins, run.frame.index, layout.targets, run.mase_scale)
+    return Backtest(truth, predictions, origins, run.frame.index, layout.targets, run.mase_scale,
+                    same_units=bool(layout.grid))

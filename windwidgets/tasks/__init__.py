@@ -1,46 +1,41 @@
-"""The fits that are not a plain table forecast: sequence classification and grids.
+"""The task registry: what each ``task`` reads, the Run it makes and the file it writes.
 
-``api.prepare_run`` asks :func:`route` first (a classifier has its own Run), reads the data
-with :func:`prepare_data` and builds its Run with :func:`run_class`; ``api.load`` asks
-:func:`load` first. Everything specific to these tasks lives in this package.
+``api.prepare_run`` looks a fit's task up by ``config.data.task``; ``api.load`` by the
+format a file names. Everything specific to a task lives in its module here; a new task is
+one more entry.
 """
 from __future__ import annotations
 
-import torch
+from dataclasses import dataclass
+from typing import Callable
 
-from ..config import RunConfig
-from ..data import Prepared, prepare
-from ..data.grids import prepare_grids
+from ..errors import ModelError
+from ..run import FORMAT as FORECAST_FORMAT
 from .classify import FORMAT as CLASSIFY_FORMAT
 from .classify import ClassifyRun, load_classifier, prepare_classifier
+from .forecast import build_model, load_forecaster, prepare_forecaster
 from .grid import GridForecast, GridRun
 
-__all__ = ["CLASSIFY_FORMAT", "ClassifyRun", "GridForecast", "GridRun", "load", "prepare_data", "route", "run_class"]
+__all__ = ["TASKS", "ClassifyRun", "GridForecast", "GridRun", "Task", "build_model", "by_format"]
 
 
-def route(data, config: RunConfig, device: torch.device):
-    """An unfitted :class:`ClassifyRun` for task="classify"; None for a forecast."""
-    if config.data.task == "classify":
-        return prepare_classifier(data, config, device)
-    return None
+@dataclass(frozen=True)
+class Task:
+    prepare: Callable  # (data, config, device) -> an unfitted Run with its trainer
+    load: Callable  # (payload, device) -> the Run a file holds
+    format: str  # the "format" its files carry
 
 
-def prepare_data(data, config: RunConfig, device: torch.device) -> Prepared:
-    """A forecast's data: grids for the convlstm, a table for every other model."""
-    if config.model.model == "convlstm":
-        return prepare_grids(data, config.data, device)
-    return prepare(data, config.data, device)
+TASKS = {
+    "forecast": Task(prepare_forecaster, load_forecaster, FORECAST_FORMAT),
+    "classify": Task(prepare_classifier, load_classifier, CLASSIFY_FORMAT),
+}
 
 
-def load(payload: dict, device: torch.device):
-    """The Run of a classifier's file; None for a forecaster's."""
-    if payload.get("format") == CLASSIFY_FORMAT:
-        return load_classifier(payload, device)
-    return None
-
-
-def run_class(layout):
-    """The Run class for a forecast's layout: grids get :class:`GridRun`."""
-    from ..run import Run
-
-    return GridRun if getattr(layout, "grid", ()) else Run
+def by_format(format: str, path) -> Task:
+    """The task whose files carry ``format``; a file of another version is refused."""
+    for task in TASKS.values():
+        if task.format == format:
+            return task
+    raise ModelError(f"{str(path)!r} was written by another version of windwidgets (format {format!r}; "
+                     f"this version reads {', '.join(task.format for task in TASKS.values())})")

@@ -12,9 +12,8 @@ from ..config import RunConfig
 from ..data import Scaler
 from ..data.sequences import as_sequences, prepare_sequences
 from ..errors import ConfigError, DataError, WindwidgetsError
-from ..run import Run, _versions
+from ..fit import BaseRun
 from ..train import Events, Trainer
-from ..files import write_atomically
 
 FORMAT = "windwidgets.classify/1"
 
@@ -62,28 +61,32 @@ def prepare_classifier(data, config: RunConfig, device: torch.device) -> "Classi
                        trainer=trainer)
 
 
-class ClassifyRun(Run):
+class ClassifyRun(BaseRun):
     """A trained sequence classifier: ``predict``, ``evaluate`` (accuracy), a confusion matrix.
 
     The model reads a whole sequence (its length is the window) and writes one logit per
     class; the validation part is a seeded draw of ``val_fraction`` of each class. The
     history has a ``val_accuracy`` column, also announced in ``progress.metrics`` while the
-    fit runs. Forecasting does not apply; ``forecast`` says so.
+    fit runs. Forecasting does not apply; ``forecast`` and its kin say so.
     """
+
+    FORMAT = FORMAT
+    HISTORY = ("epoch", "train_loss", "val_loss", "val_accuracy", "lr", "seconds", "grad_norm")
+    LOSS = "loss (cross entropy)"
+    FORECASTING = ("forecast", "plot_forecast", "update", "backtest", "plot_errors", "reset_state")
 
     def __init__(self, config: RunConfig, model: nn.Module, device: torch.device, scaler: Scaler,
                  classes: list, spec: zoo.ModelSpec, validation: tuple, history: list | None = None,
                  trainer=None):
-        super().__init__(config, model, device, frame=None, layout=None, scaler=scaler,
-                         n_train=0, mase_scale=float("nan"), history=history, trainer=trainer)
+        super().__init__(config, model, device, scaler, history, trainer)
         self.classes, self.spec = list(classes), spec
         self.validation = validation  # scaled x (samples, time, features), class indices (samples,)
 
-    @property
-    def history(self) -> pd.DataFrame:
-        """One row per finished epoch: the loss columns and ``val_accuracy``."""
-        columns = ["epoch", "train_loss", "val_loss", "val_accuracy", "lr", "seconds", "grad_norm"]
-        return pd.DataFrame(list(self._history), columns=columns)
+    def __getattr__(self, name: str):
+        if name in self.FORECASTING:
+            raise WindwidgetsError("a classifier (task='classify') predicts classes, not future values; "
+                                   "use run.predict(sequences), run.predict_proba(sequences) or run.evaluate()")
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # -- predictions -----------------------------------------------------------------------
     @torch.no_grad()
@@ -131,13 +134,7 @@ class ClassifyRun(Run):
         return pd.DataFrame(counts.numpy(), index=pd.Index(self.classes, name="true"),
                             columns=pd.Index(self.classes, name="predicted"))
 
-    # -- pictures --------------------------------------------------------------------------
-    def plot(self, log: bool = True):
-        """The loss curves (cross entropy) as a matplotlib Figure."""
-        from ..views.plots import loss_figure
-
-        return loss_figure(self.history, log=log, ylabel="loss (cross entropy)")
-
+    # -- pictures ---------------------------------------------------------------------------
     def plot_confusion(self, normalize: bool = False):
         """The validation confusion matrix as a matplotlib Figure; ``normalize`` shows each
         true class's row as shares."""
@@ -145,40 +142,14 @@ class ClassifyRun(Run):
 
         return confusion_figure(self.confusion(), normalize=normalize)
 
-    def forecast(self, *args, **kwargs):
-        raise WindwidgetsError("a classifier (task='classify') predicts classes, not future values; "
-                               "use run.predict(sequences), run.predict_proba(sequences) or run.evaluate()")
-
-    def plot_forecast(self, *args, **kwargs):
-        return self.forecast()
-
-    def update(self, *args, **kwargs):
-        return self.forecast()
-
-    def backtest(self, *args, **kwargs):
-        return self.forecast()
-
-    def plot_errors(self, *args, **kwargs):
-        return self.forecast()
-
     # -- files -----------------------------------------------------------------------------
     def save(self, path):
         """One file: weights, config, scaler, classes, the validation sequences, history."""
-        self.wait()
         x, y = self.validation
-        payload = {
-            "format": FORMAT,
-            "config": self.config.to_dict(),
-            "state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
-            "scaler": self.scaler.state_dict(),
-            "classes": list(self.classes),
-            "spec": {"input_size": self.spec.input_size, "output_size": self.spec.output_size,
-                     "horizon": self.spec.horizon, "window": self.spec.window, "extra": dict(self.spec.extra)},
-            "validation": {"x": x.detach().cpu(), "y": y.detach().cpu()},
-            "history": [dict(row) for row in self._history],
-            "versions": _versions(),
-        }
-        return write_atomically(payload, path)
+        spec = {"input_size": self.spec.input_size, "output_size": self.spec.output_size,
+                "horizon": self.spec.horizon, "window": self.spec.window, "extra": dict(self.spec.extra)}
+        return self._write(path, classes=list(self.classes), spec=spec,
+                           validation={"x": x.detach().cpu(), "y": y.detach().cpu()})
 
     # -- display ---------------------------------------------------------------------------
     def _description(self) -> list[tuple[str, str]]:

@@ -174,10 +174,10 @@ class Trainer:
             return Streams(d.inputs, d.outputs, *d.windows.shape, d.n_train, config.batch_size)
         if config.mode == "sequence":
             steps = math.ceil(len(d.windows.train_index) / WINDOW_BATCH)  # as a window epoch's
-            return self._chunks((0, d.n_train), steps, self.generator)
+            return self._chunks(d.train_rows, steps, self.generator)
         return d.windows.batches(d.windows.train_index, config.batch_size, self.generator)
 
-    def _chunks(self, rows: tuple, steps: int = 0, generator=None) -> Chunks:
+    def _chunks(self, rows: list, steps: int = 0, generator=None) -> Chunks:
         d, config = self.data, self.config
         return Chunks(d.inputs, d.outputs, *d.windows.shape, config.chunk, rows, config.batch_size,
                       steps, generator, config.free_steps)
@@ -206,7 +206,7 @@ class Trainer:
     def _validate_chunks(self) -> float:
         """The sequence loss over chunks whose scored steps cover the validation part."""
         d = self.data
-        chunks = self._chunks((d.n_train - d.windows.shape[0], len(d.inputs)))
+        chunks = self._chunks(d.val_rows)
         losses = [(self._sequence_loss(chunks, x, y).item(), len(x)) for x, y in chunks]
         return sum(loss * n for loss, n in losses) / sum(n for _, n in losses)
 

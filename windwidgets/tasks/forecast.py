@@ -1,0 +1,85 @@
+"""task="forecast": a table (one series or a panel of them) or grids for the convlstm."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .. import zoo
+from ..config import RunConfig
+from ..data import Layout, Scaler, prepare
+from ..data.grids import prepare_grids
+from ..errors import ConfigError
+from ..forecast.bounds import check_bounds
+from ..forecast.metrics import naive_scale
+from ..forecast.rollout import season_of
+from ..panel import PanelRun, members_from_state
+from ..run import Run, frame_from_state
+from ..train import Events, Trainer
+from .grid import GridRun
+
+
+def prepare_forecaster(data, config: RunConfig, device: torch.device) -> Run:
+    """An unfitted Run: the data read (grids for the convlstm, a table for every other
+    model), the model built, the mode settled, the trainer ready."""
+    prepared = prepare_grids(data, config.data, device) if config.model.model == "convlstm" else (
+        prepare(data, config.data, device))
+    check_bounds(config.data.bounds, prepared.layout.targets)
+    model = build_model(config, prepared.layout).to(device)
+    why = " with bidirectional=True (a backward pass would read the future)" if config.model.bidirectional else ""
+    config = config.settled(model.modes, why)
+    if prepared.panel is not None and config.train.mode == "stateful":
+        raise ConfigError(
+            f"mode 'stateful' carries the state through one series from start to end; a panel "
+            f"(series={config.data.series!r}) trains on its series together: use mode='sequence' or "
+            "mode='window'"
+        )
+    trainer = Trainer(model, prepared, config.train, device, Events())
+    if prepared.panel is not None:
+        return PanelRun(config, model, device, _members(prepared, config), prepared.layout, prepared.scaler,
+                        trainer=trainer)
+    season = config.data.season or season_of(prepared.frame.index)
+    targets = prepared.frame.iloc[: prepared.n_train][list(prepared.layout.targets)].to_numpy(np.float64)
+    return run_class(prepared.layout)(
+        config, model, device, prepared.frame, prepared.layout, prepared.scaler,
+        prepared.n_train, naive_scale(targets, season), trainer=trainer)
+
+
+def run_class(layout: Layout) -> type:
+    """The Run class for a forecast's layout: grids get :class:`GridRun`."""
+    return GridRun if layout.grid else Run
+
+
+def _members(prepared, config: RunConfig) -> dict:
+    """Each series of a panel with its split and its own MASE scale."""
+    members = {}
+    for key, (frame, n_train, scaler) in prepared.panel.items():
+        season = config.data.season or season_of(frame.index)
+        targets = frame.iloc[:n_train][list(prepared.layout.targets)].to_numpy(np.float64)
+        members[key] = {"frame": frame, "n_train": n_train, "mase_scale": naive_scale(targets, season), "offset": 0,
+                        "scaler": scaler}
+    return members
+
+
+def build_model(config: RunConfig, layout: Layout) -> torch.nn.Module:
+    spec = zoo.ModelSpec(input_size=len(layout.inputs), output_size=len(layout.outputs),
+                         horizon=config.data.horizon, window=config.data.window,
+                         extra={"grid": layout.grid} if layout.grid else {})
+    return zoo.build(config.model.model, spec, config.model)
+
+
+def load_forecaster(payload: dict, device: torch.device) -> Run:
+    config = RunConfig.from_dict(payload["config"])
+    if config.train.mode == "auto":  # a file from before training modes: it learned on windows
+        config.train.mode = "stateful" if config.train.stateful else "window"
+    layout = Layout(**{k: tuple(v) for k, v in payload["layout"].items()})
+    model = build_model(config, layout)
+    model.load_state_dict(payload["state_dict"])
+    model.to(device).eval()
+    if "panel" in payload:
+        return PanelRun(config, model, device, members_from_state(payload["panel"], Scaler.from_state),
+                        layout, Scaler.from_state(payload["scaler"]), history=payload["history"])
+    run = run_class(layout)(config, model, device, frame_from_state(payload["frame"]), layout,
+                                  Scaler.from_state(payload["scaler"]), payload["n_train"],
+                                  payload["mase_scale"], history=payload["history"])
+    run.offset = payload.get("offset")  # None in files that did not record it
+    return run
