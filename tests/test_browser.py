@@ -3,7 +3,9 @@
 The test starts ``jupyter lab`` on 127.0.0.1 with a free port in a temporary folder holding
 a notebook, opens it, waits for the kernel through ``window.jupyterapp``, runs a training
 cell (``%%windtrain``), watches the panel render and its loss chart change while the fit runs, presses Stop,
-and checks in the next cell that the Run ended with ``stop_reason == "stopped"``. The server,
+and checks in the next cell that the Run ended with ``stop_reason == "stopped"``. Then it opens
+the dashboard, trains twice from it, stopping each fit with its Stop button, and finds both
+Runs in the compare table. The server,
 its kernel and the browser are ended whatever happens. Screenshots go to ``artifacts/``.
 
 Needs Debian's ``chromium`` (``scripts/test.sh`` installs it); Playwright's own browser
@@ -42,6 +44,9 @@ CELLS = [
     "%%windtrain --data wind --target speed --model lstm --window 24 --hidden-size 32 --num-layers 1\n"
     "epochs = 400\nbatch_size = 16",
     "run.wait()\nprint('ended:', run.stop_reason, len(run.history))",
+    "board = ww.Dashboard(wind, name='wind', target='speed', window=24, hidden_size=16, num_layers=1,\n"
+    "                     epochs=400, batch_size=16)\nboard",
+    "board.wait()\nprint('board:', *[r.stop_reason for r in board.runs])",
 ]
 KERNEL_READY = """() => {
     const app = window.jupyterapp;
@@ -178,3 +183,39 @@ def test_live_panel_in_jupyterlab(lab, page):
     ended.wait_for(timeout=60_000)
     reason, epochs = ended.inner_text().split()[1:3]
     assert reason == "stopped" and 1 <= int(epochs) < 400
+
+    dashboard_trains_stops_and_compares(page)
+
+
+def dashboard_trains_stops_and_compares(page):
+    """The dashboard of cell 3: Train starts a fit (and is disabled while it runs), Stop
+    ends it, twice; the compare tab then lists the two Runs."""
+    page.evaluate(RUN_CELL, 3)
+    board = output_of(page, 3).locator(".windwidgets-dashboard")
+    board.wait_for(state="visible", timeout=60_000)
+    train, stop = board.locator(".windwidgets-train-button"), board.locator(".windwidgets-board-stop")
+    assert train.is_enabled() and stop.is_disabled()
+    board.screenshot(path=str(ARTIFACTS / "dashboard.png"))
+    for fit in (1, 2):
+        train.click()
+        board.locator(".windwidgets-board-stop:not([disabled])").wait_for(timeout=60_000)  # fit running
+        assert train.is_disabled()
+        board.locator(".windwidgets-live .windwidgets-loss-chart polyline").first.wait_for(timeout=60_000)
+        stop.click()
+        board.locator(".windwidgets-train-button:not([disabled])").wait_for(timeout=60_000)  # answered
+    board.locator(".lm-TabBar-tab", has_text="compare").click()
+    rows = board.locator(".windwidgets-compare tbody tr")
+    page.wait_for_function("(n) => document.querySelectorAll('.windwidgets-compare tbody tr').length === n",
+                           arg=2, timeout=30_000)
+    assert rows.count() == 2 and "lstm" in rows.nth(1).inner_text()
+    board.locator(".windwidgets-overlay select").select_option(index=[0, 1])
+    board.locator("img.windwidgets-compare-plot").wait_for(state="visible", timeout=30_000)
+    board.screenshot(path=str(ARTIFACTS / "dashboard_compare.png"))
+    board.locator(".lm-TabBar-tab", has_text="code").click()
+    assert board.locator("textarea").first.input_value().startswith("%%windtrain --data wind --out run1")
+    board.screenshot(path=str(ARTIFACTS / "dashboard_code.png"))
+
+    page.evaluate(RUN_CELL, 4)
+    ended = output_of(page, 4).locator(".jp-OutputArea-output", has_text="board:")
+    ended.wait_for(timeout=60_000)
+    assert ended.inner_text().split()[1:] == ["stopped", "stopped"]

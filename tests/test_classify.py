@@ -107,7 +107,8 @@ def test_classification_errors_say_what_to_do(digits):
     with pytest.raises(ConfigError, match=r"`mode='sequence'` learns along one long series"):
         ww.train(small, mode="sequence", **settings)
     for model in ("seq2seq", "convlstm"):
-        with pytest.raises(ModelError, match=f"{model} .*cannot classify.*use rnn, lstm, gru, peephole_lstm or cnn_lstm"):
+        with pytest.raises(ModelError, match=f"model '{model}' cannot be trained for task='classify'; models "
+                                             "that can: rnn, lstm, gru, peephole_lstm, cnn_lstm"):
             ww.train(small, model=model, **settings)
     run = ww.train(small, **settings)
     with pytest.raises(WindwidgetsError, match=r"predicts classes, not future values; use run.predict\(sequences\)"):

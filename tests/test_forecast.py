@@ -10,7 +10,6 @@ from matplotlib.figure import Figure
 import windwidgets as ww
 from windwidgets.errors import DataError, WindwidgetsError
 from windwidgets.forecast.baselines import naive, seasonal_naive
-from windwidgets.forecast import operations
 from windwidgets.forecast.intervals import half_widths
 from windwidgets.forecast.rollout import future_index
 
@@ -95,9 +94,10 @@ def test_a_backtest_origin_never_sees_data_after_it(feed):
 def rolled_over(run, rows, steps, future):
     """A forecast of ``steps`` after ``rows`` that reads all of them first (the warm-up)."""
     labels = future_index(rows.index, steps)
-    known = operations._future_of(run, future, labels, None, 0)
-    predicted = operations._rollout(run, rows[list(run.layout.inputs)], known, len(rows), steps, len(rows))
-    return operations._frame_of(run, predicted, labels, None)
+    forecaster = run.forecaster
+    known = forecaster._future_of(future, labels, None, 0)
+    predicted = forecaster._rollout(rows[list(run.layout.inputs)], known, len(rows), steps, len(rows))
+    return forecaster._frame_of(predicted, labels, None)
 
 
 @pytest.mark.parametrize("model, future, horizon, mode", [
@@ -300,7 +300,7 @@ def test_baselines_and_interval_widths_by_hand():
 
 
 def test_forecast_modules_import_no_front_end():
-    code = ("import sys, windwidgets.forecast.operations, windwidgets.forecast.backtest, "
+    code = ("import sys, windwidgets.forecast.forecaster, windwidgets.forecast.backtest, "
             "windwidgets.forecast.stream, windwidgets.data.reactor;"
             "print(sorted(m for m in ('ipywidgets', 'IPython', 'matplotlib') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -18,7 +18,8 @@ from windwidgets.config import RunConfig
 from windwidgets.train import Event, Progress, TrainingWarning
 from windwidgets.train.guards import GradientWatch
 from windwidgets.views import make_view
-from windwidgets.views.live import LiveView, Trace
+from windwidgets.views.live import LiveView
+from windwidgets.views.svg import Trace
 from windwidgets.views.text import TextView
 
 def prepared(data, **settings):
@@ -255,7 +256,7 @@ def test_text_view_prints_one_line_per_epoch(small_wind, tiny_settings, capsys):
     ww.train(small_wind, target="speed", **{**tiny_settings, "live": "text"})
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3 and "\r" not in "".join(lines)
-    assert re.match(r"epoch   1/2  train [\d.]+ +val [\d.]+ +[\d.]+s", lines[0])
+    assert re.match(r"epoch   1/2  train [\d.]+ +val [\d.]+ +val_forecast [\d.]+ +[\d.]+s", lines[0])
     assert lines[2].startswith("finished 2 epochs; kept the weights of epoch")
 
 
@@ -289,6 +290,7 @@ def test_dashboard_controls_come_from_the_config_and_train(small_wind):
             RunConfig.from_kwargs(**{name: value})  # every offered choice is valid
     board.controls["target"].value = ("speed",)
     board.train_button.click()
+    board.wait(timeout=60)
     assert board.output.outputs == () and len(board.runs) == 1
     run = board.runs[0]
     assert (run.config.model.hidden_size, run.config.train.epochs) == (8, 2) and len(run.history) == 2
@@ -328,7 +330,7 @@ def test_exit_during_a_background_fit_is_clean():
 
 
 def test_long_traces_are_drawn_as_their_envelope():
-    from windwidgets.views.live import envelope
+    from windwidgets.views.svg import envelope
 
     x = np.arange(2000.0)
     y = np.ones(2000)

@@ -21,7 +21,7 @@ def executed(tmp_path_factory):
     nb = nbformat.read(folder / NOTEBOOK.name, as_version=4)
     # a click on the dashboard's Train button, as the front end would send it
     nb.cells.append(nbformat.v4.new_code_cell(
-        "board.train_button.click()\nprint(len(board.runs), board.runs[0].wait().stop_reason, "
+        "board.train_button.click()\nboard.wait()\nprint(len(board.runs), board.runs[0].stop_reason, "
         "len(board.runs[0].history))"))
     client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=True,
                                      resources={"metadata": {"path": str(folder)}})
@@ -54,9 +54,10 @@ def test_the_training_cell_keeps_the_final_image_not_a_widget(executed):
 def test_the_stored_widget_state_is_the_finished_panel(executed):
     bar, board_bar = models(executed, "IntProgressModel")  # ww.train's, then the dashboard's
     assert bar["value"] == bar["max"] > 4 and bar["bar_style"] == "success"
-    button, train_button, board_button = models(executed, "ButtonModel")
+    button, train_button, stop_button, board_button = models(executed, "ButtonModel")
     assert button["description"] == "done" and button["disabled"] is True
     assert train_button["description"] == "Train" and board_button["description"] == "done"
+    assert train_button["disabled"] is False and stop_button["disabled"] is True  # the fit has ended
     assert board_bar["value"] == board_bar["max"] > 3
     texts = [m["value"] for m in models(executed, "HTMLModel")]
     assert any(t.startswith("finished 4 epochs; kept the weights") for t in texts)
@@ -80,4 +81,6 @@ def test_the_dashboard_trains_in_the_kernel(executed):
     clicked = executed.cells[-1]
     assert clicked.outputs[0]["text"] == "1 None 3\n"  # one Run, not stopped, 3 epochs
     board = [m for m in models(executed, "HTMLModel") if "dashboard.runs" in m["value"]]
-    assert len(board) == 1 and "<td>lstm</td><td>16 x 1</td><td>24</td><td>3</td>" in board[0]["value"]
+    assert len(board) == 1
+    assert re.search(r"<td>0</td>\s*<td>lstm</td>\s*<td>hidden_size=16 num_layers=1</td>(\s*<td>[\d.]+</td>){4}"
+                     r"\s*<td>3</td>", board[0]["value"])

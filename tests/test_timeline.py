@@ -118,7 +118,7 @@ def test_the_magic_and_the_dashboard_offer_the_new_settings(log):
     for flag in ("--time", "--freq", "--fill", "--bounds", "--series"):
         assert flag in help_text
     board = ww.Dashboard(log)
-    board.controls["time"].value = ("time",)
+    board.controls["time"].value = "time"
     board.controls["fill"].value = "ffill"
     board.controls["bounds"].value = "{speed = [0, inf]}"
     settings = board.settings()

@@ -24,7 +24,7 @@ def __getattr__(name):
 
 
 def load_ipython_extension(ipython) -> None:
-    """``%load_ext windwidgets``: registers %%windtrain, %windforecast and %windzoo."""
+    """``%load_ext windwidgets``: registers %%windtrain, %windforecast, %windzoo and %windboard."""
     from .magics import load_ipython_extension as register
 
     register(ipython)

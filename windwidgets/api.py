@@ -20,11 +20,12 @@ def train(data, **settings) -> Run:
     return fit(data, RunConfig.from_kwargs(**settings))
 
 
-def fit(data, config: RunConfig, show=None) -> Run:
+def fit(data, config: RunConfig, show=None, background: bool | None = None) -> Run:
     """Train with a ready :class:`RunConfig` (what ``train`` does after parsing keywords).
 
     ``show`` places a live panel somewhere else than the cell's output (the dashboard).
-    In a notebook the live view trains in a background thread: see :func:`in_background`.
+    In a notebook the live view trains in a background thread: see :func:`in_background`;
+    ``background`` True or False decides it instead (the dashboard always trains in one).
     """
     run = prepare_run(data, config)
     m = config.model
@@ -32,7 +33,7 @@ def fit(data, config: RunConfig, show=None) -> Run:
                      title=f"{m.model}, hidden {m.hidden_size} x {m.num_layers} layers")
     if view is not None:
         run.trainer.events.subscribe(view)
-    return run._fit(background=in_background(view))
+    return run._fit(background=in_background(view) if background is None else background)
 
 
 def in_background(view) -> bool:

@@ -76,6 +76,7 @@ class TrainConfig:
     batch_size: Optional[int] = None  # windows (or chunks) per step; None: 64 windows, 16 chunks in sequence mode
     chunk: Optional[int] = None  # sequence mode: steps scored per chunk after the warm-up; None: 2 * window
     free_steps: Optional[int] = None  # sequence mode: steps run on the model's own predictions after each chunk; None: window
+    forecast_steps: Optional[int] = None  # pick the best epoch by rolled validation forecasts this long; None: a day of sub-daily data, else horizon
     lr: float = 1e-3  # Adam learning rate
     clip_grad: Optional[float] = 1.0  # max gradient norm; None turns clipping off
     patience: Optional[int] = None  # stop after this many epochs without a better val loss
@@ -179,7 +180,7 @@ class RunConfig:
         _positive_int("hidden_size", m.hidden_size)
         _positive_int("num_layers", m.num_layers)
         _positive_int("epochs", t.epochs)
-        for name in ("batch_size", "chunk"):
+        for name in ("batch_size", "chunk", "forecast_steps"):
             if getattr(t, name) is not None:
                 _positive_int(name, getattr(t, name))
         if t.free_steps is not None and (isinstance(t.free_steps, bool) or not isinstance(t.free_steps, int)

@@ -132,7 +132,9 @@ class BaseRun:
     @property
     def history(self) -> pd.DataFrame:
         """One row per finished epoch."""
-        return pd.DataFrame(list(self._history), columns=list(self.HISTORY))
+        rows = list(self._history)
+        extra = [name for name in (rows[0] if rows else {}) if name not in self.HISTORY]  # e.g. val_forecast
+        return pd.DataFrame(rows, columns=list(self.HISTORY) + extra)
 
     def plot(self, log: bool = True):
         """The loss curves as a matplotlib Figure."""
@@ -168,7 +170,7 @@ class BaseRun:
         if self.training:
             rows.append(("status", f"training, {len(history)} of {self.config.train.epochs} epochs done"))
         elif len(history):
-            best = history.loc[history["val_loss"].idxmin()]
+            best = history.loc[history[best_by(history)].idxmin()]
             figures = ", ".join(f"{name.replace('_', ' ')} {best[name]:.4g}"
                                 for name in history.columns if name.startswith("val_"))
             rows.append(("epochs", f"{len(history)}, best {int(best['epoch'])} ({figures})"))
@@ -186,6 +188,11 @@ class BaseRun:
         )
         return (f"<table><caption style='text-align:left'><b>windwidgets {type(self).__name__}</b>"
                 f"</caption>{cells}</table>")
+
+
+def best_by(history: pd.DataFrame) -> str:
+    """The history column that picked the best epoch."""
+    return "val_forecast" if "val_forecast" in history else "val_loss"
 
 
 def versions() -> dict:

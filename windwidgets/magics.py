@@ -303,6 +303,21 @@ class WindMagics(Magics):
         table = zoo_table()  # shown whole: pandas' own display would cut the knobs short
         display({"text/plain": _text_table(table), "text/html": table.to_html(index=False)}, raw=True)
 
+    @line_magic
+    def windboard(self, line: str):
+        values, positional = parse_line(line, config_options(), "windboard")
+        if len(positional) != 1:
+            raise UsageError(f"%windboard: name one DataFrame, e.g. %windboard wind; "
+                             f"got {' '.join(positional) or 'none'}{self._tabular_hint()}")
+        data = self._data(positional[0])
+        from .dashboard import Dashboard  # ipywidgets only when a dashboard is asked for
+
+        name = positional[0] if positional[0].isidentifier() else repr(positional[0])
+        try:
+            return Dashboard(data, name=name, **values)
+        except WindwidgetsError as error:
+            raise UsageError(_one_line(error)) from None
+
     # -- notebook variables ------------------------------------------------------------------
     def _data(self, reference):
         """The object ``--data`` names: a tabular variable, or a file path."""
@@ -401,6 +416,15 @@ def forecast_help() -> str:
     )
 
 
+def board_help() -> str:
+    return ("Open the dashboard (windwidgets.Dashboard) on a DataFrame of the notebook or a\n"
+            "CSV/Parquet file; options set the controls' starting values.\n\n"
+            "    %windboard NAME [--setting VALUE ...]\n\n"
+            "Example::\n\n"
+            "    %windboard wind --target speed --model gru --epochs 10\n\n"
+            "The settings are those of %%windtrain (%windtrain? lists them).\n")
+
+
 def zoo_help() -> str:
     return ("The models that --model accepts, built-in and registered with\n"
             "windwidgets.zoo.register, with the settings each reads and their defaults.\n"
@@ -408,7 +432,7 @@ def zoo_help() -> str:
             "    %windzoo\n")
 
 
-MAGICS = {"line": ("windtrain", "windforecast", "windzoo"), "cell": ("windtrain",)}
+MAGICS = {"line": ("windtrain", "windforecast", "windzoo", "windboard"), "cell": ("windtrain",)}
 
 
 def load_ipython_extension(shell) -> None:
@@ -555,3 +579,4 @@ def _figure_bundle(figure) -> dict:
 WindMagics.windtrain.__doc__ = train_help()
 WindMagics.windforecast.__doc__ = forecast_help()
 WindMagics.windzoo.__doc__ = zoo_help()
+WindMagics.windboard.__doc__ = board_help()

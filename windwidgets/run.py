@@ -1,6 +1,7 @@
 """Run: a trained (or training) model with its data, history, forecasts, plots and file."""
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -9,9 +10,9 @@ import torch
 
 from .config import RunConfig
 from .data import Layout, Scaler
-from .errors import DataError
 from .fit import BaseRun
-from .forecast import operations
+from .forecast.forecaster import Forecaster
+from .forecast.inputs import checked_context
 from .forecast.rollout import infer_freq, season_of
 
 FORMAT = "windwidgets.run/1"
@@ -31,14 +32,24 @@ class Run(BaseRun):
                  frame: pd.DataFrame, layout: Layout, scaler: Scaler, n_train: int,
                  mase_scale, history: list | None = None, trainer=None):
         super().__init__(config, model, device, scaler, history, trainer)
-        self.frame, self.layout, self.n_train = frame, layout, n_train
-        self.mase_scale = np.asarray(mase_scale, dtype=float)  # MASE denominators, one per target
-        self._stream = None  # a forecast.Stream while forecast(keep_state=True) follows a feed
-        self._calibration: dict = {}  # interval errors by steps (see forecast.intervals)
-        # Rows of the data the run was trained on that ``frame`` no longer holds (a saved run
-        # keeps the last rows only): a position ``start`` of that data is row start - offset
-        # here. None for a file that did not record it.
-        self.offset: int | None = 0
+        self.forecaster = Forecaster(model, scaler, layout, config, device, frame, n_train, mase_scale)
+
+    # The series and its forecasting state live in the Forecaster; a Run shows them.
+    frame = property(lambda self: self.forecaster.frame,
+                     lambda self, frame: setattr(self.forecaster, "frame", frame))
+    offset = property(lambda self: self.forecaster.offset,
+                      lambda self, offset: setattr(self.forecaster, "offset", offset))
+    layout = property(lambda self: self.forecaster.layout)
+    n_train = property(lambda self: self.forecaster.n_train)
+    mase_scale = property(lambda self: self.forecaster.mase_scale)
+    _stream = property(lambda self: self.forecaster._stream)
+
+    def __copy__(self) -> "Run":
+        """A shallow copy with its own forecasting state: updating one leaves the other."""
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin.forecaster = copy.copy(self.forecaster)
+        return twin
 
     # -- results ---------------------------------------------------------------------------
     def forecast(self, steps: int, future=None, start=None, context=None, interval=None,
@@ -71,7 +82,7 @@ class Run(BaseRun):
         per target. Past-only covariates are forecast along the way but not returned.
         """
         self.wait()
-        return operations.forecast(self, steps, future, start, context, interval, keep_state)
+        return self.forecaster.forecast(steps, future, start, context, interval, keep_state)
 
     def update(self, new_rows) -> "Run":
         """Feed new observations, as a live feed brings them, cell after cell.
@@ -82,12 +93,12 @@ class Run(BaseRun):
         new rows alone. Checked before anything changes.
         """
         self.wait()
-        operations.update(self, new_rows)
+        self.forecaster.update(new_rows)
         return self
 
     def reset_state(self) -> "Run":
         """Drop the state kept by ``forecast(keep_state=True)``; the data stays as it is."""
-        self._stream = None
+        self.forecaster.reset_state()
         return self
 
     def backtest(self, steps: int | None = None, stride: int | None = None, interval=None):
@@ -103,43 +114,7 @@ class Run(BaseRun):
         often the truth fell inside.
         """
         self.wait()
-        return operations.backtest(self, steps, stride, interval)
-
-    def _position(self, start) -> int:
-        if start is None:
-            return len(self.frame)
-        if isinstance(start, (int, np.integer)) and not isinstance(start, bool) and not (
-            pd.api.types.is_integer_dtype(self.frame.index) and start in self.frame.index
-        ):
-            position = int(start) - self._kept_from(start) if start >= 0 else len(self.frame) + int(start)
-        else:
-            try:
-                position = self.frame.index.get_loc(start)
-            except (KeyError, TypeError, ValueError, pd.errors.InvalidIndexError):
-                raise DataError(
-                    f"`start` ({start!r}) is not a label of the data, which runs from "
-                    f"{self.frame.index[0]} to {self.frame.index[-1]}"
-                ) from None
-            if not isinstance(position, (int, np.integer)):  # a partial date names many rows
-                raise DataError(
-                    f"`start` ({start!r}) matches {len(self.frame.loc[start])} rows; give one "
-                    f"label, such as {self.frame.loc[start].index[0]!s}"
-                )
-        if not 0 <= position <= len(self.frame):
-            raise DataError(f"`start` ({start!r}) is outside the data's {len(self.frame)} rows")
-        return int(position)
-
-    def _kept_from(self, start) -> int:
-        """The offset of the rows kept, for a position ``start`` of the original data."""
-        if self.offset is None or start < self.offset:
-            kept = "an unrecorded number of rows" if self.offset is None else f"its first {self.offset} rows"
-            raise DataError(
-                f"`start` ({start!r}) is a position in the data this run was trained on, but the run "
-                f"was saved without {kept} (a run file keeps the last rows only); pass a label "
-                f"(from {self.frame.index[0]} to {self.frame.index[-1]}) or a negative position, "
-                "counted from the end"
-            )
-        return self.offset
+        return self.forecaster.backtest(steps, stride, interval)
 
     def evaluate(self, steps: int | None = None, stride: int = 1) -> dict:
         """Errors on the validation part, in original units, next to the baselines.
@@ -156,7 +131,7 @@ class Run(BaseRun):
         per target and method, and ``by_target`` the model's errors per target.
         """
         self.wait()
-        return operations.evaluate(self, steps, stride)
+        return self.forecaster.evaluate(steps, stride)
 
     # -- pictures --------------------------------------------------------------------------
     def plot_forecast(self, forecast: pd.DataFrame | None = None, steps: int | None = None,
@@ -174,7 +149,7 @@ class Run(BaseRun):
         if forecast is None:
             forecast = self.forecast(steps or 4 * self.config.data.window, future=future,
                                      start=start, context=context, interval=interval)
-        frame = self.frame if context is None else operations.checked_context(
+        frame = self.frame if context is None else checked_context(
             context, self.layout, 1, self.config.data.window, self.config.data.time)
         first = forecast.index[0]
         origin = frame.index.get_loc(first) if first in frame.index else len(frame)

@@ -263,3 +263,31 @@ class Evaluation(dict):
 
     def _repr_html_(self) -> str:
         return self.table.to_html(float_format="{:.4g}".format)
+
+
+def forecast_error(encoded: torch.Tensor, n_train: int, steps: int, window: int, horizon: int, outputs: int,
+                   targets: int, carry: bool, origins: int = 200):
+    """A score for picking the best epoch by the forecasts the model will be asked for.
+
+    Returns ``score(model)``: the mean squared error (scaled units, the targets) of rolled
+    forecasts of ``steps`` rows from up to ``origins`` origins spread over the validation
+    part of ``encoded`` (rows, inputs), each read and rolled as a backtest does; None when
+    the validation part is shorter than ``steps``.
+    """
+    rows = encoded.shape[0]
+    if rows - n_train < steps:
+        return None
+    first = np.unique(np.linspace(n_train, rows - steps, min(origins, rows - steps - n_train + 1)).astype(int))
+    truth = encoded[first[:, None] + np.arange(steps), :targets]  # (origins, steps, targets)
+
+    @torch.no_grad()
+    def score(model) -> float:
+        training = model.training
+        model.eval()
+        try:
+            predicted = rolled_forecasts(model, encoded, first, steps, window, horizon, outputs, carry)
+        finally:
+            model.train(training)
+        return float(((predicted[..., :targets] - truth) ** 2).mean())
+
+    return score

@@ -11,7 +11,8 @@ from ..data.grids import prepare_grids
 from ..errors import ConfigError
 from ..forecast.bounds import check_bounds
 from ..forecast.metrics import naive_scale
-from ..forecast.rollout import season_of
+from ..forecast.backtest import forecast_error
+from ..forecast.rollout import carries, season_of
 from ..panel import PanelRun, members_from_state
 from ..run import Run, frame_from_state
 from ..train import Events, Trainer
@@ -33,7 +34,7 @@ def prepare_forecaster(data, config: RunConfig, device: torch.device) -> Run:
             f"(series={config.data.series!r}) trains on its series together: use mode='sequence' or "
             "mode='window'"
         )
-    trainer = Trainer(model, prepared, config.train, device, Events())
+    trainer = Trainer(model, prepared, config.train, device, Events(), score=_forecast_score(prepared, config))
     if prepared.panel is not None:
         return PanelRun(config, model, device, _members(prepared, config), prepared.layout, prepared.scaler,
                         trainer=trainer)
@@ -42,6 +43,21 @@ def prepare_forecaster(data, config: RunConfig, device: torch.device) -> Run:
     return run_class(prepared.layout)(
         config, model, device, prepared.frame, prepared.layout, prepared.scaler,
         prepared.n_train, naive_scale(targets, season), trainer=trainer)
+
+
+def _forecast_score(prepared, config: RunConfig):
+    """Pick the best epoch by rolled validation forecasts of ``forecast_steps`` rows (settled
+    here: a day of sub-daily data, else the horizon); None where the validation loss already
+    measures them (no longer than a block) or for panels and grids."""
+    d, t = config.data, config.train
+    if t.forecast_steps is None:
+        season = d.season or (season_of(prepared.frame.index) if prepared.panel is None else 1)
+        t.forecast_steps = season if season > 1 else d.horizon
+    if t.forecast_steps <= d.horizon or prepared.panel is not None or prepared.layout.grid:
+        return None
+    layout = prepared.layout
+    return forecast_error(prepared.inputs, prepared.n_train, t.forecast_steps, d.window, d.horizon,
+                          len(layout.outputs), len(layout.targets), carries(t.mode))
 
 
 def run_class(layout: Layout) -> type:

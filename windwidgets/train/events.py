@@ -35,7 +35,7 @@ class Progress:
     grad_norm: float = float("nan")  # before clipping, of the last batch
     metrics: dict = field(default_factory=dict)  # extra validation scores of the last epoch, e.g. val_accuracy
     best_epoch: int = 0
-    best_val_loss: float = float("inf")
+    best_val_loss: float = float("inf")  # the validation loss of the best epoch (see Trainer.score)
     seconds: float = 0.0  # since the fit started
     stop_reason: Optional[str] = None  # "stopped", "early_stopping", "nan", "interrupted", "error"
     warning: Optional[str] = None  # what went wrong and what to try, for views to show

@@ -38,6 +38,9 @@ class Trainer:
     loss : the loss module; MSE by default.
     metrics : extra validation scores, ``{name: function(prediction, y) -> batch mean}``;
         each lands in ``progress.metrics`` and in the history under its name.
+    score : ``function(model) -> float``, lower is better, that picks the best epoch and
+        drives early stopping instead of the validation loss (the error of the forecasts
+        the model will be asked for); it lands in the history as ``val_forecast``.
 
     A model with ``uses_targets = True`` (a decoder taught with teacher forcing) is called
     in training as ``model(x, target=y, fraction_done=f)``, ``f`` going from 0 to 1 over the
@@ -46,11 +49,12 @@ class Trainer:
 
     def __init__(self, model: nn.Module, data, config: TrainConfig, device: torch.device,
                  events: Events | None = None, loss: nn.Module | None = None,
-                 metrics: dict | None = None):
+                 metrics: dict | None = None, score=None):
         self.model, self.data, self.config, self.device = model, data, config, device
         self.events = events or Events()
         self.loss = loss or nn.MSELoss()
         self.metrics = dict(metrics or {})
+        self.score, self._best_score = score, math.inf
         self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
         self.generator = torch.Generator().manual_seed(config.seed)
         self.stop_requested = threading.Event()
@@ -162,7 +166,7 @@ class Trainer:
 
     def _teaching(self, y: torch.Tensor) -> dict:
         """The targets and the share of the fit done, for models that learn from them."""
-        if not getattr(self.model, "uses_targets", False):
+        if not self.model.uses_targets:
             return {}
         p = self.progress
         return {"target": y, "fraction_done": (p.epoch - 1 + p.batch / max(p.batches, 1)) / p.epochs}
@@ -212,8 +216,11 @@ class Trainer:
 
     def _end_epoch(self, seconds: float, start: float) -> None:
         p = self.progress
-        if p.val_loss < p.best_val_loss:
-            p.best_val_loss, p.best_epoch = p.val_loss, p.epoch
+        score = p.val_loss
+        if self.score is not None:
+            score = p.metrics["val_forecast"] = self.score(self.model)
+        if score < self._best_score:
+            self._best_score, p.best_val_loss, p.best_epoch = score, p.val_loss, p.epoch
             self.best_state = self._snapshot()
         elif self.config.patience and p.epoch - p.best_epoch >= self.config.patience:
             p.stop_reason = "early_stopping"

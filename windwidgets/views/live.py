@@ -22,20 +22,18 @@ from __future__ import annotations
 
 import html
 import math
-import textwrap
 import threading
 import time
 import traceback
 from typing import Callable, Optional
 
 import ipywidgets as widgets
-import numpy as np
 
 from ..train.events import Event, Progress
+from .svg import (FORECAST_SIZE, GRADIENT_SIZE, LOSS_SIZE, Trace, empty_svg, forecast_svg,
+                  gradient_svg, loss_svg, summary_svg)
 from .text import stop_line
 
-TRAIN, VALIDATION, GRADIENT = "#1f77b4", "#ff7f0e", "#7f7f7f"
-HISTORY, TRUTH, FORECAST = "#8c8c8c", "#2ca02c", "#ff7f0e"
 
 
 class LiveView:
@@ -99,9 +97,9 @@ class LiveView:
         self.stats = widgets.HTML("")
         self.status = widgets.HTML("")
         self.badge = widgets.HTML("", layout=widgets.Layout(display="none"))
-        self.loss_chart = widgets.HTML(_empty_svg(LOSS_SIZE, "loss: waiting for the first batch"))
-        self.gradient_chart = widgets.HTML(_empty_svg(GRADIENT_SIZE, "gradient norm"))
-        self.forecast_chart = widgets.HTML(_empty_svg(
+        self.loss_chart = widgets.HTML(empty_svg(LOSS_SIZE, "loss: waiting for the first batch"))
+        self.gradient_chart = widgets.HTML(empty_svg(GRADIENT_SIZE, "gradient norm"))
+        self.forecast_chart = widgets.HTML(empty_svg(
             FORECAST_SIZE, "forecast preview: after a few seconds of training" if self._preview else
             "no forecast preview for this model"))
         self.errors = widgets.Output()
@@ -251,35 +249,6 @@ class LiveView:
                                  "text/plain": f"windwidgets: {summary}"}, raw=True)
 
 
-class Trace:
-    """Values by position (fractional epoch), averaged over ``stride`` batches per point so
-    that a long fit keeps at most ``limit`` points (memory and drawing stay bounded)."""
-
-    def __init__(self, limit: int = 2000):
-        self.limit, self.stride = limit, 1
-        self.x: list[float] = []
-        self.y: list[float] = []
-        self._sum, self._count = 0.0, 0
-
-    def add(self, x: float, y: float) -> None:
-        if not math.isfinite(y):
-            return
-        self._sum += y
-        self._count += 1
-        if self._count < self.stride:
-            return
-        self.x.append(x)
-        self.y.append(self._sum / self._count)
-        self._sum, self._count = 0.0, 0
-        if len(self.x) > self.limit:
-            self.x = self.x[1::2]
-            self.y = [(a + b) / 2 for a, b in zip(self.y[0::2], self.y[1::2])]
-            self.stride *= 2
-
-    def __len__(self) -> int:
-        return len(self.x)
-
-
 # -- text ----------------------------------------------------------------------------------
 def _progress_text(p: Progress) -> str:
     rate = p.samples / p.seconds if p.seconds > 0 else 0.0
@@ -308,197 +277,3 @@ def _clock(seconds: float) -> str:
 
 def _number(value: float) -> str:
     return f"{value:.4g}" if math.isfinite(value) else str(value)
-
-
-# -- SVG charts ----------------------------------------------------------------------------
-LOSS_SIZE, GRADIENT_SIZE, FORECAST_SIZE = (400, 210), (400, 90), (400, 300)
-MARGIN = (52, 10, 20, 24)  # left, right, top, bottom
-
-
-def loss_svg(history: list, batch_loss: Trace, best_epoch: int, log: bool,
-             ink: str = "currentColor") -> str:
-    """Batch losses (thin), epoch train and validation losses (dots), the best epoch."""
-    epochs = [row["epoch"] for row in history]
-    series = [
-        Series(*envelope(batch_loss.x, batch_loss.y), TRAIN, width=0.8, opacity=0.45),
-        Series(epochs, [row["train_loss"] for row in history], TRAIN, "train", dots=True),
-        Series(epochs, [row["val_loss"] for row in history], VALIDATION, "validation", dots=True),
-    ]
-    marks = [best_epoch] if best_epoch else []
-    return svg_chart(series, LOSS_SIZE, log=log, title="loss by epoch", x_marks=marks,
-                     x_min=0.0, ink=ink)
-
-
-def gradient_svg(gradients: Trace, epochs: float = 0.0, ink: str = "currentColor") -> str:
-    """Gradient norms by batch, on the same epoch axis as the loss chart (to ``epochs``)."""
-    return svg_chart([Series(*envelope(gradients.x, gradients.y), GRADIENT, "gradient norm", width=0.8)],
-                     GRADIENT_SIZE, log=True, title="gradient norm before clipping", x_min=0.0,
-                     x_max=epochs, ink=ink)
-
-
-def forecast_svg(forecast: dict, epoch: int, ink: str = "currentColor") -> str:
-    """The window before the validation part, the truth after it, the free-running forecast."""
-    context, truth, predicted = (np.asarray(forecast[k], dtype=float)
-                                 for k in ("context", "truth", "forecast"))
-    before = np.arange(-len(context), 0)
-    after = np.arange(len(truth))
-    series = [Series(before, context, HISTORY, "history"), Series(after, truth, TRUTH, "truth"),
-              Series(np.arange(len(predicted)), predicted, FORECAST, "forecast", width=1.8)]
-    return svg_chart(series, FORECAST_SIZE, title=f"{forecast['name']}: free-running forecast, "
-                     f"epoch {epoch}", x_marks=[0], x_label="steps from the start of validation",
-                     ink=ink)
-
-
-def envelope(x: list, y: list, buckets: int = 300) -> tuple:
-    """At most ``2 * buckets`` points that look like all of them at chart size: the lowest
-    and the highest of each bucket of neighbours, in their order (spikes survive)."""
-    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if len(x) <= 2 * buckets:
-        return x, y
-    size = math.ceil(len(x) / buckets)
-    full = len(x) // size * size  # the rest, fewer than `size` points, is kept as it is
-    bx, by = x[:full].reshape(-1, size), y[:full].reshape(-1, size)  # (buckets, size) each
-    low, high = by.argmin(axis=1), by.argmax(axis=1)  # (buckets,) each
-    first, second = np.minimum(low, high), np.maximum(low, high)
-    rows = np.arange(len(bx))
-    xs = np.stack([bx[rows, first], bx[rows, second]], axis=1).ravel()  # (2 * buckets,)
-    ys = np.stack([by[rows, first], by[rows, second]], axis=1).ravel()  # (2 * buckets,)
-    return np.concatenate([xs, x[full:]]), np.concatenate([ys, y[full:]])
-
-
-class Series:
-    def __init__(self, x, y, color: str, label: str = "", width: float = 1.4,
-                 opacity: float = 1.0, dots: bool = False):
-        self.x, self.y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-        self.color, self.label, self.width, self.opacity, self.dots = color, label, width, opacity, dots
-
-
-def svg_chart(series: list, size: tuple, log: bool = False, title: str = "", x_marks=(),
-              x_min: float | None = None, x_max: float | None = None, x_label: str = "",
-              ink: str = "currentColor") -> str:
-    """A line chart as an SVG string. Text and axes are drawn in ``ink``: by default the
-    page's text colour, so a chart inlined in a dark theme stays readable."""
-    width, height = size
-    left, right, top, bottom = MARGIN
-    legend_width = sum(6 * len(s.label) + 16 for s in series if s.label)
-    legend_y = 12  # beside the title, or on a row of its own when they would overlap
-    if left + 6.5 * len(title) + 12 > width - right - legend_width:
-        legend_y, top = 26, top + 12
-    plot_w, plot_h = width - left - right, height - top - bottom
-    ys = [s.y[np.isfinite(s.y) & ((s.y > 0) if log else True)] for s in series]
-    ys = np.concatenate(ys) if ys else np.array([])
-    xs = np.concatenate([s.x for s in series]) if series else np.array([])
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
-             f"viewBox='0 0 {width} {height}' style='font:10px sans-serif;max-width:100%'>",
-             f"<text x='{left}' y='12' fill='{ink}' font-weight='bold'>{html.escape(title)}</text>"]
-    if not len(ys) or not len(xs):
-        parts.append(f"<text x='{left + plot_w / 2}' y='{top + plot_h / 2}' fill='{ink}' "
-                     "opacity='0.6' text-anchor='middle'>waiting for data</text></svg>")
-        return "".join(parts)
-    transform = np.log10 if log else (lambda v: v)
-    y_lo, y_hi = float(transform(ys.min())), float(transform(ys.max()))
-    if y_hi - y_lo < 1e-12:
-        y_lo, y_hi = y_lo - 0.5, y_hi + 0.5
-    pad = 0.05 * (y_hi - y_lo)
-    y_lo, y_hi = y_lo - pad, y_hi + pad
-    x_lo = float(xs.min()) if x_min is None else min(x_min, float(xs.min()))
-    x_hi = float(xs.max()) if x_max is None else max(x_max, float(xs.max()))
-    if x_hi - x_lo < 1e-12:
-        x_hi = x_lo + 1.0
-
-    def px(v):
-        return left + (np.asarray(v, dtype=float) - x_lo) / (x_hi - x_lo) * plot_w
-
-    def py(v):
-        return top + (y_hi - transform(np.asarray(v, dtype=float))) / (y_hi - y_lo) * plot_h
-
-    parts.append(f"<rect x='{left}' y='{top}' width='{plot_w}' height='{plot_h}' fill='none' "
-                 f"stroke='{ink}' stroke-opacity='0.35'/>")
-    for value, label in _ticks(y_lo, y_hi, log):
-        y = top + (y_hi - value) / (y_hi - y_lo) * plot_h
-        parts.append(f"<line x1='{left}' x2='{left + plot_w}' y1='{y:.1f}' y2='{y:.1f}' "
-                     f"stroke='{ink}' stroke-opacity='0.12'/>"
-                     f"<text x='{left - 4}' y='{y + 3:.1f}' fill='{ink}' "
-                     f"text-anchor='end'>{label}</text>")
-    for value, label in _ticks(x_lo, x_hi, False):
-        x = left + (value - x_lo) / (x_hi - x_lo) * plot_w
-        parts.append(f"<text x='{x:.1f}' y='{top + plot_h + 12}' fill='{ink}' "
-                     f"text-anchor='middle'>{label}</text>")
-    if x_label:
-        parts.append(f"<text x='{left + plot_w}' y='{height - 1}' fill='{ink}' "
-                     f"opacity='0.7' text-anchor='end'>{html.escape(x_label)}</text>")
-    for mark in x_marks:
-        x = float(px(mark))
-        parts.append(f"<line x1='{x:.1f}' x2='{x:.1f}' y1='{top}' y2='{top + plot_h}' "
-                     f"stroke='{ink}' stroke-opacity='0.45' stroke-dasharray='2,3'/>")
-    legend_x = left + plot_w
-    for s in reversed(series):
-        keep = np.isfinite(s.y) & ((s.y > 0) if log else True)
-        x, y = px(s.x[keep]), py(s.y[keep])
-        if len(x) > 1:
-            points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(x, y))
-            parts.append(f"<polyline points='{points}' fill='none' stroke='{s.color}' "
-                         f"stroke-width='{s.width}' stroke-opacity='{s.opacity}'/>")
-        if s.dots or len(x) == 1:
-            parts += [f"<circle cx='{a:.1f}' cy='{b:.1f}' r='2.2' fill='{s.color}'/>"
-                      for a, b in zip(x[-200:], y[-200:])]
-        if s.label:
-            text_width = 6 * len(s.label) + 16
-            legend_x -= text_width
-            parts.append(f"<line x1='{legend_x}' x2='{legend_x + 10}' y1='{legend_y - 3}' "
-                         f"y2='{legend_y - 3}' stroke='{s.color}' stroke-width='2'/>"
-                         f"<text x='{legend_x + 13}' y='{legend_y}' "
-                         f"fill='{ink}'>{html.escape(s.label)}</text>")
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def _ticks(lo: float, hi: float, log: bool, count: int = 4) -> list[tuple[float, str]]:
-    """A few round tick positions in [lo, hi]; on a log axis lo and hi are log10 values."""
-    if log and hi - lo >= 1:
-        step = max(1, math.ceil((hi - lo) / count))
-        return [(float(e), f"1e{e}" if abs(e) > 2 else f"{10.0 ** e:g}")
-                for e in range(math.ceil(lo), math.floor(hi) + 1, step)]
-    if log:
-        return [(math.log10(v), f"{v:.3g}") for v in _round_steps(10 ** lo, 10 ** hi, count)]
-    return [(v, f"{v:.3g}") for v in _round_steps(lo, hi, count)]
-
-
-def _round_steps(lo: float, hi: float, count: int) -> list[float]:
-    raw = (hi - lo) / count
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    first = math.ceil(lo / step) * step
-    return [first + i * step for i in range(int((hi - first) / step) + 1) if first + i * step <= hi]
-
-
-def _empty_svg(size: tuple, text: str) -> str:
-    return svg_chart([], size, title=text)
-
-
-# -- the final image -----------------------------------------------------------------------
-def summary_svg(p: Progress, batch_loss: Trace, gradients: Trace, forecast: Optional[dict],
-                forecast_epoch: int, log: bool, title: str) -> str:
-    """The frozen panel as one SVG image: the outcome on top, then the loss chart and the
-    gradient norms beside the last forecast preview; dark ink on white, for any page."""
-    warning = textwrap.wrap(p.warning or "", 130)
-    ink, header = "#333", 36 + 14 * len(warning)
-    charts = [(0, loss_svg(p.history, batch_loss, p.best_epoch, log, ink)),
-              (LOSS_SIZE[1], gradient_svg(gradients, p.history[-1]["epoch"] if p.history else 0, ink))]
-    width = LOSS_SIZE[0]
-    if forecast:
-        charts.append((0, forecast_svg(forecast, forecast_epoch, ink).replace("<svg ", f"<svg x='{width + 10}' ", 1)))
-        width += 10 + FORECAST_SIZE[0]
-    height = header + max(LOSS_SIZE[1] + GRADIENT_SIZE[1], FORECAST_SIZE[1] if forecast else 0) + 6
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
-             f"viewBox='0 0 {width} {height}' style='font:11px sans-serif'>",
-             f"<rect width='{width}' height='{height}' fill='white'/>",
-             f"<text x='8' y='14' fill='{ink}' font-weight='bold'>{html.escape(title)}</text>",
-             f"<text x='8' y='28' fill='{ink}'>{html.escape(stop_line(p))}</text>"]
-    for row, line in enumerate(warning):
-        parts.append(f"<text x='8' y='{44 + 14 * row}' fill='#b71c1c'>"
-                     f"{'&#9888; ' if row == 0 else ''}{html.escape(line)}</text>")
-    for y, chart in charts:
-        parts.append(chart.replace("<svg ", f"<svg y='{header + y}' ", 1))
-    parts.append("</svg>")
-    return "".join(parts)

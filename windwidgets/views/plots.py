@@ -6,6 +6,8 @@ import pandas as pd
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
+from ..fit import best_by
+
 
 def loss_figure(history: pd.DataFrame, log: bool = True, ylabel: str = "loss (MSE, scaled units)") -> Figure:
     """Train and validation loss by epoch, the best epoch marked."""
@@ -14,7 +16,7 @@ def loss_figure(history: pd.DataFrame, log: bool = True, ylabel: str = "loss (MS
     if len(history):
         ax.plot(history["epoch"], history["train_loss"], marker=".", label="train")
         ax.plot(history["epoch"], history["val_loss"], marker=".", label="validation")
-        best = history.loc[history["val_loss"].idxmin()]
+        best = history.loc[history[best_by(history)].idxmin()]
         ax.axvline(best["epoch"], color="0.6", linestyle=":", label=f"best (epoch {int(best['epoch'])})")
         ax.legend(frameon=False)
     if log:

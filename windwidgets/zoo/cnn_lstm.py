@@ -5,9 +5,8 @@ import torch
 from torch import nn
 
 from ..errors import ModelError
-from .registry import ModelSpec, register
+from .registry import STACK, ModelSpec, register, settings
 
-KNOBS = ("hidden_size", "num_layers", "dropout", "bidirectional", "bias")
 
 
 class CNNLSTMForecaster(nn.Module):
@@ -74,9 +73,7 @@ class CNNLSTMForecaster(nn.Module):
 
 def build(spec: ModelSpec, config) -> CNNLSTMForecaster:
     """CNN-LSTM: 1-D convolutions over the window's features, then an LSTM (options: channels, kernel_size, conv_layers)"""
-    return CNNLSTMForecaster(spec, hidden_size=config.hidden_size, num_layers=config.num_layers,
-                             bias=config.bias, dropout=config.dropout,
-                             bidirectional=config.bidirectional, **config.options)
+    return CNNLSTMForecaster(spec, **settings(config))
 
 
-register("cnn_lstm", build, knobs=KNOBS, options=("channels", "kernel_size", "conv_layers"))
+register("cnn_lstm", build, knobs=STACK, options=("channels", "kernel_size", "conv_layers"))

@@ -5,9 +5,8 @@ import torch
 from torch import nn
 
 from ..errors import ModelError
-from .registry import ModelSpec, register
+from .registry import STACK, ModelSpec, register, settings
 
-KNOBS = ("hidden_size", "num_layers", "dropout", "bidirectional", "bias")
 
 
 class ConvLSTMCell(nn.Module):
@@ -163,12 +162,7 @@ class ConvLSTMForecaster(nn.Module):
 
 def build(spec: ModelSpec, config) -> ConvLSTMForecaster:
     """ConvLSTM: convolutions in the gates, for sequences of grids (option: kernel_size)"""
-    if spec.extra.get("task") == "classify":
-        raise ModelError("convlstm forecasts grids and cannot classify sequences; for task='classify' "
-                         "use rnn, lstm, gru, peephole_lstm or cnn_lstm")
-    return ConvLSTMForecaster(spec, hidden_size=config.hidden_size, num_layers=config.num_layers,
-                              bias=config.bias, dropout=config.dropout,
-                              bidirectional=config.bidirectional, **config.options)
+    return ConvLSTMForecaster(spec, **settings(config))
 
 
-register("convlstm", build, knobs=KNOBS, options=("kernel_size",))
+register("convlstm", build, knobs=STACK, options=("kernel_size",), tasks=("forecast",))

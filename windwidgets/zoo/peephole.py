@@ -6,9 +6,8 @@ import math
 import torch
 from torch import nn
 
-from .registry import ModelSpec, register
+from .registry import STACK, ModelSpec, register, settings
 
-KNOBS = ("hidden_size", "num_layers", "dropout", "bidirectional", "bias")
 
 
 class PeepholeFunction(torch.autograd.Function):
@@ -244,9 +243,7 @@ class PeepholeForecaster(nn.Module):
 
 def build(spec: ModelSpec, config) -> PeepholeForecaster:
     """FC-LSTM: an LSTM with peephole connections from the cell state to its gates"""
-    return PeepholeForecaster(spec, hidden_size=config.hidden_size, num_layers=config.num_layers,
-                              bias=config.bias, dropout=config.dropout,
-                              bidirectional=config.bidirectional, **config.options)
+    return PeepholeForecaster(spec, **settings(config))
 
 
-register("peephole_lstm", build, knobs=KNOBS, options=())
+register("peephole_lstm", build, knobs=STACK, options=())

@@ -4,9 +4,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .registry import ModelSpec, register
+from .registry import STACK, ModelSpec, register, settings
 
-KNOBS = ("hidden_size", "num_layers", "dropout", "bidirectional", "bias")
 
 
 class RecurrentForecaster(nn.Module):
@@ -102,19 +101,8 @@ CELLS = {"LSTM": torch.lstm_cell, "GRU": torch.gru_cell, "RNN_TANH": torch.rnn_t
          "RNN_RELU": torch.rnn_relu_cell}
 
 
-def _builder(cell: str, summary: str):
-    def build(spec: ModelSpec, config) -> RecurrentForecaster:
-        return RecurrentForecaster(
-            cell, spec, hidden_size=config.hidden_size, num_layers=config.num_layers,
-            nonlinearity=config.nonlinearity, bias=config.bias, dropout=config.dropout,
-            bidirectional=config.bidirectional, **config.options,
-        )
-
-    build.__doc__ = summary
-    return build
-
-
-register("rnn", _builder("rnn", "Elman RNN (tanh or relu), torch's fused nn.RNN"),
-         knobs=KNOBS + ("nonlinearity",), options=())
-register("lstm", _builder("lstm", "LSTM, torch's fused nn.LSTM"), knobs=KNOBS, options=())
-register("gru", _builder("gru", "GRU, torch's fused nn.GRU"), knobs=KNOBS, options=())
+for cell, summary, knobs in (("rnn", "Elman RNN (tanh or relu), torch's fused nn.RNN", STACK + ("nonlinearity",)),
+                             ("lstm", "LSTM, torch's fused nn.LSTM", STACK),
+                             ("gru", "GRU, torch's fused nn.GRU", STACK)):
+    register(cell, lambda spec, config, cell=cell, knobs=knobs: RecurrentForecaster(cell, spec, **settings(config, knobs)),
+             summary, knobs=knobs, options=())

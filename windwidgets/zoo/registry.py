@@ -12,7 +12,9 @@ its preferred one first. ``"window"`` is the contract above. ``"sequence"`` and
 ``"stateful"`` also need ``every_step=True`` (y: (batch, time, horizon, output_size)) and a
 ``state`` that a later call continues from, so that a rollout can feed one new step at a
 time. A module without ``modes`` learns on windows only; one that returns just a tensor is
-wrapped to fit.
+wrapped to fit. A model with ``uses_targets = True`` (a decoder taught with teacher forcing)
+is also handed the targets in training. The registry says which tasks a model can learn.
+:func:`build` checks all of this once; nothing downstream guesses.
 """
 from __future__ import annotations
 
@@ -37,23 +39,35 @@ class ModelSpec:
     extra: dict = field(default_factory=dict)  # task-specific shapes (classes, grid size)
 
 
+STACK = ("hidden_size", "num_layers", "dropout", "bidirectional", "bias")  # what a recurrent stack reads
+TASKS = ("forecast", "classify")
+
+
+def settings(config, knobs: tuple = STACK) -> dict:
+    """The keywords a built-in builder passes on: its ``knobs`` from the model settings, then
+    the model's own ``options``."""
+    return {**{name: getattr(config, name) for name in knobs}, **config.options}
+
+
 @dataclass(frozen=True)
 class Entry:
     builder: Callable[[ModelSpec, object], nn.Module]
     summary: str
     knobs: tuple  # the ModelConfig fields this model reads
     options: tuple | None = None  # the keywords ``options`` may hold; None: not declared
+    tasks: tuple = TASKS  # what it can be trained for
 
 
 _REGISTRY: dict[str, Entry] = {}
 
 
 def register(name: str, builder: Callable, summary: str = "", knobs=("hidden_size",),
-             options=None) -> None:
+             options=None, tasks: tuple = TASKS) -> None:
     """Add a model under ``name``: ``builder(spec, config) -> nn.Module``.
 
     ``knobs`` are the settings it reads; ``options`` the names ``config.options`` may hold
-    (other names are refused with that list before the builder runs).
+    (other names are refused with that list before the builder runs); ``tasks`` what it
+    can be trained for (``spec.extra["task"]``, "forecast" when absent).
 
     Example
     -------
@@ -75,7 +89,7 @@ def register(name: str, builder: Callable, summary: str = "", knobs=("hidden_siz
             "builder(spec, config) that returns an nn.Module"
         )
     _REGISTRY[name] = Entry(builder, summary or (builder.__doc__ or "").strip().split("\n")[0], tuple(knobs),
-                            None if options is None else tuple(options))
+                            None if options is None else tuple(options), tuple(tasks))
 
 
 def names() -> list[str]:
@@ -92,6 +106,10 @@ def entry(name: str) -> Entry:
 
 
 def build(name: str, spec: ModelSpec, config) -> nn.Module:
+    task = spec.extra.get("task", "forecast")
+    if task not in entry(name).tasks:
+        able = [n for n in names() if task in entry(n).tasks]
+        raise ModelError(f"model {name!r} cannot be trained for task={task!r}; models that can: {', '.join(able)}")
     known = entry(name).options
     unknown = [k for k in config.options if known is not None and k not in known]
     if unknown:
@@ -119,13 +137,14 @@ def build(name: str, spec: ModelSpec, config) -> nn.Module:
         raise ModelError(f"model {name!r} declares modes={modes!r}; use a tuple of {', '.join(MODES)}, "
                          "its preferred one first")
     module.modes = modes
+    module.uses_targets = bool(getattr(module, "uses_targets", False))  # wants the targets in training
     return module
 
 
 class Stateless(nn.Module):
     """Fits a user's module that maps a window to a tensor into the forecaster contract."""
 
-    carries_state = False
+    carries_state, uses_targets = False, False
     modes = ("window",)
 
     def __init__(self, module: nn.Module, spec: ModelSpec):

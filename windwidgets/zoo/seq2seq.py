@@ -5,9 +5,8 @@ import torch
 from torch import nn
 
 from ..errors import ModelError
-from .registry import ModelSpec, register
+from .registry import STACK, ModelSpec, register, settings
 
-KNOBS = ("hidden_size", "num_layers", "dropout", "bidirectional", "bias")
 
 
 class Seq2SeqForecaster(nn.Module):
@@ -130,12 +129,8 @@ class Seq2SeqForecaster(nn.Module):
 
 def build(spec: ModelSpec, config) -> Seq2SeqForecaster:
     """Encoder-decoder for N-to-M forecasting, teacher forcing decaying to free-running (options: teacher_forcing, free_running_from)"""
-    if spec.extra.get("task") == "classify":
-        raise ModelError("seq2seq writes a sequence of values and cannot classify; for task='classify' "
-                         "use rnn, lstm, gru, peephole_lstm or cnn_lstm")
-    return Seq2SeqForecaster(spec, hidden_size=config.hidden_size, num_layers=config.num_layers,
-                             bias=config.bias, dropout=config.dropout,
-                             bidirectional=config.bidirectional, **config.options)
+    return Seq2SeqForecaster(spec, **settings(config))
 
 
-register("seq2seq", build, knobs=KNOBS, options=("teacher_forcing", "free_running_from"))
+register("seq2seq", build, knobs=STACK, options=("teacher_forcing", "free_running_from"),
+         tasks=("forecast",))

@@ -1,0 +1,182 @@
+"""The dashboard through its widgets' values and clicks: the knobs of the chosen model,
+training and stopping in the background, a failing fit, comparing Runs, and the copied cell
+run in a real IPython shell."""
+import re
+
+import pandas as pd
+import pytest
+import torch
+from IPython.core.error import UsageError
+from IPython.core.interactiveshell import InteractiveShell
+
+import windwidgets as ww
+from windwidgets.dashboard import devices, model_options
+from windwidgets.views.compare import COLUMNS
+from windwidgets.zoo import registry
+
+TINY = dict(hidden_size=8, num_layers=1, window=12, epochs=2, batch_size=32)
+
+
+def shown(board) -> set:
+    return {name for name, control in board.controls.items() if control.layout.display != "none"}
+
+
+def test_the_chosen_model_shows_its_own_knobs_and_options(small_wind):
+    board = ww.Dashboard(small_wind, **TINY)
+    assert board.controls["target"].options == ("speed", "direction", "temperature", "pressure")
+    assert "time" not in shown(board) and "series" not in shown(board)  # the table has no such columns
+    assert "nonlinearity" not in shown(board) and board.option_controls == {}  # lstm
+    board.controls["model"].value = "rnn"
+    assert "nonlinearity" in shown(board)
+    board.controls["model"].value = "cnn_lstm"
+    assert "nonlinearity" not in shown(board)
+    assert {k: c.value for k, c in board.option_controls.items()} == {"kernel_size": 3, "conv_layers": 1,
+                                                                      "channels": ""}
+    board.option_controls["kernel_size"].value = 5
+    assert board.settings()["options"] == {"kernel_size": 5}  # only what differs from the model's default
+    board.controls["model"].value = "seq2seq"
+    assert model_options("seq2seq") == {"teacher_forcing": 1.0, "free_running_from": 0.7}
+    assert board.option_controls["teacher_forcing"].value == 1.0 and board.settings()["options"] == {}
+    assert board.controls["device"].options == devices() and devices()[:2] == ("auto", "cpu")
+    assert board.controls["lr"].value == pytest.approx(1e-3)  # a log slider
+    assert board.controls["mode"].options == ("auto", "window", "sequence", "stateful")
+    board.controls["fill"].value, board.controls["scaler"].value, board.controls["mode"].value = \
+        "none", "none", "sequence"
+    assert (board.settings()["fill"], board.settings()["scaler"], board.settings()["mode"]) == (None, None, "sequence")
+
+
+def test_a_long_table_offers_its_time_and_series_columns():
+    farm = ww.datasets.wind(stations=2, days=10)  # station, time, then the numeric columns
+    board = ww.Dashboard(farm, name="farm", target="speed", **TINY)
+    assert {"time", "series"} <= shown(board)
+    assert board.controls["time"].value == "time"  # the one datetime column, chosen out loud
+    assert board.controls["series"].options == ("none", "station")
+    assert board.controls["covariates"].options == ("speed", "direction", "temperature", "pressure")
+    board.controls["series"].value = "station"
+    board.train_button.click()
+    board.wait(timeout=60)
+    assert board.output.outputs == ()  # no warning about guessing the time column
+    (run,) = board.runs
+    assert run.config.data.series == "station" and 'series = "station"' in board.cell_text.value
+
+
+def test_an_invalid_combination_shows_the_librarys_message_beside_train(small_wind):
+    board = ww.Dashboard(small_wind, **TINY)
+    assert board.message.value == ""
+    board.controls["mode"].value, board.controls["stateful"].value = "window", True
+    assert "`stateful=True` is mode=&#x27;stateful&#x27;, which contradicts mode=&#x27;window&#x27;" \
+        in board.message.value
+    board.controls["stateful"].value = False
+    assert board.message.value == ""
+
+
+def test_train_runs_in_the_background_and_stop_answers(small_wind):
+    board = ww.Dashboard(small_wind, target="speed", **{**TINY, "epochs": 500})
+    board.train_button.click()
+    (run,) = board.runs
+    assert run.training and board.training
+    assert board.train_button.disabled and not board.stop_button.disabled
+    board.train_button.click()  # a second click while it runs is refused with a reason
+    assert "a fit is still running; press Stop" in board.output.outputs[0]["text"] and len(board.runs) == 1
+    board.stop_button.click()
+    board.wait(timeout=60)
+    assert run.stop_reason == "stopped" and 1 <= len(run.history) < 500
+    assert not board.train_button.disabled and board.stop_button.disabled
+    assert len(board.rows) == 1 and board.rows[0]["epochs"] == len(run.history)
+    assert f"\nepochs = {len(run.history)}\n" in board.cell_text.value  # the stop is not a setting
+    assert f"# stopped at epoch {len(run.history)} of 500" in board.cell_text.value
+
+
+def test_a_fit_that_fails_shows_its_error_in_the_dashboard(small_wind):
+    class Broken(torch.nn.Module):
+        def __init__(self, spec):
+            super().__init__()
+            self.linear = torch.nn.Linear(spec.input_size, spec.horizon * spec.output_size)
+
+        def forward(self, x):
+            raise RuntimeError("the broken model cannot go forward")
+
+    ww.zoo.register("broken", lambda spec, config: Broken(spec))
+    try:
+        board = ww.Dashboard(small_wind, model="broken", **TINY)
+        board.train_button.click()
+        board.wait(timeout=60)
+    finally:
+        registry._REGISTRY.pop("broken")
+    text = "".join(o["text"] for o in board.output.outputs)
+    assert "run 0 failed: RuntimeError: the broken model cannot go forward" in text
+    assert board.runs[0].stop_reason == "error" and not board.train_button.disabled
+
+
+def test_compare_two_runs_then_explore_and_copy_one_as_code(small_wind):
+    board = ww.Dashboard(small_wind, name="wind", target="speed", **TINY)
+    board.train_button.click()
+    board.wait(timeout=60)
+    board.controls["model"].value, board.controls["epochs"].value = "gru", 3
+    board.train_button.click()
+    board.wait(timeout=60)
+    assert [row["model"] for row in board.rows] == ["lstm", "gru"] and board.rows[1]["epochs"] == 3
+    for row, run in zip(board.rows, board.runs):
+        scores = run.evaluate()
+        assert (row["MAE"], row["MASE"]) == (scores["mae"], scores["mase"])
+        assert row["val loss"] == run.history["val_loss"].min() and row["knobs"] == "hidden_size=8 num_layers=1"
+
+    board.sort_by.value, board.descending.value = "epochs", True
+    assert re.findall(r"<td>(lstm|gru)</td>", board.runs_table.value) == ["gru", "lstm"]
+    assert re.findall(r"<th>([^<]+)</th>", board.runs_table.value) == list(COLUMNS)
+    board.descending.value = False
+    assert re.findall(r"<td>(lstm|gru)</td>", board.runs_table.value) == ["lstm", "gru"]
+
+    assert bytes(board.compare_plot.value) == b""
+    board.compared.value = (0, 1)
+    assert bytes(board.compare_plot.value).startswith(b"\x89PNG")
+
+    assert board.run_choice.value == 1  # the latest run is explored and copied
+    first = bytes(board.explore_plot.value)
+    assert first.startswith(b"\x89PNG") and "48 steps from row 403" in board.explore_note.value
+    board.steps_slider.value = 10
+    assert bytes(board.explore_plot.value) != first and "10 steps from row 403" in board.explore_note.value
+    board.start_slider.value = 450
+    assert "10 steps from row 450" in board.explore_note.value
+    board.interval_toggle.value = True
+    assert bytes(board.explore_plot.value).startswith(b"\x89PNG")
+
+    cell = board.cell_text.value
+    assert cell.startswith("%%windtrain --data wind --out run1\n") and 'model = "gru"' in cell
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "windwidgets")
+    shell.user_ns.update(wind=small_wind, ww=ww)
+    copies = []
+    try:  # live=False: the same fit, without the text view printing into the test's output
+        shell.run_cell(cell.replace("--out run1", "--out run1 --live false"), store_history=False).raise_error()
+        copies.append(shell.user_ns.pop("run1"))
+        shell.run_cell(board.call_text.value.replace("epochs=3,", "epochs=3, live=False,"),
+                       store_history=False).raise_error()
+        copies.append(shell.user_ns.pop("run1"))
+    finally:
+        shell.run_line_magic("unload_ext", "windwidgets")
+    run = board.runs[1]
+    expected = run.config.to_dict()
+    expected["train"].pop("live")  # how a fit is shown is not part of what it learns
+    for copy in copies:
+        got = copy.config.to_dict()
+        assert got["train"].pop("live") is False and got == expected
+        columns = ["epoch", "train_loss", "val_loss"]
+        pd.testing.assert_frame_equal(copy.history[columns], run.history[columns])
+
+
+def test_windboard_opens_the_dashboard_with_the_options_as_starting_values():
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "windwidgets")
+    shell.user_ns["wind"] = ww.datasets.wind(days=10)
+    try:
+        board = shell.run_line_magic("windboard", "wind --model gru --epochs 3 --covariates temperature,pressure")
+        assert isinstance(board, ww.Dashboard) and board.name == "wind"
+        assert board.controls["model"].value == "gru" and board.controls["epochs"].value == 3
+        assert board.controls["covariates"].value == ("temperature", "pressure")
+        with pytest.raises(UsageError, match="%windboard: name one DataFrame, e.g. %windboard wind"):
+            shell.run_line_magic("windboard", "")
+        with pytest.raises(UsageError, match="unknown option --epoch "):
+            shell.run_line_magic("windboard", "wind --epoch 3")
+    finally:
+        shell.run_line_magic("unload_ext", "windwidgets")

@@ -1,0 +1,306 @@
+"""A trained model over its series: forecasts, streams, backtests and evaluations.
+
+How the known and unknown parts of the future are handled:
+
+- *Known-future covariates* are model inputs only. A forecast takes them from ``future=``;
+  a forecast from a ``start`` inside the data takes the realised ones from the data when
+  ``future`` is not given.
+- *Past-only covariates* are among the model's outputs, so a rollout forecasts them with
+  the targets and feeds them back: a forecast of any length never asks for a value nobody
+  can know yet. Only the targets are returned.
+- *Warm-up*: every forecast reads the ``window`` rows before its first predicted row from a
+  zero state, as the model learned: from the run's data (``start``), a ``context`` or a
+  backtest's origin alike, so the three agree. Then the model's training mode decides (see
+  :func:`~windwidgets.forecast.rollout.carries`): a window-trained model re-reads its last
+  ``window`` rows for every block; a sequence- or stateful-trained one carries its state on.
+  A model trained statefully may start from fewer rows (one-to-many generation).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..data.prepare import encode
+from ..errors import DataError, WindwidgetsError
+from .backtest import Backtest, Evaluation, rolled_forecasts, validation_origins
+from .baselines import baselines
+from .bounds import clip
+from .inputs import checked_context, checked_rows, future_values
+from .intervals import check_level, half_widths, rolling_half_widths
+from .rollout import as_array, carries, future_index, rollout, season_of
+from .stream import Stream
+
+CALIBRATION_ORIGINS = 1000  # at most this many validation forecasts calibrate an interval
+MAX_STEPS = 1_000_000  # longer forecasts run for hours and fill the memory with their rows
+
+class Forecaster:
+    """A trained model over its series: forecasts, streams, backtests and evaluations.
+
+    It holds what forecasting needs (``model``, ``scaler``, ``layout``, ``config``,
+    ``device``, the series ``frame`` with its training part ``n_train``, ``mase_scale``,
+    ``offset``) and the two pieces of state kept between calls: ``_stream`` (a
+    :class:`Stream`, or None) and ``_calibration`` (interval errors by number of steps).
+    It knows nothing of the Run that shows it.
+    """
+
+    def __init__(self, model, scaler, layout, config, device, frame: pd.DataFrame, n_train: int,
+                 mase_scale, offset: int | None = 0):
+        self.model, self.scaler, self.layout, self.config, self.device = model, scaler, layout, config, device
+        self.frame, self.n_train = frame, n_train
+        self.mase_scale = np.asarray(mase_scale, dtype=float)  # MASE denominators, one per target
+        # Rows of the data the run was trained on that ``frame`` no longer holds (a saved run
+        # keeps the last rows only): a position ``start`` of that data is row start - offset
+        # here. None for a file that did not record it.
+        self.offset = offset
+        self._stream = None  # a Stream while forecast(keep_state=True) follows a feed
+        self._calibration: dict = {}  # interval errors by steps (see forecast.intervals)
+
+    def reset_state(self) -> None:
+        self._stream = None
+
+    def position(self, start) -> int:
+        if start is None:
+            return len(self.frame)
+        if isinstance(start, (int, np.integer)) and not isinstance(start, bool) and not (
+            pd.api.types.is_integer_dtype(self.frame.index) and start in self.frame.index
+        ):
+            position = int(start) - self._kept_from(start) if start >= 0 else len(self.frame) + int(start)
+        else:
+            try:
+                position = self.frame.index.get_loc(start)
+            except (KeyError, TypeError, ValueError, pd.errors.InvalidIndexError):
+                raise DataError(
+                    f"`start` ({start!r}) is not a label of the data, which runs from "
+                    f"{self.frame.index[0]} to {self.frame.index[-1]}"
+                ) from None
+            if not isinstance(position, (int, np.integer)):  # a partial date names many rows
+                raise DataError(
+                    f"`start` ({start!r}) matches {len(self.frame.loc[start])} rows; give one "
+                    f"label, such as {self.frame.loc[start].index[0]!s}"
+                )
+        if not 0 <= position <= len(self.frame):
+            raise DataError(f"`start` ({start!r}) is outside the data's {len(self.frame)} rows")
+        return int(position)
+
+    def _kept_from(self, start) -> int:
+        """The offset of the rows kept, for a position ``start`` of the original data."""
+        if self.offset is None or start < self.offset:
+            kept = "an unrecorded number of rows" if self.offset is None else f"its first {self.offset} rows"
+            raise DataError(
+                f"`start` ({start!r}) is a position in the data this run was trained on, but the run "
+                f"was saved without {kept} (a run file keeps the last rows only); pass a label "
+                f"(from {self.frame.index[0]} to {self.frame.index[-1]}) or a negative position, "
+                "counted from the end"
+            )
+        return self.offset
+
+    def forecast(self, steps, future=None, start=None, context=None, interval=None,
+                 keep_state: bool = False) -> pd.DataFrame:
+        """See :meth:`windwidgets.Run.forecast`."""
+        _check_steps(steps)
+        level = check_level(interval)
+        if not isinstance(keep_state, (bool, np.bool_)):
+            raise WindwidgetsError(f"`keep_state` ({keep_state!r}) must be True or False")
+        if start is not None and context is not None:
+            raise WindwidgetsError(
+                "pass either `start` (a row of the run's data) or `context` (a new series), not both"
+            )
+        if keep_state:
+            if start is not None:
+                raise WindwidgetsError(
+                    f"`keep_state=True` follows the series from its latest row; `start` ({start!r}) "
+                    "cannot be used with it. Leave `start` out, or set keep_state=False"
+                )
+            stream = self._stream if context is None and self._stream is not None else self._new_stream(context)
+            labels = future_index(stream.index, steps)
+            known = self._future_of(future, labels, None, 0)
+            predicted = stream.forecast(steps, known)  # (steps, outputs)
+            self._stream = stream
+        else:
+            frame, origin, warmup = self._origin(start, context)
+            labels = future_index(frame.index[:origin], steps)
+            known = self._future_of(future, labels, frame, origin)
+            predicted = self._rollout(frame.iloc[:origin], known, origin, steps, warmup)
+        return self._frame_of(predicted, labels, level)
+
+    def update(self, new_rows) -> None:
+        """See :meth:`windwidgets.Run.update`."""
+        stream = self._stream
+        if stream is not None and not stream.follows_data:
+            stream.append(checked_rows(new_rows, self.layout, stream.index, self.config.data.time))
+            return
+        rows = checked_rows(new_rows, self.layout, self.frame.index, self.config.data.time)
+        if stream is not None:
+            stream.append(rows)
+        self.frame = pd.concat([self.frame, rows])
+        self._calibration.clear()
+
+    def backtest(self, steps=None, stride=None, interval=None) -> Backtest:
+        """See :meth:`windwidgets.Run.backtest`."""
+        steps = self.config.data.horizon if steps is None else steps
+        _check_steps(steps)
+        stride = steps if stride is None else stride
+        _check_steps(stride, "stride")
+        level = check_level(interval)
+        result = self._backtest(steps, stride)
+        if level is not None:
+            errors = np.abs(result.predictions["model"] - result.truth)  # (origins, steps, targets)
+            widths = rolling_half_widths(errors, result.origins, steps, level)
+            result.level = level
+            result.lower = self._clipped(result.predictions["model"] - widths)
+            result.upper = self._clipped(result.predictions["model"] + widths)
+        return result
+
+    def evaluate(self, steps=None, stride: int = 1) -> Evaluation:
+        """See :meth:`windwidgets.Run.evaluate`."""
+        result = self.backtest(steps, stride)
+        table = result.metrics()
+        values = table.loc["model"] if result.pooled_units else result.pooled().loc["model"]
+        return Evaluation(values.to_dict(), table=table, backtest=result)
+
+    # -- forecasts -----------------------------------------------------------------------------
+
+    def _carry(self) -> bool:
+        return carries(self.config.train.mode)
+
+    def _least_context(self) -> int:
+        """A model trained statefully learned from a zero state and any history; others from
+        at least ``window`` rows."""
+        return 1 if self.config.train.mode == "stateful" else self.config.data.window
+
+    def _origin(self, start, context):
+        """The frame to forecast from, the first predicted position and the warm-up length."""
+        window = self.config.data.window
+        if context is not None:
+            frame = checked_context(context, self.layout, self._least_context(), window, self.config.data.time)
+            return frame, len(frame), min(window, len(frame))
+        origin, least = self.position(start), self._least_context()
+        if origin < least:
+            raise DataError(
+                f"`start` ({start!r}) leaves {origin} rows before it; the model needs a window "
+                f"of {least} rows, so start at position {least + (self.offset or 0)} or later"
+            )
+        return self.frame, origin, min(window, origin)
+
+    def _new_stream(self, context) -> Stream:
+        d = self.config.data
+        if context is None:
+            frame, follows = self.frame.iloc[-d.window :], True
+        else:
+            frame, follows = checked_context(context, self.layout, self._least_context(), d.window, d.time), False
+            frame = frame.iloc[-d.window :]
+        return Stream(self.model, frame, self.scaler, self.layout, d.window, d.horizon, self.device, follows,
+                      self._carry())
+
+    def _future_of(self, future, labels: pd.Index, frame, origin: int):
+        """The known-future covariates of the forecast rows, or None.
+
+        A block model reads the covariates of its whole last block, also the rows past
+        ``steps`` when ``steps`` is not a multiple of ``horizon``: those come from ``future`` or
+        the data where they hold them, else the last given row is repeated. Returns
+        (steps + horizon - 1, future covariates).
+        """
+        names = self.layout.future_covariates
+        if not names:
+            if future is not None:
+                raise DataError(
+                    "this model takes no future covariates, so `future` is not used; leave it out, "
+                    "or train with future_covariates=[...] to use known-ahead inputs"
+                )
+            return None
+        steps, extra = len(labels), self.config.data.horizon - 1
+        if future is None and frame is not None and origin + steps <= len(frame):
+            future = frame.iloc[origin : origin + steps + extra]  # what happened: forecasting the past
+        time = self.config.data.time
+        values = future_values(future, names, labels, time)  # (steps, future covariates)
+        if not extra:
+            return values
+        try:
+            return future_values(future, names, labels.append(future_index(labels, extra)), time)
+        except DataError:  # the rows past `steps` are not known
+            return np.concatenate([values, np.repeat(values[-1:], extra, axis=0)])
+
+    def _rollout(self, known: pd.DataFrame, future: np.ndarray | None, origin: int, steps: int,
+                 warmup: int) -> torch.Tensor:
+        """Scaled predictions (steps, outputs) after the rows ``known``."""
+        layout, d = self.layout, self.config.data
+        rows = np.zeros((steps if future is None else len(future), len(layout.inputs)))  # (rows, inputs)
+        if future is not None:
+            rows[:, len(layout.outputs):] = future  # the predicted columns are never read
+        raw = np.concatenate([known.to_numpy(dtype=np.float64), rows])  # (origin + rows, inputs)
+        encoded = self._encoded(raw)
+        self.model.eval()
+        return rollout(self.model, encoded, origin, steps, d.window, d.horizon, len(layout.outputs), self._carry(),
+                       warmup)
+
+    def _encoded(self, raw: np.ndarray) -> torch.Tensor:
+        values = torch.tensor(raw, dtype=torch.float32)  # (rows, inputs)
+        return encode(values, self.scaler, self.layout, self.config.data.horizon).to(self.device)
+
+    def _frame_of(self, predicted: torch.Tensor, labels: pd.Index, level: float | None) -> pd.DataFrame:
+        """Original units, one column per target, plus ``<target>_lower``/``_upper`` bounds."""
+        outputs, targets = len(self.layout.outputs), list(self.layout.targets)
+        values = as_array(self.scaler.inverse(predicted, slice(0, outputs)))[:, : len(targets)]  # (steps, targets)
+        values = self._clipped(values)
+        if level is None:
+            return pd.DataFrame(values, index=labels, columns=targets)
+        widths = half_widths(self._calibrated(len(labels)), level)  # (steps, targets)
+        lower, upper = self._clipped(values - widths), self._clipped(values + widths)
+        columns = {name: values[:, j] for j, name in enumerate(targets)}
+        for j, name in enumerate(targets):
+            columns[f"{name}_lower"] = lower[:, j]
+            columns[f"{name}_upper"] = upper[:, j]
+        return pd.DataFrame(columns, index=labels)
+
+    def _clipped(self, values: np.ndarray) -> np.ndarray:
+        """``values`` (..., targets) clipped to the targets' physical bounds (``bounds=``)."""
+        return clip(values, self.config.data.bounds, self.layout.targets)
+
+    def _calibrated(self, steps: int) -> np.ndarray:
+        """Absolute errors (origins, steps, targets) of rolled validation forecasts of ``steps``."""
+        if steps not in self._calibration:
+            rows = len(self.frame) - self.n_train
+            if rows < steps:
+                raise WindwidgetsError(
+                    f"`interval` is calibrated on validation forecasts as long as the forecast; the "
+                    f"validation part has {rows} rows, too few for `steps` ({steps}). Ask for at most "
+                    f"{rows} steps with an interval, or train with a larger val_fraction"
+                )
+            stride = max(1, (rows - steps + 1) // CALIBRATION_ORIGINS)
+            result = self._backtest(steps, stride)
+            self._calibration[steps] = np.abs(result.predictions["model"] - result.truth)
+        return self._calibration[steps]
+
+    # -- backtests -----------------------------------------------------------------------------
+
+    def _backtest(self, steps: int, stride: int) -> Backtest:
+        d, layout = self.config.data, self.layout
+        rows = len(self.frame)
+        origins = validation_origins(self.n_train, rows, steps, stride)
+        if not len(origins):
+            raise DataError(
+                f"`steps` ({steps}) is longer than the validation part ({rows - self.n_train} rows); "
+                f"ask for at most {rows - self.n_train} steps, or train with a larger val_fraction"
+            )
+        outputs, targets = len(layout.outputs), len(layout.targets)
+        encoded = self._encoded(self.frame.to_numpy(dtype=np.float64))  # (rows, inputs)
+        self.model.eval()
+        predicted = rolled_forecasts(self.model, encoded, origins, steps, d.window, d.horizon, outputs,
+                                     self._carry())
+        values = as_array(self.scaler.inverse(predicted, slice(0, outputs)))[..., :targets]  # (origins, steps, targets)
+        values = self._clipped(values)
+        observed = self.frame[list(layout.targets)].to_numpy(dtype=np.float64)  # (rows, targets)
+        truth = observed[origins[:, None] + np.arange(steps)[None, :]]  # (origins, steps, targets)
+        season = d.season or season_of(self.frame.index)
+        predictions = {"model": values, **baselines(observed, origins, steps, season)}
+        return Backtest(truth, predictions, origins, self.frame.index, layout.targets, self.mase_scale,
+                        same_units=bool(layout.grid))
+
+
+def _check_steps(steps, name: str = "steps") -> None:
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise WindwidgetsError(f"`{name}` ({steps!r}) must be a whole number of at least 1")
+    if steps > MAX_STEPS:
+        raise WindwidgetsError(f"`{name}` ({steps:,}) is more than one call forecasts (at most "
+                               f"{MAX_STEPS:,} rows); ask for fewer")
