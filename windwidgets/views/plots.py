@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
 from ..fit import best_by
@@ -42,6 +43,10 @@ def forecast_figure(history: pd.DataFrame, forecast: pd.DataFrame, truth: pd.Dat
         ax.axvline(forecast.index[0], color="0.7", linestyle=":")
         ax.set_ylabel(str(column))
         ax.grid(alpha=0.3)
+    if isinstance(forecast.index, pd.DatetimeIndex):  # "Jan 01" under a month's days, not 2024-12-312025-01-01
+        locator = AutoDateLocator()
+        axes[-1].xaxis.set_major_locator(locator)
+        axes[-1].xaxis.set_major_formatter(ConciseDateFormatter(locator))
     axes[0].legend(frameon=False, ncol=4, loc="upper left")
     axes[0].set_title(title)
     return fig
