@@ -15,7 +15,7 @@ The table gives each method's mean absolute error (m/s) over the 30 x 24 forecas
 ratio to AutoARIMA's; below 1 beats it.
 
     pip install statsforecast   # or: pip install -e '.[bench]'
-    .venv/bin/python benchmarks/quality.py [--seeds 3] [--epochs 10]
+    .venv/bin/python benchmarks/real_wind.py [--seeds 3] [--epochs 10]
 """
 import argparse
 import time
