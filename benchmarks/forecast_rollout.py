@@ -7,6 +7,8 @@
    against one ``forecast(start=...)`` per origin. Target: batched >= 10x faster.
 3. A live feed: ``update(one row)`` then ``forecast(24, keep_state=True)`` per new row, against
    ``forecast(24)`` re-reading the window each time.
+4. A panel of ``--panel`` series x rows (``series="station"``): seconds per epoch and for a
+   48-step backtest every 24 rows of every series, next to one series of the same length.
 
 Every model is a 2-layer GRU, hidden 64, trained for one epoch (speed does not depend on fit).
 
@@ -77,12 +79,30 @@ def streams(wind, rows: int, device: str) -> list:
              "speed-up": reread / kept}]
 
 
+def panels(series: int, rows: int, device: str) -> list:
+    """One global model over a panel against one series as long as all of its rows."""
+    days = rows // 24
+    panel = ww.datasets.wind(days=days, stations=series)
+    single = ww.datasets.wind(days=days * series)
+    small = dict(hidden_size=16, num_layers=1, device=device, forecast_steps=1)  # speed, not fit
+    out = []
+    for name, data, settings in (("panel", panel, {"series": "station", "time": "time"}),
+                                 ("one series", single, {})):
+        start = time.perf_counter()
+        run = train(data, target="speed", **small, **settings)
+        fit = time.perf_counter() - start
+        backtest = timed(lambda: run.backtest(48, stride=24), repeats=1)
+        out.append({"data": name, "rows": len(data), "fit s (1 epoch)": fit, "backtest s": backtest})
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=5000)
     parser.add_argument("--origins", type=int, default=400)
     parser.add_argument("--feed", type=int, default=200)
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--panel", default="100x2000", help="series x rows of the panel section")
     args = parser.parse_args()
     reactor = ww.datasets.reactor()
     wind = ww.datasets.wind(days=120)
@@ -93,6 +113,9 @@ def main() -> None:
     print(table(backtests(wind, args.origins, args.device)))
     print("\nLive feed (wind, horizon 1, 2 past-only covariates):")
     print(table(streams(wind, args.feed, args.device)))
+    series, rows = (int(n) for n in args.panel.split("x"))
+    print(f"\nPanel ({series} series x {rows} rows, GRU 16, one epoch) against one series as long:")
+    print(table(panels(series, rows, args.device)))
 
 
 if __name__ == "__main__":
