@@ -8,7 +8,7 @@ from ..train.events import Event, Progress
 
 STOPS = {
     "stopped": "stopped at epoch {epoch} on request",
-    "early_stopping": "early stopping at epoch {epoch}: no better val loss for {wait} epochs",
+    "early_stopping": "early stopping at epoch {epoch}: no better {score} for {wait} epochs",
     "nan": "stopped: the loss turned NaN",
     "interrupted": "interrupted at epoch {epoch}",
     "error": "failed with an error at epoch {epoch}",
@@ -20,9 +20,12 @@ def stop_line(p: Progress) -> str:
     if p.stop_reason is None:
         text = f"finished {p.epoch} epochs"
     else:
-        text = STOPS[p.stop_reason].format(epoch=p.epoch, wait=p.epoch - p.best_epoch)
+        score = "rolled validation forecast" if "val_forecast" in p.metrics else "val loss"
+        text = STOPS[p.stop_reason].format(epoch=p.epoch, wait=p.epoch - p.best_epoch, score=score)
     if p.best_epoch:
-        text += f"; kept the weights of epoch {p.best_epoch} (val loss {p.best_val_loss:.4g})"
+        best = next((row for row in p.history if row["epoch"] == p.best_epoch), {})
+        figure = f"val forecast {best['val_forecast']:.4g}, " if "val_forecast" in best else ""
+        text += f"; kept the weights of epoch {p.best_epoch} ({figure}val loss {p.best_val_loss:.4g})"
     return f"{text} in {p.seconds:.1f}s on {p.device}"
 
 
