@@ -76,7 +76,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--threads", type=int, default=0, help="torch threads; 0 keeps torch's default")
-    parser.add_argument("--only", default=None, help="comma-separated names of SETTINGS to run")
+    parser.add_argument("--only", default=None, help="names of SETTINGS to run, separated by semicolons")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -86,7 +86,7 @@ def main() -> None:
     origins = origins_of(len(data), n_fit)
     truth = np.stack([speed[o : o + STEPS] for o in origins])  # (origins, steps)
     maes = {name: [np.abs(f - truth).mean()] for name, f in classical(speed, n_fit, origins).items()}
-    chosen = args.only.split(",") if args.only else list(SETTINGS)
+    chosen = args.only.split(";") if args.only else list(SETTINGS)
     for name in chosen:
         for seed in range(args.seeds):
             start = time.perf_counter()
