@@ -35,6 +35,7 @@ from .stream import Stream
 CALIBRATION_ORIGINS = 1000  # at most this many validation forecasts calibrate an interval
 MAX_STEPS = 1_000_000  # longer forecasts run for hours and fill the memory with their rows
 
+
 class Forecaster:
     """A trained model over its series: forecasts, streams, backtests and evaluations.
 
@@ -59,9 +60,12 @@ class Forecaster:
         self.calendar = calendar_of(layout, config.data.calendar)  # features made from the timestamps
 
     def reset_state(self) -> None:
+        """Drop the state kept by ``forecast(keep_state=True)``; the data stays as it is."""
         self._stream = None
 
     def position(self, start) -> int:
+        """The row of ``frame`` a ``start`` (a label, or a position of the data the run was
+        trained on) names; after the last row for None."""
         if start is None:
             return len(self.frame)
         if isinstance(start, (int, np.integer)) and not isinstance(start, bool) and not (
@@ -163,7 +167,6 @@ class Forecaster:
         return Evaluation(values.to_dict(), table=table, backtest=result)
 
     # -- forecasts -----------------------------------------------------------------------------
-
     def _carry(self) -> bool:
         return carries(self.config.train.mode)
 
@@ -279,7 +282,6 @@ class Forecaster:
         return self._calibration[steps]
 
     # -- backtests -----------------------------------------------------------------------------
-
     def _backtest(self, steps: int, stride: int) -> Backtest:
         d, layout = self.config.data, self.layout
         rows = len(self.frame)
