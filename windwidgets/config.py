@@ -82,7 +82,7 @@ class TrainConfig:
     patience: Optional[int] = None  # stop after this many epochs without a better val loss
     stateful: bool = False  # same as mode="stateful": carry the state across consecutive chunks
     device: str = "auto"  # "auto" -> cuda, then mps, then cpu; or any torch device
-    threads: Any = "auto"  # CPU threads during the fit; "auto": 1 for a model under 1M weights, else torch's count
+    threads: Any = "auto"  # CPU threads during the fit; "auto": 1 for a model under 10,000 weights, else torch's count
     seed: int = 0  # seeds weights, shuffling and dropout
     live: Any = "auto"  # "auto" | "widgets" | "text" | False
 
