@@ -1,5 +1,5 @@
-"""``%%windtrain``, ``%%windsweep``, ``%windforecast`` and ``%windzoo``: parse what was typed, call the API,
-put the result in the notebook's namespace.
+"""``%%windtrain``, ``%%windsweep``, ``%windforecast``, ``%windzoo`` and ``%windboard``: parse what was typed,
+call the API, put the result in the notebook's namespace.
 
 The options and how a line and a body are parsed live in :mod:`windwidgets.magic_options`;
 this module only turns what was typed into calls of the API and shows the results.
