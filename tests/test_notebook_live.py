@@ -41,7 +41,7 @@ def test_the_training_cell_keeps_the_final_image_not_a_widget(executed):
     assert "application/vnd.jupyter.widget-view+json" not in output.data
     outcome = output.data["text/plain"]
     assert re.match(r"windwidgets: finished 4 epochs; kept the weights of epoch \d "
-                    r"\(val loss [\d.]+\) in [\d.]+s on cpu", outcome)
+                    r"\(val forecast [\d.]+, val loss [\d.]+\) in [\d.]+s on cpu", outcome)
     image = ElementTree.fromstring(output.data["image/svg+xml"])
     assert image.get("width") == "810"  # the loss and gradient charts beside the forecast
     texts = [t.text for t in image.iter(f"{SVG}text")]
