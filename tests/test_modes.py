@@ -216,3 +216,18 @@ def test_a_users_own_weekday_column_is_data_not_a_calendar_feature(small_wind):
     assert not np.allclose(run.forecast(3, future=mine).to_numpy(), run.forecast(3, future=shifted).to_numpy())
     both = ww.train(data, target="speed", future_covariates=["weekday_sin"], calendar=True, window=12, **TINY)
     assert both.layout.future_covariates == ("hour_sin", "hour_cos", "weekday_sin", "weekday_cos")
+
+
+def test_the_epoch_score_is_the_backtest_of_the_same_origins(small_wind):
+    """The batched score that picks the epoch against the plain path: a backtest from every
+    validation row (what ``forecast(start=o)`` gives), its squared error in scaled units."""
+    run = ww.train(small_wind, target="speed", covariates=["pressure"], window=12, **TINY)
+    score = run.trainer.score(run.model)
+    backtest = run.backtest(24, stride=1)
+    assert len(backtest.origins) <= 200  # so the score read every one of these origins
+    unit = run.scaler.inverse(torch.eye(2)[:1], slice(0, 2)) - run.scaler.inverse(torch.zeros(1, 2), slice(0, 2))
+    squared = ((backtest.predictions["model"] - backtest.truth) ** 2).mean() / float(unit[0, 0]) ** 2
+    assert score == pytest.approx(squared, rel=1e-4)
+    first = int(backtest.origins[0])
+    np.testing.assert_allclose(backtest.predictions["model"][0, :, 0],
+                               run.forecast(24, start=first)["speed"].to_numpy(), atol=1e-4)
