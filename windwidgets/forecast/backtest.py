@@ -231,10 +231,23 @@ class Backtest:
         return self._summary()
 
     def _repr_html_(self) -> str:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            table = self.metrics()
-        return f"<p>{html.escape(self._summary())}</p>" + table.to_html(float_format="{:.4g}".format)
+        return metrics_html(self._summary(), self.metrics)
+
+
+def metrics_html(summary: str, metrics) -> str:
+    """A backtest's summary line over its ``metrics()`` table (its warnings were given when
+    the metrics were first asked for; a display repeats none)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        table = metrics()
+    return f"<p>{html.escape(summary)}</p>" + table.to_html(float_format="{:.4g}".format)
+
+
+def model_rows(table: pd.DataFrame, targets) -> pd.DataFrame:
+    """The model's rows of a metrics ``table``, one per target."""
+    if table.index.nlevels == 1:
+        return table.loc[["model"]].set_axis(pd.Index(list(targets), name="target"))
+    return table.xs("model", level="method")
 
 
 class Evaluation(dict):
@@ -250,10 +263,7 @@ class Evaluation(dict):
     @property
     def by_target(self) -> pd.DataFrame:
         """The model's errors, one row per target (original units)."""
-        table = self.table
-        if table.index.nlevels == 1:
-            return table.loc[["model"]].set_axis(pd.Index(list(self.backtest.targets), name="target"))
-        return table.xs("model", level="method")
+        return model_rows(self.table, self.backtest.targets)
 
     def __init__(self, values: dict, table: pd.DataFrame, backtest: Backtest):
         super().__init__(values)

@@ -1,14 +1,13 @@
 """The backtests of a panel's series together: per series, and pooled over the series."""
 from __future__ import annotations
 
-import html
 import warnings
 
 import numpy as np
 import pandas as pd
 
 from ..errors import WindwidgetsError
-from .backtest import Backtest, Evaluation
+from .backtest import Backtest, Evaluation, metrics_html, model_rows
 
 
 class PanelBacktest:
@@ -80,10 +79,7 @@ class PanelBacktest:
         return f"PanelBacktest({len(self.by_series)} series, {origins} origins x {self.steps} steps)"
 
     def _repr_html_(self) -> str:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            table = self.metrics()
-        return f"<p>{html.escape(repr(self))}</p>" + table.to_html(float_format="{:.4g}".format)
+        return metrics_html(repr(self), self.metrics)
 
 
 class PanelEvaluation(Evaluation):
@@ -102,7 +98,4 @@ class PanelEvaluation(Evaluation):
 
     @property
     def by_target(self) -> pd.DataFrame:
-        pooled = self.pooled
-        if pooled.index.nlevels == 1:
-            return pooled.loc[["model"]].set_axis(pd.Index(list(self.backtest.targets), name="target"))
-        return pooled.xs("model", level="method")
+        return model_rows(self.pooled, self.backtest.targets)
