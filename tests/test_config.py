@@ -1,6 +1,6 @@
 import pytest
 
-from windwidgets.config import RunConfig, field_docs, keyword_owners
+from windwidgets.config import CHOICES, RunConfig, describe, field_docs, keyword_owners
 from windwidgets.errors import ConfigError
 
 
@@ -39,3 +39,21 @@ def test_every_field_has_a_comment_and_round_trips():
     assert all(comment for _, comment in docs.values()), [k for k, (_, c) in docs.items() if not c]
     config = RunConfig.from_kwargs(window=7, covariates=["a"])
     assert RunConfig.from_dict(config.to_dict()) == config
+
+
+def test_a_fields_interval_takes_its_closed_ends_only():
+    RunConfig.from_kwargs(dropout=0.0, clip_grad=float("inf"))  # "[0, 1)" and "(0, inf]"
+    with pytest.raises(ConfigError, match=r"`dropout` \(1.0\) must be in \[0, 1\); try 0.1 or 0.2"):
+        RunConfig.from_kwargs(dropout=1.0)
+    with pytest.raises(ConfigError, match=r"`lr` \(inf\) must be positive and finite"):
+        RunConfig.from_kwargs(lr=float("inf"))
+
+
+def test_choices_and_checks_come_from_the_fields():
+    settings = describe()
+    assert CHOICES == {name: s.choices for name, s in settings.items() if s.choices}
+    assert all(s.default in s.choices for s in settings.values() if s.choices)
+    assert (settings["free_steps"].minimum, settings["season"].optional, settings["live"].optional) == (0, True, False)
+    RunConfig.from_kwargs(free_steps=0, season=None)
+    with pytest.raises(ConfigError, match=r"`live` \(None\) is not one of"):
+        RunConfig.from_kwargs(live=None)

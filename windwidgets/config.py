@@ -1,31 +1,24 @@
 """The settings of a fit, one dataclass per layer.
 
-Each dataclass owns its defaults; ``ww.train``, the ``%%windtrain`` options and the
-dashboard's controls are all derived from these fields, so the three cannot drift apart.
+Each dataclass owns its defaults, and each field says beside it what it does and what it
+takes (:func:`setting`). ``ww.train``'s help, the ``%%windtrain`` options, the dashboard's
+controls and :meth:`RunConfig.validate` are all read from those fields (:func:`describe`),
+so they cannot drift apart.
 """
 from __future__ import annotations
 
 import dataclasses
 import math
+import typing
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
 import numpy as np
 
-from .errors import ConfigError, closest
+from .errors import ConfigError, check_whole, closest
 
 Columns = Union[str, list, None]
 
-
-CHOICES = {  # the settings that take one of a few values; the dashboard offers the same
-    "scaler": ("standard", "minmax", None),
-    "task": ("forecast", "classify"),
-    "nonlinearity": ("tanh", "relu"),
-    "live": ("auto", "widgets", "text", False, True),
-    "mode": ("auto", "window", "sequence", "stateful"),
-    "fill": ("interpolate", "ffill", None),
-    "series_scaling": ("global", "series"),
-}
 
 MODES = {  # how a model learns, which decides how its forecasts roll forward
     "window": "many-to-one windows from a zero state; a rollout re-reads the last window per block",
@@ -37,54 +30,161 @@ WINDOW_BATCH = 64  # windows per step when batch_size is None; also sets a seque
 SEQUENCE_BATCH = 16  # chunks per step in sequence mode when batch_size is None
 
 
+def setting(default, help: str, *, choices: tuple | None = None, minimum: int | None = None,
+            within: str | None = None, hint: str = ""):
+    """A settings field, described where it is declared.
+
+    ``help`` says in a line what it does (``help(ww.train)``, ``%%windtrain?`` and the
+    dashboard's tooltips show it). The rest is what :meth:`RunConfig.validate` checks:
+    ``choices`` the values it takes one of; ``minimum`` the least whole number it takes;
+    ``within`` the interval a number lies in, written as in mathematics ("[0, 1)", "(0, inf)");
+    ``hint`` ends its error message. The annotation says what kind of value the field takes
+    and, with ``Optional``, that None is one.
+    """
+    metadata = {"help": help, "choices": choices, "minimum": minimum, "within": within, "hint": hint}
+    if isinstance(default, (dict, list)):  # each instance gets its own copy
+        return field(default_factory=default.copy, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
 @dataclass
 class DataConfig:
-    target: Columns = None  # column(s) to forecast; None takes every numeric column
-    covariates: Columns = None  # past-only inputs, observed up to "now", unknown ahead
-    future_covariates: Columns = None  # inputs known ahead; needed again at forecast time
-    window: int = 48  # input length in time steps
-    horizon: int = 1  # steps predicted per forward pass
-    val_fraction: float = 0.2  # the last share of rows, chronologically, validates
-    scaler: Optional[str] = "standard"  # "standard" | "minmax" | None, fitted on train rows only
-    calendar: bool = False  # add the time of day and weekday (sin, cos) as known-future covariates
-    season: Optional[int] = None  # seasonal period for MASE; None infers it from the index
-    task: str = "forecast"  # "forecast", or "classify" for many-to-one classification
-    series: Optional[str] = None  # column naming each series of a long table: one global model across them
-    series_scaling: str = "global"  # panels: "global" (one scaler for all series) | "series" (one each)
-    time: Optional[str] = None  # column of timestamps that becomes the index; None picks a lone datetime column
-    freq: Optional[str] = None  # regularise the times to this step ("1h"), averaging rows; None refuses gaps
-    fill: Optional[str] = None  # missing values: "interpolate" | "ffill" | None to refuse them
-    bounds: Optional[dict] = None  # physical limits per target, {"power": (0, None)}: clip forecasts and bands
+    target: Columns = setting(None, "column(s) to forecast; None takes every numeric column")
+    covariates: Columns = setting(None, 'past-only inputs, observed up to "now", unknown ahead')
+    future_covariates: Columns = setting(None, "inputs known ahead; needed again at forecast time")
+    window: int = setting(48, "input length in time steps", minimum=1)
+    horizon: int = setting(1, "steps predicted per forward pass", minimum=1)
+    val_fraction: float = setting(0.2, "the last share of rows, chronologically, validates")
+    scaler: Optional[str] = setting("standard", '"standard" | "minmax" | None, fitted on train rows only',
+                                    choices=("standard", "minmax", None))
+    calendar: bool = setting(False, "add the time of day and weekday (sin, cos) as known-future covariates")
+    season: Optional[int] = setting(None, "seasonal period for MASE; None infers it from the index", minimum=1)
+    task: str = setting("forecast", '"forecast", or "classify" for many-to-one classification',
+                        choices=("forecast", "classify"))
+    series: Optional[str] = setting(None, "column naming each series of a long table: one global model across them")
+    series_scaling: str = setting("global", 'panels: "global" (one scaler for all series) | "series" (one each)',
+                                  choices=("global", "series"))
+    time: Optional[str] = setting(None, "column of timestamps that becomes the index; None picks a lone "
+                                  "datetime column")
+    freq: Optional[str] = setting(None, 'regularise the times to this step ("1h"), averaging rows; None refuses gaps')
+    fill: Optional[str] = setting(None, 'missing values: "interpolate" | "ffill" | None to refuse them',
+                                  choices=("interpolate", "ffill", None))
+    bounds: Optional[dict] = setting(None, 'physical limits per target, {"power": (0, None)}: clip forecasts '
+                                     "and bands")
 
 
 @dataclass
 class ModelConfig:
-    model: str = "lstm"  # a name from ww.zoo.names()
-    hidden_size: int = 64  # features of the hidden state
-    num_layers: int = 2  # stacked recurrent layers
-    dropout: float = 0.0  # dropout between stacked layers
-    bidirectional: bool = False  # read the window both ways (not for forecasters)
-    nonlinearity: str = "tanh"  # "tanh" | "relu", for the Elman rnn
-    bias: bool = True  # bias terms in the recurrent layers
-    options: dict = field(default_factory=dict)  # extra keywords for the model's builder
+    model: str = setting("lstm", "a name from ww.zoo.names()")
+    hidden_size: int = setting(64, "features of the hidden state", minimum=1)
+    num_layers: int = setting(2, "stacked recurrent layers", minimum=1)
+    dropout: float = setting(0.0, "dropout between stacked layers", within="[0, 1)", hint="; try 0.1 or 0.2")
+    bidirectional: bool = setting(False, "read the window both ways (not for forecasters)")
+    nonlinearity: str = setting("tanh", '"tanh" | "relu", for the Elman rnn', choices=("tanh", "relu"))
+    bias: bool = setting(True, "bias terms in the recurrent layers")
+    options: dict = setting({}, "extra keywords for the model's builder")
 
 
 @dataclass
 class TrainConfig:
-    epochs: int = 20  # passes over the training windows
-    mode: str = "auto"  # "window" | "sequence" | "stateful" (see MODES); "auto": the model's own choice
-    batch_size: Optional[int] = None  # windows (or chunks) per step; None: 64 windows, 16 chunks in sequence mode
-    chunk: Optional[int] = None  # sequence mode: steps scored per chunk after the warm-up; None: 2 * window
-    free_steps: Optional[int] = None  # sequence mode: steps run on the model's own predictions after each chunk; None: window
-    forecast_steps: Optional[int] = None  # pick the best epoch by rolled validation forecasts this long; None: a day of sub-daily data, else horizon
-    lr: float = 1e-3  # Adam learning rate
-    clip_grad: Optional[float] = 1.0  # max gradient norm; None turns clipping off
-    patience: Optional[int] = None  # stop after this many epochs without a better val loss
-    stateful: bool = False  # same as mode="stateful": carry the state across consecutive chunks
-    device: str = "auto"  # "auto" -> cuda, then mps, then cpu; or any torch device
-    threads: Any = "auto"  # CPU threads during the fit; "auto": 1 for a model under 10,000 weights, else torch's count
-    seed: int = 0  # seeds weights, shuffling and dropout
-    live: Any = "auto"  # "auto" | "widgets" | "text" | False
+    epochs: int = setting(20, "passes over the training windows", minimum=1)
+    mode: str = setting("auto", '"window" | "sequence" | "stateful" (see MODES); "auto": ' "the model's own choice",
+                        choices=("auto", "window", "sequence", "stateful"))
+    batch_size: Optional[int] = setting(None, "windows (or chunks) per step; None: 64 windows, 16 chunks in "
+                                        "sequence mode", minimum=1)
+    chunk: Optional[int] = setting(None, "sequence mode: steps scored per chunk after the warm-up; None: 2 * window",
+                                   minimum=1)
+    free_steps: Optional[int] = setting(None, "sequence mode: steps run on the model's own predictions after each "
+                                        "chunk; None: window",
+                                        minimum=0, hint=", 0 to turn the free-running part off")
+    forecast_steps: Optional[int] = setting(None, "pick the best epoch by rolled validation forecasts this long; "
+                                            "None: a day of sub-daily data, else horizon", minimum=1)
+    lr: float = setting(1e-3, "Adam learning rate", within="(0, inf)", hint="; Adam's usual value is 1e-3")
+    clip_grad: Optional[float] = setting(1.0, "max gradient norm; None turns clipping off", within="(0, inf]",
+                                         hint=", or None to turn clipping off")
+    patience: Optional[int] = setting(None, "stop after this many epochs without a better val loss", minimum=1)
+    stateful: bool = setting(False, 'same as mode="stateful": carry the state across consecutive chunks')
+    device: str = setting("auto", '"auto" -> cuda, then mps, then cpu; or any torch device')
+    threads: Any = setting("auto", 'CPU threads during the fit; "auto": 1 for a model under 10,000 weights, '
+                           "else torch's count")
+    seed: int = setting(0, "seeds weights, shuffling and dropout")
+    live: Any = setting("auto", '"auto" | "widgets" | "text" | False',
+                        choices=("auto", "widgets", "text", False, True))
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One keyword of ``ww.train`` as its field describes it (see :func:`setting`)."""
+
+    name: str
+    section: str  # the RunConfig section that owns it: data, model or train
+    default: Any
+    help: str
+    kind: str  # int | float | bool | str | columns | dict | any, read from the annotation
+    optional: bool  # None is a value it takes (an Optional annotation)
+    choices: Optional[tuple] = None
+    minimum: Optional[int] = None
+    within: Optional[str] = None
+    hint: str = ""
+
+    def check(self, value) -> None:
+        """Refuse ``value`` where the description says it cannot be."""
+        if value is None and self.optional:
+            return
+        if self.choices is not None:
+            _choice(self.name, value, self.choices)
+        elif self.kind == "bool" and not isinstance(value, bool):
+            raise ConfigError(f"`{self.name}` ({value!r}) must be True or False")
+        elif self.kind == "columns":
+            _columns(self.name, value)
+        elif self.minimum is not None:
+            check_whole(self.name, value, self.minimum, hint=self.hint)
+        elif self.kind == "float":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ConfigError(f"`{self.name}` ({value!r}) must be a number, such as {self.default!r}")
+            if self.within is not None and not _inside(value, self.within):
+                words = INTERVAL_WORDS.get(self.within, f"in {self.within}")
+                raise ConfigError(f"`{self.name}` ({value}) must be {words}{self.hint}")
+
+
+def describe() -> dict:
+    """Every ``ww.train`` keyword as a :class:`Setting`, in the order of the fields."""
+    described = {}
+    for section, klass in (("data", DataConfig), ("model", ModelConfig), ("train", TrainConfig)):
+        hints = typing.get_type_hints(klass)
+        for f in dataclasses.fields(klass):
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+            kind, optional = _kind(hints[f.name])
+            described[f.name] = Setting(f.name, section, default, kind=kind, optional=optional, **f.metadata)
+    return described
+
+
+def keyword_owners() -> dict:
+    """Map each flat ``ww.train`` keyword to the section that owns it."""
+    return {name: described.section for name, described in describe().items()}
+
+
+def field_docs() -> dict:
+    """Each keyword's default and its one-line description."""
+    return {name: (described.default, described.help) for name, described in describe().items()}
+
+
+def _kind(hint) -> tuple[str, bool]:
+    """("int", False) for ``int``, ("int", True) for ``Optional[int]``, "columns" for lists."""
+    if hint is Any:
+        return "any", False
+    args = typing.get_args(hint) if typing.get_origin(hint) is Union else (hint,)
+    optional = type(None) in args
+    types = [typing.get_origin(a) or a for a in args if a is not type(None)]
+    if list in types or tuple in types:
+        return "columns", optional
+    for kind in (bool, int, float, dict, str):
+        if types == [kind]:
+            return kind.__name__, optional
+    return "any", False
+
+
+CHOICES = {name: described.choices for name, described in describe().items() if described.choices}
 
 
 @dataclass
@@ -151,44 +251,22 @@ class RunConfig:
         return config
 
     def validate(self) -> None:
-        """Check the numbers that make no sense whatever the data."""
+        """Check the settings that make no sense whatever the data: first what each field's
+        description asks (see :func:`setting`), then the rules its description cannot say."""
         d, m, t = self.data, self.model, self.train
-        for name, value, example in (("val_fraction", d.val_fraction, 0.2), ("dropout", m.dropout, 0.1),
-                                     ("lr", t.lr, 1e-3), ("clip_grad", t.clip_grad, 1.0)):
-            if not (name == "clip_grad" and value is None):
-                _number(name, value, example)
-        for name, value in (("bidirectional", m.bidirectional), ("bias", m.bias), ("stateful", t.stateful),
-                            ("calendar", d.calendar)):
-            if not isinstance(value, bool):
-                raise ConfigError(f"`{name}` ({value!r}) must be True or False")
-        for name in ("target", "covariates", "future_covariates"):
-            _columns(name, getattr(d, name))
+        for described in describe().values():
+            described.check(getattr(getattr(self, described.section), described.name))
         for name, example in (("time", "timestamp"), ("series", "turbine")):
             value = getattr(d, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
                 raise ConfigError(f"`{name}` ({value!r}) must be the name of one column, such as {name}={example!r}")
         _frequency(d.freq)
-        _choice("fill", d.fill, CHOICES["fill"])
-        _choice("series_scaling", d.series_scaling, CHOICES["series_scaling"])
         _bounds(d.bounds)
         if not isinstance(m.options, dict) or not all(isinstance(k, str) for k in m.options):
             raise ConfigError(f"`options` ({m.options!r}) must be a dict of the model's extra keywords, "
                               "such as options={'kernel_size': 3}")
         if isinstance(t.seed, bool) or not isinstance(t.seed, int) or not 0 <= t.seed < 2**63:
             raise ConfigError(f"`seed` ({t.seed!r}) must be a whole number from 0 to 2**63 - 1, such as 0")
-        _positive_int("window", d.window)
-        _positive_int("horizon", d.horizon)
-        _positive_int("hidden_size", m.hidden_size)
-        _positive_int("num_layers", m.num_layers)
-        _positive_int("epochs", t.epochs)
-        for name in ("batch_size", "chunk", "forecast_steps"):
-            if getattr(t, name) is not None:
-                _positive_int(name, getattr(t, name))
-        if t.free_steps is not None and (isinstance(t.free_steps, bool) or not isinstance(t.free_steps, int)
-                                         or t.free_steps < 0):
-            raise ConfigError(f"`free_steps` ({t.free_steps!r}) must be a whole number, 0 to turn the "
-                              "free-running part off")
-        _choice("mode", t.mode, CHOICES["mode"])
         if t.threads != "auto" and (isinstance(t.threads, bool) or not isinstance(t.threads, int) or t.threads < 1):
             raise ConfigError(f"`threads` ({t.threads!r}) must be 'auto' or a whole number of at least 1")
         if t.stateful and t.mode not in ("auto", "stateful"):
@@ -199,45 +277,6 @@ class RunConfig:
                 f"`val_fraction` ({d.val_fraction}) must lie strictly between 0 and 1; "
                 "0.2 keeps the last 20% of rows for validation"
             )
-        for name, value in (("scaler", d.scaler), ("task", d.task), ("nonlinearity", m.nonlinearity)):
-            _choice(name, value, CHOICES[name])
-        if not 0.0 <= float(m.dropout) < 1.0:
-            raise ConfigError(f"`dropout` ({m.dropout}) must be in [0, 1); try 0.1 or 0.2")
-        if not 0.0 < float(t.lr) < math.inf:
-            raise ConfigError(f"`lr` ({t.lr}) must be positive and finite; Adam's usual value is 1e-3")
-        if t.clip_grad is not None and not float(t.clip_grad) > 0.0:
-            raise ConfigError(
-                f"`clip_grad` ({t.clip_grad}) must be positive, or None to turn clipping off"
-            )
-        if t.patience is not None:
-            _positive_int("patience", t.patience)
-        if d.season is not None:
-            _positive_int("season", d.season)
-        _choice("live", t.live, CHOICES["live"])
-
-
-def keyword_owners() -> dict:
-    """Map each flat ``ww.train`` keyword to the section that owns it."""
-    owners = {}
-    for section, klass in (("data", DataConfig), ("model", ModelConfig), ("train", TrainConfig)):
-        for f in dataclasses.fields(klass):
-            owners[f.name] = section
-    return owners
-
-
-def field_docs() -> dict:
-    """Each keyword's default and its one-line comment, read from this file's source."""
-    import inspect
-    import re
-
-    source = inspect.getsource(inspect.getmodule(field_docs))
-    comments = dict(re.findall(r"^    (\w+): [^#\n]*#\s*(.+)$", source, flags=re.M))
-    docs = {}
-    for klass in (DataConfig, ModelConfig, TrainConfig):
-        for f in dataclasses.fields(klass):
-            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-            docs[f.name] = (default, comments.get(f.name, ""))
-    return docs
 
 
 def plain(value):
@@ -293,14 +332,15 @@ def _bounds(value) -> None:
                               f"upper limit ({pair[1]}); swap them or widen the range")
 
 
-def _positive_int(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(f"`{name}` ({value!r}) must be a whole number of at least 1")
+INTERVAL_WORDS = {"(0, inf)": "positive and finite", "(0, inf]": "positive"}  # as messages say them
 
 
-def _number(name: str, value, example: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"`{name}` ({value!r}) must be a number, such as {example!r}")
+def _inside(value, interval: str) -> bool:
+    """Whether ``value`` lies in ``interval``, such as "[0, 1)": brackets take the end, parentheses do not."""
+    low, high = (float(end) for end in interval[1:-1].split(","))
+    above = value >= low if interval[0] == "[" else value > low
+    below = value <= high if interval[-1] == "]" else value < high
+    return above and below
 
 
 def _choice(name: str, value, valid: tuple) -> None:

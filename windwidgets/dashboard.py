@@ -1,9 +1,9 @@
 """The dashboard: from trying models to comparing them to a reproducible cell.
 
 Settings tabs (data, model, train) hold a control per setting of :mod:`windwidgets.config`,
-generated from the dataclasses (types, defaults, comments as tooltips); the model tab shows
-only the knobs the chosen model reads (the zoo registry's ``knobs``) and its own options
-(the keywords and defaults of the module its builder returns). Train calls
+generated from the fields' descriptions (kinds, choices, defaults, help as tooltips); the
+model tab shows only the knobs the chosen model reads (the zoo registry's ``knobs``) and its
+own options (the keywords and defaults of the module its builder returns). Train calls
 :func:`windwidgets.api.fit`, which checks everything as ``ww.train`` does, in a background
 thread so that Stop and the other tabs answer. Results tabs: Explore (a Run's forecast
 against the truth), Compare (this dashboard's Runs in a table, overlaid in one figure) and
@@ -26,13 +26,12 @@ import pandas as pd
 
 from . import zoo
 from .api import fit
-from .config import CHOICES, DataConfig, ModelConfig, RunConfig, TrainConfig, field_docs
+from .config import CHOICES, ModelConfig, RunConfig, Setting, describe
 from .data.frames import read_frame
 from .errors import WindwidgetsError
 from .views import code
 from .views.compare import COLUMNS, columns_figure, compare_figure, png, summary, table_html
 
-SECTIONS = (("data", DataConfig), ("model", ModelConfig), ("train", TrainConfig))
 NUMERIC_SETTINGS = ("target", "covariates", "future_covariates")
 COLUMN_SETTINGS = NUMERIC_SETTINGS + ("time", "series")
 PREVIEWED = NUMERIC_SETTINGS + ("val_fraction",)
@@ -104,25 +103,21 @@ class Dashboard(widgets.VBox):
         self.controls: dict[str, widgets.Widget] = {}
         self._follower: threading.Thread | None = None
         self._silent = False
-        docs = field_docs()
-        unknown = sorted(set(defaults) - set(docs))
+        described = describe()
+        unknown = sorted(set(defaults) - set(described))
         if unknown:
             raise WindwidgetsError(
                 f"unknown setting(s) {', '.join(map(repr, unknown))} for the Dashboard; "
-                f"valid settings: {', '.join(sorted(docs))}"
+                f"valid settings: {', '.join(sorted(described))}"
             )
         self.numeric = [str(c) for c in self.data.select_dtypes("number").columns]
-        pages = {}
-        for section, klass in SECTIONS:
-            hints = typing.get_type_hints(klass)
-            for f in dataclasses.fields(klass):
-                if f.name in self.SKIPPED:
-                    continue
-                default, comment = docs[f.name]
-                control = self._control(f.name, hints[f.name], defaults.get(f.name, default))
-                control.tooltip = comment
-                self.controls[f.name] = control
-            pages[section] = [self.controls[f.name] for f in dataclasses.fields(klass) if f.name in self.controls]
+        pages: dict = {section: [] for section in RunConfig.SECTIONS}
+        for name, setting in described.items():
+            if name not in self.SKIPPED:
+                control = self._control(name, setting, defaults.get(name, setting.default))
+                control.tooltip = setting.help
+                self.controls[name] = control
+                pages[setting.section].append(control)
         self.option_controls: dict[str, widgets.Widget] = {}
         self.options_box = widgets.VBox()
         self._given_options = dict(defaults.get("options") or {})
@@ -131,7 +126,7 @@ class Dashboard(widgets.VBox):
             widgets.VBox([widgets.GridBox(pages["data"], layout=widgets.Layout(**GRID)), self.preview]),
             widgets.VBox([widgets.GridBox(pages["model"], layout=widgets.Layout(**GRID)), self.options_box]),
             widgets.GridBox(pages["train"], layout=widgets.Layout(**GRID)),
-        ], titles=[name for name, _ in SECTIONS])
+        ], titles=list(RunConfig.SECTIONS))
 
         self.train_button = widgets.Button(description="Train", icon="play", button_style="primary")
         self.stop_button = widgets.Button(description="Stop", icon="stop", button_style="danger", disabled=True)
@@ -158,7 +153,7 @@ class Dashboard(widgets.VBox):
         self._check()
 
     # -- controls --------------------------------------------------------------------------
-    def _control(self, name: str, kind, value) -> widgets.Widget:
+    def _control(self, name: str, setting: Setting, value) -> widgets.Widget:
         common = dict(description=name, style=DESCRIPTION, layout=widgets.Layout(width="auto"))
         if name in NUMERIC_SETTINGS:
             chosen = [value] if isinstance(value, str) else list(value or [])
@@ -187,11 +182,11 @@ class Dashboard(widgets.VBox):
             if _label(value) not in options:  # a device this list does not name: keep it
                 options.append(_label(value))
             return widgets.Dropdown(options=options, value=_label(value), **common)
-        if kind is bool:
+        if setting.kind == "bool":
             return widgets.Checkbox(value=value, indent=False, description=name)
-        if kind is int:
+        if setting.kind == "int" and not setting.optional:
             return widgets.IntText(value=value, **common)
-        if kind is float:
+        if setting.kind == "float" and not setting.optional:
             return widgets.FloatText(value=value, **common)
         # optional numbers and free strings: a text box where an empty one means None
         return widgets.Text(value="" if value is None else str(value), placeholder="none", **common)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import difflib
+import numbers
 from typing import Iterable
 
 
@@ -23,6 +24,17 @@ class ModelError(WindwidgetsError):
 
 class TrainingError(WindwidgetsError):
     """Training could not go on (for example a loss that stayed NaN)."""
+
+
+def check_whole(name: str, value, minimum: int = 1, error: type = ConfigError, hint: str = "",
+                prefix: str = "") -> int:
+    """``value`` as an int when it is a whole number (a numpy integer too, never a bool or a
+    float) of at least ``minimum``; else ``error``, naming ``name`` (after ``prefix``, such as
+    "convlstm option") and the value, with ``hint`` ending the message (", or None")."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        least = f" of at least {minimum}" if minimum else ""
+        raise error(f"{prefix + ' ' if prefix else ''}`{name}` ({value!r}) must be a whole number{least}{hint}")
+    return int(value)
 
 
 def closest(name: str, valid: Iterable[str], form: str = "{!r}") -> str:

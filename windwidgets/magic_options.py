@@ -2,20 +2,19 @@
 TOML body, with help lines and "did you mean" for typos.
 
 The options of ``%%windtrain`` are the fields of :mod:`windwidgets.config` (their names,
-types, defaults and comments): a field added there is an option, with its help line,
-without touching this module. ``%%windsweep`` and ``%windforecast`` add a few of their own.
+kinds, defaults and descriptions, from :func:`~windwidgets.config.describe`): a field added
+there is an option, with its help line, without touching this module. ``%%windsweep`` and
+``%windforecast`` add a few of their own.
 """
 from __future__ import annotations
 
-import dataclasses
 import shlex
 import sys
-import typing
 from dataclasses import dataclass
 
 from IPython.core.error import UsageError
 
-from .config import DataConfig, ModelConfig, RunConfig, TrainConfig, field_docs, keyword_owners
+from .config import RunConfig, describe, keyword_owners
 from .errors import closest
 
 if sys.version_info >= (3, 11):
@@ -102,30 +101,9 @@ class Option:
 
 def config_options() -> dict[str, Option]:
     """Every keyword of ``ww.train``, as an option, in the order of the dataclass fields."""
-    docs = field_docs()
-    options = {}
-    for klass in (DataConfig, ModelConfig, TrainConfig):
-        hints = typing.get_type_hints(klass)
-        for f in dataclasses.fields(klass):
-            kind, optional = _kind(hints[f.name])
-            default, comment = docs[f.name]
-            options[f.name] = Option(f.name, kind, default, comment, optional)
-    return options
-
-
-def _kind(hint) -> tuple[str, bool]:
-    """("int", False) for ``int``, ("int", True) for ``Optional[int]``, "columns" for lists."""
-    if hint is typing.Any:
-        return "any", True
-    args = typing.get_args(hint) if typing.get_origin(hint) is typing.Union else (hint,)
-    optional = type(None) in args
-    types = [typing.get_origin(a) or a for a in args if a is not type(None)]
-    if list in types or tuple in types:
-        return "columns", optional
-    for kind in (bool, int, float, dict, str):
-        if types == [kind]:
-            return kind.__name__, optional
-    return "any", True
+    # an option of any kind reads "none" as None, which the settings' own checks then judge
+    return {name: Option(name, s.kind, s.default, s.help, s.optional or s.kind == "any")
+            for name, s in describe().items()}
 
 
 TRAIN_EXTRA = {
