@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..errors import check_whole
 from .reactor import reactor  # noqa: F401 (ww.datasets.reactor)
 
 
@@ -41,8 +42,7 @@ def wind(days: int = 365, seed: int = 0, start: str = "2024-01-01", stations: in
     Returns an hourly DataFrame with a DatetimeIndex of ``days * 24`` rows.
     """
     if stations is not None:
-        if isinstance(stations, bool) or not isinstance(stations, int) or stations < 1:
-            raise ValueError(f"`stations` ({stations!r}) must be a whole number of at least 1, or None")
+        stations = check_whole("stations", stations, error=ValueError, hint=", or None")
         return pd.concat([wind(days, seed + i, start).reset_index().assign(station=f"S{i + 1}")
                           for i in range(stations)], ignore_index=True)[
             ["station", "time", "speed", "direction", "temperature", "pressure"]]

@@ -23,7 +23,7 @@ import torch
 
 from ..data.calendar import calendar_of
 from ..data.prepare import encode
-from ..errors import DataError, WindwidgetsError
+from ..errors import DataError, WindwidgetsError, check_whole
 from .backtest import Backtest, Evaluation, rolled_forecasts, validation_origins
 from .baselines import baselines
 from .bounds import clip
@@ -307,8 +307,7 @@ class Forecaster:
 
 
 def _check_steps(steps, name: str = "steps") -> None:
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise WindwidgetsError(f"`{name}` ({steps!r}) must be a whole number of at least 1")
+    check_whole(name, steps, error=WindwidgetsError)
     if steps > MAX_STEPS:
         raise WindwidgetsError(f"`{name}` ({steps:,}) is more than one call forecasts (at most "
                                f"{MAX_STEPS:,} rows); ask for fewer")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from ..errors import ConfigError
+from ..errors import ConfigError, check_whole
 
 INSTALL = 'pip install "windwidgets[ray]"  (or: pip install "ray[tune,train]")'
 LOOPBACK = "127.0.0.1"
@@ -35,9 +35,8 @@ class RaySession:
     """
 
     def __init__(self, address: str | None = None, num_cpus: int | None = None, keep: bool = False):
-        if num_cpus is not None and (isinstance(num_cpus, bool) or not isinstance(num_cpus, int) or num_cpus < 1):
-            raise ConfigError(f"`num_cpus` ({num_cpus!r}) must be a whole number of at least 1, or None "
-                              "to let Ray count the CPUs")
+        if num_cpus is not None:
+            num_cpus = check_whole("num_cpus", num_cpus, hint=", or None to let Ray count the CPUs")
         if address is not None and not isinstance(address, str):
             raise ConfigError(f"`address` ({address!r}) must be a Ray address such as 'auto' or "
                               "'ray://head:10001', or None for a local Ray")

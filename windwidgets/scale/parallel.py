@@ -23,7 +23,7 @@ import time
 import torch
 
 from ..config import RunConfig
-from ..errors import ConfigError, TrainingError
+from ..errors import ConfigError, TrainingError, check_whole
 from ..train import Event, Events, Trainer
 from .cluster import RaySession, require_ray
 
@@ -32,12 +32,12 @@ PROGRESS = ("epoch", "batch", "samples", "batch_loss", "train_loss", "val_loss",
             "best_epoch", "best_val_loss", "seconds", "stop_reason", "warning")
 
 
-def check_workers(workers, config: RunConfig) -> None:
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ConfigError(f"`workers` ({workers!r}) must be a whole number of at least 1, such as workers=2")
+def check_workers(workers, config: RunConfig) -> int:
+    workers = check_whole("workers", workers, hint=", such as workers=2")
     if config.data.task != "forecast":
         raise ConfigError(f"`workers` ({workers}) trains forecasters on several workers; task={config.data.task!r} "
                           "trains on one: leave `workers` out")
+    return workers
 
 
 class RayTrainer:
@@ -241,7 +241,7 @@ def fit_parallel(data, config: RunConfig, workers: int, address: str | None = No
     from ..api import forecast_preview, in_background, prepare_run
     from ..views import make_view
 
-    check_workers(workers, config)
+    workers = check_workers(workers, config)
     ray = require_ray("ww.train(..., workers=...)")
     if address is None and ray.is_initialized():  # a Ray with fewer CPUs would wait for ever
         cpus = int(ray.cluster_resources().get("CPU", 0))

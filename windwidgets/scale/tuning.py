@@ -22,7 +22,7 @@ import torch
 
 from ..api import prepare_run
 from ..config import RunConfig
-from ..errors import ConfigError, TrainingError
+from ..errors import ConfigError, TrainingError, check_whole
 from ..run import Run
 from ..train import Event
 from .cluster import RaySession, require_ray
@@ -71,13 +71,11 @@ def sweep(data, space: dict, *, metric: str = "val_loss", trials: int | None = N
     if metric not in METRICS:
         raise ConfigError(f"`metric` ({metric!r}) is not one a trial reports; use one of "
                           f"{', '.join(map(repr, METRICS))}")
-    if trials is not None and (isinstance(trials, bool) or not isinstance(trials, int) or trials < 1):
-        raise ConfigError(f"`trials` ({trials!r}) must be a whole number of at least 1, or None to try "
-                          "every combination of the lists once")
-    if concurrent_trials is not None and (isinstance(concurrent_trials, bool) or not isinstance(concurrent_trials, int)
-                                          or concurrent_trials < 1):
-        raise ConfigError(f"`concurrent_trials` ({concurrent_trials!r}) must be a whole number of at least 1, "
-                          "or None for one trial per CPU")
+    if trials is not None:
+        trials = check_whole("trials", trials, hint=", or None to try every combination of the lists once")
+    if concurrent_trials is not None:
+        concurrent_trials = check_whole("concurrent_trials", concurrent_trials,
+                                        hint=", or None for one trial per CPU")
     RunConfig.from_kwargs(**settings)  # the fixed settings alone, with the usual messages
     search = SearchSpace(space, settings)
     result = Sweep(data, search, settings, metric, trials)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..errors import ModelError
+from ..errors import ModelError, check_whole
 from .registry import STACK, ModelSpec, register, settings
 
 
@@ -50,10 +50,10 @@ class CNNLSTMForecaster(nn.Module):
                  kernel_size: int = 3, conv_layers: int = 1):
         super().__init__()
         channels = hidden_size if channels is None else channels
-        for name, value in (("channels", channels), ("kernel_size", kernel_size), ("conv_layers", conv_layers)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ModelError(f"cnn_lstm option `{name}` ({value!r}) must be a whole number of at "
-                                 f"least 1; pass it as options={{{name!r}: 3}}")
+        channels, kernel_size, conv_layers = (
+            check_whole(name, value, error=ModelError, prefix="cnn_lstm option",
+                        hint=f"; pass it as options={{{name!r}: 3}}")
+            for name, value in (("channels", channels), ("kernel_size", kernel_size), ("conv_layers", conv_layers)))
         layers, width = [], spec.input_size
         for _ in range(conv_layers):
             layers += [nn.Conv1d(width, channels, kernel_size, padding="same"), nn.ReLU()]

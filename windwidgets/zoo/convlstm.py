@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..errors import ModelError
+from ..errors import ModelError, check_whole
 from .registry import STACK, ModelSpec, register, settings
 
 
@@ -136,9 +136,8 @@ class ConvLSTMForecaster(nn.Module):
         if len(grid) != 3:
             raise ModelError("convlstm reads sequences of grids: pass data as an array (time, channels, "
                              "rows, columns) or (time, rows, columns), e.g. ww.datasets.grid()")
-        if isinstance(kernel_size, bool) or not isinstance(kernel_size, int) or kernel_size < 1:
-            raise ModelError(f"convlstm option `kernel_size` ({kernel_size!r}) must be a whole number "
-                             "of at least 1, e.g. options={'kernel_size': 3}")
+        kernel_size = check_whole("kernel_size", kernel_size, error=ModelError, prefix="convlstm option",
+                                  hint=", e.g. options={'kernel_size': 3}")
         self.grid, self.horizon = grid, spec.horizon
         self.rnn = ConvLSTM(grid[0], hidden_size, num_layers, kernel_size, bias,
                             dropout if num_layers > 1 else 0.0, bidirectional)
