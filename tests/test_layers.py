@@ -35,3 +35,13 @@ def test_data_zoo_train_and_forecast_import_no_front_end_and_nothing_above_them(
             assert not names & FRONT_ENDS, f"{path.relative_to(PACKAGE)} imports {names & FRONT_ENDS}"
             above = {n for n in names if n.startswith("windwidgets.") and n.split(".", 1)[1] in UPPER}
             assert not above, f"{path.relative_to(PACKAGE)} imports {above}"
+
+
+def test_each_lower_layer_imports_only_the_layers_before_it():
+    """data -> zoo -> train -> forecast: the series a model forecasts on (data/series.py) and
+    the checks on new rows (data/inputs.py) know nothing of the model that reads them."""
+    for i, layer in enumerate(LOWER):
+        later = {"windwidgets." + name for name in LOWER[i + 1 :]}
+        for path in (PACKAGE / layer).rglob("*.py"):
+            names = imported(path)
+            assert not names & later, f"{path.relative_to(PACKAGE)} imports {names & later}"

@@ -11,9 +11,10 @@ import torch
 from .config import RunConfig
 from .data import Layout, Scaler
 from .fit import BaseRun
+from .data.inputs import checked_context
+from .data.series import SeriesState
 from .forecast.forecaster import Forecaster
-from .forecast.inputs import checked_context
-from .forecast.rollout import infer_freq, season_of
+from .forecast.rollout import infer_freq
 
 FORMAT = "windwidgets.run/1"
 
@@ -32,16 +33,18 @@ class Run(BaseRun):
                  frame: pd.DataFrame, layout: Layout, scaler: Scaler, n_train: int,
                  mase_scale, history: list | None = None, trainer=None):
         super().__init__(config, model, device, scaler, history, trainer)
-        self.forecaster = Forecaster(model, scaler, layout, config, device, frame, n_train, mase_scale)
+        series = SeriesState(frame, n_train, mase_scale, season=config.data.season)
+        self.forecaster = Forecaster(model, scaler, layout, config, device, series)
 
-    # The series and its forecasting state live in the Forecaster; a Run shows them.
-    frame = property(lambda self: self.forecaster.frame,
-                     lambda self, frame: setattr(self.forecaster, "frame", frame))
-    offset = property(lambda self: self.forecaster.offset,
-                      lambda self, offset: setattr(self.forecaster, "offset", offset))
+    # The series lives in the Forecaster's SeriesState, the forecasting state in the Forecaster;
+    # a Run shows them.
+    frame = property(lambda self: self.forecaster.series.frame,
+                     lambda self, frame: setattr(self.forecaster.series, "frame", frame))
+    offset = property(lambda self: self.forecaster.series.offset,
+                      lambda self, offset: setattr(self.forecaster.series, "offset", offset))
     layout = property(lambda self: self.forecaster.layout)
-    n_train = property(lambda self: self.forecaster.n_train)
-    mase_scale = property(lambda self: self.forecaster.mase_scale)
+    n_train = property(lambda self: self.forecaster.series.n_train)
+    mase_scale = property(lambda self: self.forecaster.series.mase_scale)
     _stream = property(lambda self: self.forecaster._stream)
 
     def __copy__(self) -> "Run":
@@ -183,13 +186,12 @@ class Run(BaseRun):
 
     def _data_state(self) -> dict:
         """The rows a file keeps (those the forecasts and the seasonal naive start from)."""
-        season = self.config.data.season or season_of(self.frame.index)  # for seasonal naive
-        keep_from = max(0, self.n_train - max(self.config.data.window, season))
+        kept = self.forecaster.series.kept(self.config.data.window)
         return {
-            "frame": _frame_state(self.frame.iloc[keep_from:]),
-            "n_train": self.n_train - keep_from,
-            "offset": None if self.offset is None else self.offset + keep_from,
-            "mase_scale": [float(v) for v in np.atleast_1d(self.mase_scale)],
+            "frame": _frame_state(kept.frame),
+            "n_train": kept.n_train,
+            "offset": kept.offset,
+            "mase_scale": [float(v) for v in np.atleast_1d(kept.mase_scale)],
         }
 
     # -- display ---------------------------------------------------------------------------

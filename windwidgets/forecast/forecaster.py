@@ -17,19 +17,22 @@ How the known and unknown parts of the future are handled:
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import torch
 
 from ..data.calendar import calendar_of
+from ..data.inputs import checked_context, checked_rows, future_values
 from ..data.prepare import encode
+from ..data.series import SeriesState
 from ..errors import DataError, WindwidgetsError, check_whole
 from .backtest import Backtest, Evaluation, rolled_forecasts, validation_origins
 from .baselines import baselines
 from .bounds import clip
-from .inputs import checked_context, checked_rows, future_values
 from .intervals import check_level, half_widths, rolling_half_widths
-from .rollout import as_array, carries, future_index, rollout, season_of
+from .rollout import as_array, carries, future_index, rollout
 from .stream import Stream
 
 CALIBRATION_ORIGINS = 1000  # at most this many validation forecasts calibrate an interval
@@ -40,66 +43,29 @@ class Forecaster:
     """A trained model over its series: forecasts, streams, backtests and evaluations.
 
     It holds what forecasting needs (``model``, ``scaler``, ``layout``, ``config``,
-    ``device``, the series ``frame`` with its training part ``n_train``, ``mase_scale``,
-    ``offset``) and the two pieces of state kept between calls: ``_stream`` (a
-    :class:`Stream`, or None) and ``_calibration`` (interval errors by number of steps).
-    It knows nothing of the Run that shows it.
+    ``device``), the ``series`` it forecasts on (a :class:`~windwidgets.data.series.SeriesState`:
+    its rows, training part, season and MASE scale) and the two pieces of state kept between
+    calls: ``_stream`` (a :class:`Stream`, or None) and ``_calibration`` (interval errors by
+    number of steps). It knows nothing of the Run that shows it.
     """
 
-    def __init__(self, model, scaler, layout, config, device, frame: pd.DataFrame, n_train: int,
-                 mase_scale, offset: int | None = 0):
+    def __init__(self, model, scaler, layout, config, device, series: SeriesState):
         self.model, self.scaler, self.layout, self.config, self.device = model, scaler, layout, config, device
-        self.frame, self.n_train = frame, n_train
-        self.mase_scale = np.asarray(mase_scale, dtype=float)  # MASE denominators, one per target
-        # Rows of the data the run was trained on that ``frame`` no longer holds (a saved run
-        # keeps the last rows only): a position ``start`` of that data is row start - offset
-        # here. None for a file that did not record it.
-        self.offset = offset
+        self.series = series
         self._stream = None  # a Stream while forecast(keep_state=True) follows a feed
         self._calibration: dict = {}  # interval errors by steps (see forecast.intervals)
         self.calendar = calendar_of(layout, config.data.calendar)  # features made from the timestamps
 
+    def __copy__(self) -> "Forecaster":
+        """A shallow copy with its own series: rows appended to one do not reach the other."""
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        twin.series = copy.copy(self.series)
+        return twin
+
     def reset_state(self) -> None:
         """Drop the state kept by ``forecast(keep_state=True)``; the data stays as it is."""
         self._stream = None
-
-    def position(self, start) -> int:
-        """The row of ``frame`` a ``start`` (a label, or a position of the data the run was
-        trained on) names; after the last row for None."""
-        if start is None:
-            return len(self.frame)
-        if isinstance(start, (int, np.integer)) and not isinstance(start, bool) and not (
-            pd.api.types.is_integer_dtype(self.frame.index) and start in self.frame.index
-        ):
-            position = int(start) - self._kept_from(start) if start >= 0 else len(self.frame) + int(start)
-        else:
-            try:
-                position = self.frame.index.get_loc(start)
-            except (KeyError, TypeError, ValueError, pd.errors.InvalidIndexError):
-                raise DataError(
-                    f"`start` ({start!r}) is not a label of the data, which runs from "
-                    f"{self.frame.index[0]} to {self.frame.index[-1]}"
-                ) from None
-            if not isinstance(position, (int, np.integer)):  # a partial date names many rows
-                raise DataError(
-                    f"`start` ({start!r}) matches {len(self.frame.loc[start])} rows; give one "
-                    f"label, such as {self.frame.loc[start].index[0]!s}"
-                )
-        if not 0 <= position <= len(self.frame):
-            raise DataError(f"`start` ({start!r}) is outside the data's {len(self.frame)} rows")
-        return int(position)
-
-    def _kept_from(self, start) -> int:
-        """The offset of the rows kept, for a position ``start`` of the original data."""
-        if self.offset is None or start < self.offset:
-            kept = "an unrecorded number of rows" if self.offset is None else f"its first {self.offset} rows"
-            raise DataError(
-                f"`start` ({start!r}) is a position in the data this run was trained on, but the run "
-                f"was saved without {kept} (a run file keeps the last rows only); pass a label "
-                f"(from {self.frame.index[0]} to {self.frame.index[-1]}) or a negative position, "
-                "counted from the end"
-            )
-        return self.offset
 
     def forecast(self, steps, future=None, start=None, context=None, interval=None,
                  keep_state: bool = False) -> pd.DataFrame:
@@ -137,10 +103,10 @@ class Forecaster:
             stream.append(checked_rows(new_rows, self.layout, stream.index, self.config.data.time,
                                        self.calendar))
             return
-        rows = checked_rows(new_rows, self.layout, self.frame.index, self.config.data.time, self.calendar)
+        rows = self.series.checked(new_rows, self.layout, self.config.data.time, self.calendar)
         if stream is not None:
-            stream.append(rows)
-        self.frame = pd.concat([self.frame, rows])
+            stream.append(rows)  # first: a stream that fails leaves the series as it was
+        self.series.append(rows)
         self._calibration.clear()
 
     def backtest(self, steps=None, stride=None, interval=None) -> Backtest:
@@ -182,18 +148,19 @@ class Forecaster:
             frame = checked_context(context, self.layout, self._least_context(), window, self.config.data.time,
                                     self.calendar)
             return frame, len(frame), min(window, len(frame))
-        origin, least = self.position(start), self._least_context()
+        series = self.series
+        origin, least = series.position(start), self._least_context()
         if origin < least:
             raise DataError(
                 f"`start` ({start!r}) leaves {origin} rows before it; the model needs a window "
-                f"of {least} rows, so start at position {least + (self.offset or 0)} or later"
+                f"of {least} rows, so start at position {least + (series.offset or 0)} or later"
             )
-        return self.frame, origin, min(window, origin)
+        return series.frame, origin, min(window, origin)
 
     def _new_stream(self, context) -> Stream:
         d = self.config.data
         if context is None:
-            frame, follows = self.frame.iloc[-d.window :], True
+            frame, follows = self.series.frame.iloc[-d.window :], True
         else:
             frame, follows = checked_context(context, self.layout, self._least_context(), d.window, d.time,
                                             self.calendar), False
@@ -269,7 +236,7 @@ class Forecaster:
     def _calibrated(self, steps: int) -> np.ndarray:
         """Absolute errors (origins, steps, targets) of rolled validation forecasts of ``steps``."""
         if steps not in self._calibration:
-            rows = len(self.frame) - self.n_train
+            rows = len(self.series.frame) - self.series.n_train
             if rows < steps:
                 raise WindwidgetsError(
                     f"`interval` is calibrated on validation forecasts as long as the forecast; the "
@@ -283,26 +250,25 @@ class Forecaster:
 
     # -- backtests -----------------------------------------------------------------------------
     def _backtest(self, steps: int, stride: int) -> Backtest:
-        d, layout = self.config.data, self.layout
-        rows = len(self.frame)
-        origins = validation_origins(self.n_train, rows, steps, stride)
+        d, layout, series = self.config.data, self.layout, self.series
+        rows, n_train = len(series.frame), series.n_train
+        origins = validation_origins(n_train, rows, steps, stride)
         if not len(origins):
             raise DataError(
-                f"`steps` ({steps}) is longer than the validation part ({rows - self.n_train} rows); "
-                f"ask for at most {rows - self.n_train} steps, or train with a larger val_fraction"
+                f"`steps` ({steps}) is longer than the validation part ({rows - n_train} rows); "
+                f"ask for at most {rows - n_train} steps, or train with a larger val_fraction"
             )
         outputs, targets = len(layout.outputs), len(layout.targets)
-        encoded = self._encoded(self.frame.to_numpy(dtype=np.float64))  # (rows, inputs)
+        encoded = self._encoded(series.frame.to_numpy(dtype=np.float64))  # (rows, inputs)
         self.model.eval()
         predicted = rolled_forecasts(self.model, encoded, origins, steps, d.window, d.horizon, outputs,
                                      self._carry())
         values = as_array(self.scaler.inverse(predicted, slice(0, outputs)))[..., :targets]  # (origins, steps, targets)
         values = self._clipped(values)
-        observed = self.frame[list(layout.targets)].to_numpy(dtype=np.float64)  # (rows, targets)
+        observed = series.frame[list(layout.targets)].to_numpy(dtype=np.float64)  # (rows, targets)
         truth = observed[origins[:, None] + np.arange(steps)[None, :]]  # (origins, steps, targets)
-        season = d.season or season_of(self.frame.index)
-        predictions = {"model": values, **baselines(observed, origins, steps, season)}
-        return Backtest(truth, predictions, origins, self.frame.index, layout.targets, self.mase_scale,
+        predictions = {"model": values, **baselines(observed, origins, steps, series.season)}
+        return Backtest(truth, predictions, origins, series.frame.index, layout.targets, series.mase_scale,
                         same_units=bool(layout.grid))
 
 

@@ -137,16 +137,5 @@ def infer_freq(index: pd.DatetimeIndex) -> str | None:
     return getattr(freq, "freqstr", freq)
 
 
-def season_of(index: pd.Index) -> int:
-    """The seasonal period implied by the index: a day of sub-daily steps, a week of days."""
-    if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
-        return 1
-    step = index[1] - index[0]
-    day = pd.Timedelta(days=1)
-    if step < day and day % step == pd.Timedelta(0):
-        return int(day / step)
-    return 7 if step == day else 1
-
-
 def as_array(values: torch.Tensor) -> np.ndarray:
     return values.detach().cpu().numpy().astype(np.float64)

@@ -10,11 +10,12 @@ from .. import zoo
 from ..config import RunConfig
 from ..data import Layout, Scaler, prepare
 from ..data.grids import prepare_grids
+from ..data.series import season_of
 from ..errors import ConfigError
 from ..forecast.bounds import check_bounds
 from ..forecast.metrics import naive_scale
 from ..forecast.backtest import forecast_error
-from ..forecast.rollout import carries, season_of
+from ..forecast.rollout import carries
 from ..panel import PanelRun, members_from_state
 from ..run import Run, frame_from_state
 from ..train import Events, Trainer

@@ -84,7 +84,7 @@ class GridRun(Run):
         if forecast is None:
             forecast = self.forecast(steps or 6, start=start, future=future, context=context,
                                      interval=interval)
-        origin = self.forecaster.position(forecast.index[0]) if forecast.index[0] in self.frame.index else len(self.frame)
+        origin = self.forecaster.series.position(forecast.index[0]) if forecast.index[0] in self.frame.index else len(self.frame)
         truth = self.frame.iloc[origin : origin + len(forecast)].to_numpy()
         truth = truth.reshape(len(truth), *self.layout.grid) if len(truth) else None  # (steps, channels, rows, columns)
         return grid_figure(forecast.grids, truth, list(map(str, forecast.index)),

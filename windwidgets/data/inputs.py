@@ -1,4 +1,5 @@
-"""Checks on what a forecast is given at run time: future covariates, contexts, new rows.
+"""Checks on the data a trained model is given after its fit: future covariates, contexts,
+new rows.
 
 Every check raises a :class:`~windwidgets.errors.DataError` that names the argument, shows
 what was given and says what to pass instead; none of them changes the Run.
@@ -8,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..data.calendar import calendar_frame, with_calendar
-from ..data.frames import Layout, check_values, columns_of, read_frame
-from ..data.timeline import with_time
+from .calendar import calendar_frame, with_calendar
+from .frames import Layout, check_values, columns_of, read_frame
+from .timeline import with_time
 from ..errors import DataError, listing
 
 

@@ -1,0 +1,102 @@
+"""The series a trained model forecasts on: its rows, its training part, its season and MASE
+scale, where its rows sit in the data the model was trained on, and the rows a live feed adds."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError
+from .frames import Layout
+from .inputs import checked_rows
+
+
+def season_of(index: pd.Index) -> int:
+    """The seasonal period implied by the index: a day of sub-daily steps, a week of days."""
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
+        return 1
+    step = index[1] - index[0]
+    day = pd.Timedelta(days=1)
+    if step < day and day % step == pd.Timedelta(0):
+        return int(day / step)
+    return 7 if step == day else 1
+
+
+class SeriesState:
+    """One series as a trained model knows it, in original units.
+
+    Parameters
+    ----------
+    frame : the rows, one column per model input; forecasts start from them and backtests
+        score on them.
+    n_train : how many of the first rows are the training part; the rest validates.
+    mase_scale : the MASE denominators, one per target (the in-sample error of the
+        seasonal-naive forecast on the training part).
+    offset : how many rows of the data the model was trained on come before ``frame`` (a
+        saved run keeps the last rows only): a position ``start`` of that data is row
+        ``start - offset`` here. None for a file that did not record it.
+    season : the seasonal period of the seasonal-naive baseline; None infers it from the index.
+    """
+
+    def __init__(self, frame: pd.DataFrame, n_train: int, mase_scale, offset: int | None = 0,
+                 season: int | None = None):
+        self.frame, self.n_train, self.offset = frame, n_train, offset
+        self.mase_scale = np.asarray(mase_scale, dtype=float)
+        self._season = season
+
+    @property
+    def season(self) -> int:
+        return self._season or season_of(self.frame.index)
+
+    def position(self, start) -> int:
+        """The row of ``frame`` a ``start`` (a label, or a position of the data the model was
+        trained on) names; after the last row for None."""
+        if start is None:
+            return len(self.frame)
+        if isinstance(start, (int, np.integer)) and not isinstance(start, bool) and not (
+            pd.api.types.is_integer_dtype(self.frame.index) and start in self.frame.index
+        ):
+            position = int(start) - self._kept_from(start) if start >= 0 else len(self.frame) + int(start)
+        else:
+            try:
+                position = self.frame.index.get_loc(start)
+            except (KeyError, TypeError, ValueError, pd.errors.InvalidIndexError):
+                raise DataError(
+                    f"`start` ({start!r}) is not a label of the data, which runs from "
+                    f"{self.frame.index[0]} to {self.frame.index[-1]}"
+                ) from None
+            if not isinstance(position, (int, np.integer)):  # a partial date names many rows
+                raise DataError(
+                    f"`start` ({start!r}) matches {len(self.frame.loc[start])} rows; give one "
+                    f"label, such as {self.frame.loc[start].index[0]!s}"
+                )
+        if not 0 <= position <= len(self.frame):
+            raise DataError(f"`start` ({start!r}) is outside the data's {len(self.frame)} rows")
+        return int(position)
+
+    def _kept_from(self, start) -> int:
+        """The offset of the rows kept, for a position ``start`` of the original data."""
+        if self.offset is None or start < self.offset:
+            kept = "an unrecorded number of rows" if self.offset is None else f"its first {self.offset} rows"
+            raise DataError(
+                f"`start` ({start!r}) is a position in the data this run was trained on, but the run "
+                f"was saved without {kept} (a run file keeps the last rows only); pass a label "
+                f"(from {self.frame.index[0]} to {self.frame.index[-1]}) or a negative position, "
+                "counted from the end"
+            )
+        return self.offset
+
+    def checked(self, new_rows, layout: Layout, time=None, calendar: tuple = ()) -> pd.DataFrame:
+        """``new_rows`` checked to continue the series (see
+        :func:`~windwidgets.data.inputs.checked_rows`), in the model's input columns."""
+        return checked_rows(new_rows, layout, self.frame.index, time, calendar)
+
+    def append(self, rows: pd.DataFrame) -> None:
+        """Add rows that :meth:`checked` passed after the last one."""
+        self.frame = pd.concat([self.frame, rows])
+
+    def kept(self, window: int) -> "SeriesState":
+        """The last rows a file keeps: those the forecasts (a ``window`` before the
+        validation part) and the seasonal naive (a season before it) start from."""
+        keep_from = max(0, self.n_train - max(window, self.season))
+        return SeriesState(self.frame.iloc[keep_from:], self.n_train - keep_from, self.mase_scale,
+                           None if self.offset is None else self.offset + keep_from, self._season)
