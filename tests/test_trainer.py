@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import windwidgets as ww
-from windwidgets.errors import WindwidgetsError
+from windwidgets.errors import ConfigError, WindwidgetsError
 from windwidgets.train import Event, Events, Progress, TrainingWarning
 from windwidgets.api import prepare_run
 from windwidgets.config import RunConfig
@@ -151,3 +151,20 @@ def test_a_fit_sets_its_cpu_threads_and_puts_them_back(small_wind):
         assert set(seen) == {expected} and torch.get_num_threads() == before
     with pytest.raises(ww.ConfigError, match=r"`threads` \('many'\) must be 'auto' or a whole number"):
         RunConfig.from_kwargs(threads="many")
+
+
+def test_loss_mae_aims_at_the_median():
+    # spikes of 50 in a tenth of the hours, at random: the mean of the next value is about 5,
+    # its median 0; MSE learns the one, MAE the other
+    rng = np.random.default_rng(0)
+    values = np.where(rng.random(2000) < 0.1, 50.0, 0.0) + rng.normal(0, 0.1, 2000)
+    data = pd.DataFrame({"y": values}, index=pd.date_range("2024-01-01", periods=2000, freq="h"))
+    settings = dict(window=4, hidden_size=8, num_layers=1, epochs=4, live=False, lr=1e-2)
+    middle = {}
+    for loss in ("mse", "mae"):
+        run = ww.train(data, loss=loss, **settings)
+        assert run.config.train.loss == loss
+        middle[loss] = np.median(run.backtest(steps=1).predictions["model"])
+    assert abs(middle["mae"]) < 1.0 < middle["mse"]
+    with pytest.raises(ConfigError, match=r"`loss` \('mse1'\) is not one of 'mse', 'mae', 'huber'"):
+        ww.train(data, loss="mse1", **settings)

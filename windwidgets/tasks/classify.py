@@ -40,6 +40,9 @@ def check_settings(config: RunConfig) -> None:
     if d.horizon != 1:
         raise ConfigError(f"task='classify' predicts one class per sequence; `horizon` ({d.horizon}) "
                           "must be 1")
+    if t.loss != "mse":
+        raise ConfigError(f"`loss` ({t.loss!r}) sets a forecaster's loss; task='classify' learns by cross "
+                          "entropy, leave `loss` out")
     if t.stateful or t.mode not in ("auto", "window"):
         raise ConfigError(f"`{'stateful=True' if t.stateful else f'mode={t.mode!r}'}` learns along one long "
                           "series; task='classify' reads separate sequences, leave it out")

@@ -21,6 +21,9 @@ NAN_ADVICE = (
 )
 
 
+LOSSES = {"mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss}  # config.loss -> module
+
+
 class TrainingWarning(UserWarning):
     """Training ended early for a reason the person should know."""
 
@@ -35,7 +38,7 @@ class Trainer:
     config : the training settings.
     device : where the model and batches live.
     events : subscribers (history, views) hear every :class:`Event`.
-    loss : the loss module; MSE by default.
+    loss : the loss module; by default the one ``config.loss`` names.
     metrics : extra validation scores, ``{name: function(prediction, y) -> batch mean}``;
         each lands in ``progress.metrics`` and in the history under its name.
     score : ``function(model) -> float``, lower is better, that picks the best epoch and
@@ -52,7 +55,7 @@ class Trainer:
                  metrics: dict | None = None, score=None):
         self.model, self.data, self.config, self.device = model, data, config, device
         self.events = events or Events()
-        self.loss = loss or nn.MSELoss()
+        self.loss = loss or LOSSES[config.loss]()
         self.metrics = dict(metrics or {})
         self.score, self._best_score = score, (2, math.inf)  # (rank, value): lower is better
         self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
