@@ -57,3 +57,16 @@ def test_choices_and_checks_come_from_the_fields():
     RunConfig.from_kwargs(free_steps=0, season=None)
     with pytest.raises(ConfigError, match=r"`live` \(None\) is not one of"):
         RunConfig.from_kwargs(live=None)
+
+
+def test_help_of_train_gives_every_default_and_how_the_defaults_were_chosen():
+    import windwidgets as ww
+
+    doc = ww.train.__doc__
+    for name, (default, comment) in field_docs().items():
+        assert f"{name} : default {default!r}\n    {comment}" in doc
+        assert ww.train.__signature__.parameters[name].default == default
+    notes = doc.split("Notes\n-----\n")[1]
+    assert "benchmarks/real_wind.py" in notes
+    for name in ("forecast_steps", "horizon", "mode", "loss", "hidden_size", "calendar"):
+        assert f"``{name}" in notes, name

@@ -104,7 +104,8 @@ class TrainConfig:
     lr: float = setting(1e-3, "Adam learning rate", within="(0, inf)", hint="; Adam's usual value is 1e-3")
     clip_grad: Optional[float] = setting(1.0, "max gradient norm; None turns clipping off", within="(0, inf]",
                                          hint=", or None to turn clipping off")
-    patience: Optional[int] = setting(None, "stop after this many epochs without a better val loss", minimum=1)
+    patience: Optional[int] = setting(None, "stop after this many epochs without a better validation score "
+                                      "(val_forecast, else val_loss)", minimum=1)
     stateful: bool = setting(False, 'same as mode="stateful": carry the state across consecutive chunks')
     device: str = setting("auto", '"auto" -> cuda, then mps, then cpu; or any torch device')
     threads: Any = setting("auto", 'CPU threads during the fit; "auto": 1 for a model under 10,000 weights, '
