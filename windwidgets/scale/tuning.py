@@ -1,8 +1,9 @@
 """``ww.sweep``: many ordinary fits over a search space on Ray Tune, bad ones stopped early.
 
 Every trial is a ``ww.train`` fit (``live=False``) in a Ray worker; a subscriber to its
-trainer's events reports each epoch to Tune and, when the validation loss improves, the
-weights as a checkpoint. A Tune callback, which runs in this process, collects the reports
+trainer's events reports each epoch to Tune and, when the validation loss improves, sends
+the weights to this process through a Ray queue (and, when the fit stops itself on a NaN or
+inf loss, its message). A Tune callback, which runs in this process, collects the reports
 for the table and the views. The best trial comes back as an ordinary :class:`Run`: built
 with :func:`windwidgets.api.prepare_run` on the same data and settings, then given the
 trial's best weights and history.
@@ -31,6 +32,7 @@ from .space import SearchSpace
 NEW_OUTPUT = "RAY_AIR_NEW_OUTPUT"
 METRICS = ("val_loss", "train_loss")  # what a trial reports each epoch; the sweep minimises one
 ROW = ("epoch", "train_loss", "val_loss", "lr", "seconds", "grad_norm")  # a history row, as the trainer writes it
+WEIGHTS, ENDED = "weights", "ended"  # what a trial sends through the sweep's queue
 
 
 def sweep(data, space: dict, *, metric: str = "val_loss", trials: int | None = None, address: str | None = None,
@@ -105,6 +107,7 @@ class Sweep:
         self.data, self.space, self.fixed, self.metric, self.trials = data, space, fixed, metric, trials
         self.records: dict = {}  # trial id -> {"trial", settings, "history", "status", ...}
         self._weights: dict = {}  # trial id -> (epoch, state_dict) of its best epoch
+        self._endings: dict = {}  # trial id -> (stop reason, message) of a fit that stopped itself
         self._views: list = []
         self.view = None  # the leaderboard widget or the text view, None with live=False
         self._runs: dict = {}
@@ -139,7 +142,8 @@ class Sweep:
     @property
     def table(self) -> pd.DataFrame:
         """One row per trial: trial, the searched settings, epochs, the best val_loss (and
-        train_loss), seconds, status; sorted by ``metric``, best first."""
+        train_loss), seconds, status (finished, stopped early, stopped, nan or error) and the
+        message of a trial that did not finish; sorted by ``metric``, best first."""
         self.wait()
         return self._table().sort_values(self.metric, na_position="last").reset_index(drop=True)
 
@@ -183,14 +187,14 @@ class Sweep:
 
     # -- building the table and the Runs -----------------------------------------------------
     def _table(self) -> pd.DataFrame:
-        columns = ["trial", *self.space.names, "epochs", "val_loss", "train_loss", "seconds", "status"]
+        columns = ["trial", *self.space.names, "epochs", "val_loss", "train_loss", "seconds", "status", "message"]
         rows = []
         for record in sorted(self.records.values(), key=lambda r: r["trial"]):
             best = record["best"]
             rows.append({"trial": record["trial"], **record["settings"], "epochs": len(record["history"]),
                          "val_loss": best.get("val_loss", float("nan")),
                          "train_loss": best.get("train_loss", float("nan")),
-                         "seconds": record["seconds"], "status": record["status"]})
+                         "seconds": record["seconds"], "status": record["status"], "message": record["message"]})
         return pd.DataFrame(rows, columns=columns)
 
     def _run(self, key: str) -> Run:
@@ -225,7 +229,7 @@ class Sweep:
         start = time.perf_counter()
         folder = tempfile.mkdtemp(prefix="windsweep-")  # Tune's own records; removed at the end
         try:
-            self._queue = Queue(actor_options={"num_cpus": 0})  # the trials' best weights, to this process
+            self._queue = Queue(actor_options={"num_cpus": 0})  # the trials' best weights and endings, to here
             epochs = max(self.space.lists.get("epochs", [self.fixed.get("epochs", RunConfig().train.epochs)]))
             scheduler = tune.schedulers.ASHAScheduler(time_attr="training_iteration", max_t=epochs,
                                                       grace_period=max(1, epochs // 4), reduction_factor=2)
@@ -267,17 +271,22 @@ class Sweep:
             key = (result.metrics or {}).get("trial_id")
             if key in self.records:
                 self.records[key]["status"] = "error"
-                self.records[key]["error"] = _first_line(result.error)
+                self.records[key]["message"] = _first_line(result.error)
         if failed and not self._weights:
             raise TrainingError(f"every trial of the sweep failed; the first: {_first_line(failed[0])}")
 
     def _drain(self) -> None:
-        """The weights the trials sent since the last look: each trial's latest is its best."""
+        """What the trials sent since the last look: weights (each trial's latest is its
+        best) and how a fit ended that stopped itself."""
         if self._queue is None:
             return
         while not self._queue.empty():
-            key, epoch, data = self._queue.get()
-            self._weights[key] = (epoch, torch.load(io.BytesIO(data), map_location="cpu", weights_only=True))
+            key, kind, value = self._queue.get()
+            if kind == WEIGHTS:
+                epoch, data = value
+                self._weights[key] = (epoch, torch.load(io.BytesIO(data), map_location="cpu", weights_only=True))
+            else:
+                self._endings[key] = value
 
     def _raise(self) -> None:
         if self._error is not None:
@@ -300,11 +309,14 @@ class Sweep:
     def _record(self, trial_id: str, settings: dict) -> dict:
         if trial_id not in self.records:
             self.records[trial_id] = {"trial": len(self.records) + 1, "settings": settings, "history": [],
-                                      "best": {}, "seconds": 0.0, "status": "running"}
+                                      "best": {}, "seconds": 0.0, "status": "running", "message": ""}
         return self.records[trial_id]
 
     def _finish_trial(self, trial_id: str, settings: dict, status: str) -> None:
+        self._drain()  # a trial sends how it ended before it returns
         record = self._record(trial_id, settings)
+        if trial_id in self._endings and record["status"] == "running":  # it stopped itself: a NaN loss
+            record["status"], record["message"] = self._endings[trial_id]
         if record["status"] == "running":
             epochs = int(self.fixed.get("epochs", settings.get("epochs", RunConfig().train.epochs)))
             record["status"] = status if status != "finished" or len(record["history"]) >= epochs else "stopped early"
@@ -316,7 +328,8 @@ class Sweep:
 
 def run_trial(settings: dict, data=None, fixed=None, weights=None) -> None:
     """One trial in a Ray worker: an ordinary fit that reports each epoch to Tune and sends
-    its weights to the sweep's queue whenever the validation loss improves."""
+    its weights to the sweep's queue whenever the validation loss improves, and there too
+    the message of a fit that stopped itself (a NaN or inf loss), before it returns."""
     from ray import tune
 
     torch.set_num_threads(1)  # a trial holds one CPU
@@ -324,12 +337,14 @@ def run_trial(settings: dict, data=None, fixed=None, weights=None) -> None:
     trial_id = tune.get_context().get_trial_id()
 
     def report(event: Event, progress) -> None:
+        if event is Event.FIT_END and progress.stop_reason == "nan":
+            weights.put((trial_id, ENDED, (progress.stop_reason, progress.warning)))
         if event is not Event.EPOCH_END:
             return
         if progress.best_epoch == progress.epoch:  # sent before the report, so the sweep has it when it hears
             buffer = io.BytesIO()
             torch.save(run.trainer.best_state, buffer)
-            weights.put((trial_id, progress.epoch, buffer.getvalue()))
+            weights.put((trial_id, WEIGHTS, (progress.epoch, buffer.getvalue())))
         tune.report(dict(progress.history[-1]))
 
     run.trainer.events.subscribe(report)

@@ -54,7 +54,8 @@ class SweepText:
         elif record["status"] != "running" and record["trial"] not in self._ended:
             self._ended.add(record["trial"])
             if record["status"] != "finished":
-                self._line(f"trial {record['trial']:>2}  {record['status']} after {len(record['history'])} epochs")
+                why = f": {record['message']}" if record.get("message") else ""
+                self._line(f"trial {record['trial']:>2}  {record['status']} after {len(record['history'])} epochs{why}")
 
     def finish(self, sweep) -> None:
         scored = [r for r in sweep.records.values() if r["best"].get(sweep.metric) is not None]
@@ -152,9 +153,15 @@ class Leaderboard:
 
     def _draw(self) -> None:
         head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(row.get(c)))}</td>" for c in self.columns) + "</tr>"
-                       for row in self.sorted_rows())
+        body = "".join("<tr>" + "".join(_td(row, c) for c in self.columns) + "</tr>" for row in self.sorted_rows())
         self.table.value = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _td(row: dict, column: str) -> str:
+    """A cell; a trial's status carries its message (why it did not finish) as a tooltip."""
+    why = row.get("message") if column == "status" else None
+    title = f" title='{html.escape(why, quote=True)}'" if why else ""
+    return f"<td{title}>{html.escape(_cell(row.get(column)))}</td>"
 
 
 def _cell(value) -> str:
