@@ -27,7 +27,7 @@ import torch
 
 from ..config import RunConfig
 from ..errors import ConfigError, TrainingError, check_whole
-from ..train import Event, Events, Trainer, TrainingWarning
+from ..train import Event, Trainer, TrainingWarning
 from .cluster import RaySession, require_ray
 
 EVENT_INTERVAL = 0.2  # seconds between two batch events sent to the kernel at least
@@ -147,6 +147,7 @@ def train_worker(loop: dict) -> None:
     from ray import train
 
     from ..api import prepare_run
+    from ..tasks.forecast import forecast_trainer
 
     torch.set_num_threads(1)
     context = train.get_context()
@@ -154,16 +155,18 @@ def train_worker(loop: dict) -> None:
     config = RunConfig.from_dict(loop["config"])
     config.train.live = False
     run = prepare_run(ray.get(loop["data"]), config)
-    data, settings = run.trainer.data, run.trainer.config
-    if settings.mode == "window":  # an equal share of the windows each, so every step is shared
+    data, config = run.trainer.data, run.config  # settled: the mode and the forecast steps
+    if config.train.mode == "window":  # an equal share of the windows each, so every step is shared
         index = data.windows.train_index
         share = len(index) // world * world
         data.windows.train_index = index[:share][rank::world]
-    settings = dataclasses.replace(settings, batch_size=max(1, settings.batch_size // world))
+    share = dataclasses.replace(config.train, batch_size=max(1, config.train.batch_size // world))
     agree = _Agree(rank, world, loop["stops"])
-    trainer = Trainer(run.model, data, settings, run.device, Events(), reduce_loss=agree)
+    # built as a single fit's (the epoch picked by the same forecast score), on this worker's share
+    trainer = forecast_trainer(run.model, data, dataclasses.replace(config, train=share), run.device,
+                               reduce_loss=agree)
     agree.stop = trainer.stop
-    trainer.generator.manual_seed(settings.seed + rank)  # sequence mode draws different chunks on each
+    trainer.generator.manual_seed(share.seed + rank)  # sequence mode draws different chunks on each
     for parameter in run.model.parameters():
         if parameter.requires_grad:
             parameter.register_post_accumulate_grad_hook(_average(world))
