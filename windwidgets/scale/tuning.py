@@ -148,9 +148,10 @@ class Sweep:
 
     @property
     def table(self) -> pd.DataFrame:
-        """One row per trial: trial, the searched settings, epochs, the best val_loss (and
-        train_loss), seconds, status (finished, stopped early, stopped, nan or error) and the
-        message of a trial that did not finish; sorted by ``metric``, best first."""
+        """One row per trial: trial, the searched settings, epochs, the figures of the epoch
+        its Run keeps (val_forecast where the fits score forecasts, val_loss, train_loss),
+        seconds, status (finished, stopped early, stopped, nan or error) and the message of a
+        trial that did not finish; sorted by ``metric``, best first."""
         self.wait()
         return self._table().sort_values(self.metric, na_position="last").reset_index(drop=True)
 
