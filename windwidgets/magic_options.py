@@ -122,7 +122,8 @@ SWEEP_EXTRA = {
     "out": Option("out", "name", "sweep", "the notebook variable that receives the Sweep (its .best is a Run)"),
     "trials": Option("trials", "int", None, "how many trials draw the space at random; none: every "
                      "combination of the lists once", optional=True),
-    "metric": Option("metric", "str", "val_loss", "what picks the best trial: val_loss or train_loss"),
+    "metric": Option("metric", "str", "auto", "what picks the best trial: auto (val_forecast where forecasts "
+                     "pick each fit's epoch, else val_loss), val_forecast, val_loss or train_loss"),
     "address": Option("address", "str", None, "a Ray cluster (auto, ray://head:10001); none: Ray on "
                       "this machine, on loopback", optional=True),
     "num_cpus": Option("num_cpus", "int", None, "CPUs for a local Ray, one trial each at a time; none: "

@@ -6,10 +6,12 @@ epoch's batches, ``batch_size // workers`` windows a batch, so a step sees as ma
 a single-worker step and an epoch takes as many steps. Gradients are averaged over the
 workers (gloo all-reduce) after each backward pass, so every worker keeps the same weights;
 each validates on the whole validation part, so all agree on the best epoch and on early
-stopping. Worker 0 sends the trainer's events (and the best weights when they improve)
-through a Ray queue to the kernel, where they drive the usual views; a Stop asked in the
-kernel reaches worker 0 through a second queue and all workers agree on it (a max
-all-reduce after every batch), so all stop after the same batch.
+stopping. After each backward pass one more all-reduce shares what all must agree on: the
+batch's loss (the mean of the workers', so a NaN or inf met on one worker's windows stops
+every worker at the same step, with the message and the best weights of a single fit) and
+whether a Stop was asked. Worker 0 sends the trainer's events (and the best weights when
+they improve) through a Ray queue to the kernel, where they drive the usual views; a Stop
+asked in the kernel reaches worker 0 through a second queue, so all stop after the same batch.
 """
 from __future__ import annotations
 
@@ -19,12 +21,13 @@ import math
 import tempfile
 import threading
 import time
+import warnings
 
 import torch
 
 from ..config import RunConfig
 from ..errors import ConfigError, TrainingError, check_whole
-from ..train import Event, Events, Trainer
+from ..train import Event, Trainer, TrainingWarning
 from .cluster import RaySession, require_ray
 
 EVENT_INTERVAL = 0.2  # seconds between two batch events sent to the kernel at least
@@ -86,6 +89,8 @@ class RayTrainer:
             p.stop_reason, p.warning = "error", f"a Ray worker failed: {_first_line(outcome['error'])}"
             self.events.emit(Event.FIT_END, p)
             raise TrainingError(p.warning)
+        if self.progress.stop_reason == "nan":  # warned in a worker; said here, as a single fit does
+            warnings.warn(self.progress.warning, TrainingWarning, stacklevel=2)
         return self.progress
 
     def _train(self, data_ref, events, stops, outcome: dict) -> None:
@@ -142,6 +147,7 @@ def train_worker(loop: dict) -> None:
     from ray import train
 
     from ..api import prepare_run
+    from ..tasks.forecast import forecast_trainer
 
     torch.set_num_threads(1)
     context = train.get_context()
@@ -149,18 +155,21 @@ def train_worker(loop: dict) -> None:
     config = RunConfig.from_dict(loop["config"])
     config.train.live = False
     run = prepare_run(ray.get(loop["data"]), config)
-    data, settings = run.trainer.data, run.trainer.config
-    if settings.mode == "window":  # an equal share of the windows each, so every step is shared
+    data, config = run.trainer.data, run.config  # settled: the mode and the forecast steps
+    if config.train.mode == "window":  # an equal share of the windows each, so every step is shared
         index = data.windows.train_index
         share = len(index) // world * world
         data.windows.train_index = index[:share][rank::world]
-    settings = dataclasses.replace(settings, batch_size=max(1, settings.batch_size // world))
-    trainer = Trainer(run.model, data, settings, run.device, Events())
-    trainer.generator.manual_seed(settings.seed + rank)  # sequence mode draws different chunks on each
+    share = dataclasses.replace(config.train, batch_size=max(1, config.train.batch_size // world))
+    agree = _Agree(rank, world, loop["stops"])
+    # built as a single fit's (the epoch picked by the same forecast score), on this worker's share
+    trainer = forecast_trainer(run.model, data, dataclasses.replace(config, train=share), run.device,
+                               reduce_loss=agree)
+    agree.stop = trainer.stop
+    trainer.generator.manual_seed(share.seed + rank)  # sequence mode draws different chunks on each
     for parameter in run.model.parameters():
         if parameter.requires_grad:
             parameter.register_post_accumulate_grad_hook(_average(world))
-    trainer.events.subscribe(_Agree(trainer, rank, world, loop["stops"]))
     if rank == 0:
         trainer.events.subscribe(_Send(trainer, loop["events"]))
     trainer.fit()
@@ -178,29 +187,29 @@ def _average(world: int):
 
 
 class _Agree:
-    """Every worker hears a Stop after the same batch; the epoch's train loss is the mean of all."""
+    """What the workers agree on after every backward pass, in one all-reduce: the batch's
+    loss, averaged over the workers (the trainer checks and records that mean, so a NaN or
+    inf on any worker stops every one at the same step, and each epoch's train loss is the
+    mean of all), and whether the kernel asked for a Stop (then all stop after this batch)."""
 
-    def __init__(self, trainer: Trainer, rank: int, world: int, stops):
-        self.trainer, self.rank, self.world, self.stops = trainer, rank, world, stops
+    def __init__(self, rank: int, world: int, stops):
+        self.rank, self.world, self.stops = rank, world, stops
+        self.stop = None  # the worker's Trainer.stop, once the trainer is built
         self._last = -math.inf
 
-    def __call__(self, event: Event, p) -> None:
+    def __call__(self, loss: float) -> float:
         import torch.distributed as dist
 
-        if event is Event.BATCH_END:
-            asked = 0.0
-            now = time.monotonic()
-            if self.rank == 0 and now - self._last >= EVENT_INTERVAL:
-                self._last = now
-                asked = float(not self.stops.empty())
-            flag = torch.tensor([asked])
-            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
-            if flag.item() > 0:
-                self.trainer.stop()
-        elif event is Event.EPOCH_END:
-            loss = torch.tensor([p.history[-1]["train_loss"]])
-            dist.all_reduce(loss)
-            p.history[-1]["train_loss"] = p.train_loss = loss.item() / self.world
+        asked = 0.0
+        now = time.monotonic()
+        if self.rank == 0 and now - self._last >= EVENT_INTERVAL:
+            self._last = now
+            asked = float(not self.stops.empty())
+        shared = torch.tensor([loss, asked], dtype=torch.float64)  # (loss, stop asked)
+        dist.all_reduce(shared)
+        if shared[1].item() > 0:
+            self.stop()
+        return shared[0].item() / self.world
 
 
 class _Send:

@@ -1,8 +1,9 @@
 """``ww.sweep``: many ordinary fits over a search space on Ray Tune, bad ones stopped early.
 
 Every trial is a ``ww.train`` fit (``live=False``) in a Ray worker; a subscriber to its
-trainer's events reports each epoch to Tune and, when the validation loss improves, the
-weights as a checkpoint. A Tune callback, which runs in this process, collects the reports
+trainer's events reports each epoch to Tune and, when the epoch it keeps improves, sends
+the weights to this process through a Ray queue (and, when the fit stops itself on a NaN or
+inf loss, its message). A Tune callback, which runs in this process, collects the reports
 for the table and the views. The best trial comes back as an ordinary :class:`Run`: built
 with :func:`windwidgets.api.prepare_run` on the same data and settings, then given the
 trial's best weights and history.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import os
 import shutil
 import tempfile
@@ -29,11 +31,13 @@ from .cluster import RaySession, require_ray
 from .space import SearchSpace
 
 NEW_OUTPUT = "RAY_AIR_NEW_OUTPUT"
-METRICS = ("val_loss", "train_loss")  # what a trial reports each epoch; the sweep minimises one
-ROW = ("epoch", "train_loss", "val_loss", "lr", "seconds", "grad_norm")  # a history row, as the trainer writes it
+METRICS = ("val_forecast", "val_loss", "train_loss")  # what a trial reports each epoch; the sweep minimises one
+AUTO = "auto"  # the metric that picks each fit's best epoch: val_forecast where forecasts are scored
+ROW = ("epoch", "train_loss", "val_loss", "lr", "seconds", "grad_norm", "val_forecast")  # a history row
+WEIGHTS, ENDED = "weights", "ended"  # what a trial sends through the sweep's queue
 
 
-def sweep(data, space: dict, *, metric: str = "val_loss", trials: int | None = None, address: str | None = None,
+def sweep(data, space: dict, *, metric: str = AUTO, trials: int | None = None, address: str | None = None,
           num_cpus: int | None = None, concurrent_trials: int | None = None, keep_ray: bool = False,
           live="auto", **settings) -> "Sweep":
     """Train one model per point of ``space`` on Ray Tune and keep the best.
@@ -44,7 +48,12 @@ def sweep(data, space: dict, *, metric: str = "val_loss", trials: int | None = N
     space : setting -> values to try. A list is the values (``"model": ["lstm", "gru"]``);
         ``{"loguniform": [low, high]}`` and ``{"uniform": [low, high]}`` are ranges (whole
         numbers at both ends draw whole numbers).
-    metric : "val_loss" or "train_loss", the best epoch's value of which picks the best trial.
+    metric : the value of each trial's best epoch (the epoch its Run keeps) that picks the best
+        trial: "auto" is what picks the epochs, "val_forecast" (the error of rolled
+        validation forecasts of ``forecast_steps`` rows, as in ``ww.train``) where the fits
+        score them, else "val_loss"; or "val_forecast", "val_loss" or "train_loss". A trial
+        whose forecasts are no longer than its horizon scores none of its own: its
+        ``val_loss`` measures them, and stands for its ``val_forecast``.
     trials : None runs every combination of the lists once (ranges drawn once for each);
         a number runs that many trials, each drawing every list and range at random.
     address : None runs Ray on this machine, bound to loopback (or joins ``RAY_ADDRESS``);
@@ -68,9 +77,9 @@ def sweep(data, space: dict, *, metric: str = "val_loss", trials: int | None = N
     >>> result.table; result.best.forecast(24)                         # doctest: +SKIP
     """
     require_ray()
-    if metric not in METRICS:
+    if metric not in (AUTO, *METRICS):
         raise ConfigError(f"`metric` ({metric!r}) is not one a trial reports; use one of "
-                          f"{', '.join(map(repr, METRICS))}")
+                          f"{', '.join(map(repr, (AUTO, *METRICS)))}")
     if trials is not None:
         trials = check_whole("trials", trials, hint=", or None to try every combination of the lists once")
     if concurrent_trials is not None:
@@ -80,11 +89,11 @@ def sweep(data, space: dict, *, metric: str = "val_loss", trials: int | None = N
     search = SearchSpace(space, settings)
     result = Sweep(data, search, settings, metric, trials)
     result.concurrent_trials = concurrent_trials
-    result._check_data()
+    result.metric = _settled_metric(metric, result._check_data())
     session = RaySession(address, num_cpus, keep_ray)
     from ..views.leaderboard import make_sweep_view
 
-    view = make_sweep_view(live, stop=result.stop, names=search.names)
+    view = make_sweep_view(live, stop=result.stop, names=search.names, metric=result.metric)
     result.view = view
     if view is not None:
         result._views.append(view)
@@ -105,6 +114,7 @@ class Sweep:
         self.data, self.space, self.fixed, self.metric, self.trials = data, space, fixed, metric, trials
         self.records: dict = {}  # trial id -> {"trial", settings, "history", "status", ...}
         self._weights: dict = {}  # trial id -> (epoch, state_dict) of its best epoch
+        self._endings: dict = {}  # trial id -> (stop reason, message) of a fit that stopped itself
         self._views: list = []
         self.view = None  # the leaderboard widget or the text view, None with live=False
         self._runs: dict = {}
@@ -138,8 +148,10 @@ class Sweep:
 
     @property
     def table(self) -> pd.DataFrame:
-        """One row per trial: trial, the searched settings, epochs, the best val_loss (and
-        train_loss), seconds, status; sorted by ``metric``, best first."""
+        """One row per trial: trial, the searched settings, epochs, the figures of the epoch
+        its Run keeps (val_forecast where the fits score forecasts, val_loss, train_loss),
+        seconds, status (finished, stopped early, stopped, nan or error) and the message of a
+        trial that did not finish; sorted by ``metric``, best first."""
         self.wait()
         return self._table().sort_values(self.metric, na_position="last").reset_index(drop=True)
 
@@ -151,7 +163,10 @@ class Sweep:
         if not done:
             raise TrainingError("no trial of the sweep finished an epoch, so there is no best Run; "
                                 "run it again with more time (do not stop it so early) or fewer trials")
-        key = min(done, key=lambda k: done[k]["best"][self.metric])
+        key = self._leader(done)
+        if key is None:
+            raise TrainingError("no trial of the sweep reported its best epoch, so there is no best Run; "
+                                "run it again with more time (do not stop it so early) or fewer trials")
         return self._run(key)
 
     @property
@@ -171,9 +186,9 @@ class Sweep:
     def __repr__(self) -> str:
         done = sum(r["status"] == "finished" for r in self.records.values())
         text = f"Sweep: {len(self.records)} trials ({done} finished all epochs) in {self.seconds:.1f}s"
-        scored = [r for r in self.records.values() if r["history"]]
-        if scored:
-            best = min(scored, key=lambda r: r["best"][self.metric])
+        key = self._leader()
+        if key is not None:
+            best = self.records[key]
             shown = ", ".join(f"{k}={v!r}" for k, v in best["settings"].items())
             text += f"; best: trial {best['trial']} ({shown}), {self.metric} {best['best'][self.metric]:.4g}"
         return text
@@ -182,15 +197,22 @@ class Sweep:
         return f"<p>{self!r}</p>" + self._table().to_html(index=False, float_format=lambda v: f"{v:.4g}")
 
     # -- building the table and the Runs -----------------------------------------------------
+    def _leader(self, keys=None):
+        """The trial (its id) whose kept epoch has the lowest ``metric``, finite ones first;
+        None when none has reported one."""
+        keys = [k for k in (self.records if keys is None else keys) if self.metric in self.records[k]["best"]]
+        return min(keys, key=lambda k: _order(self.records[k]["best"][self.metric]), default=None)
+
     def _table(self) -> pd.DataFrame:
-        columns = ["trial", *self.space.names, "epochs", "val_loss", "train_loss", "seconds", "status"]
+        scores = [name for name in METRICS
+                  if name == self.metric or any(name in r["best"] for r in self.records.values())]
+        columns = ["trial", *self.space.names, "epochs", *scores, "seconds", "status", "message"]
         rows = []
         for record in sorted(self.records.values(), key=lambda r: r["trial"]):
             best = record["best"]
             rows.append({"trial": record["trial"], **record["settings"], "epochs": len(record["history"]),
-                         "val_loss": best.get("val_loss", float("nan")),
-                         "train_loss": best.get("train_loss", float("nan")),
-                         "seconds": record["seconds"], "status": record["status"]})
+                         **{name: best.get(name, float("nan")) for name in scores},
+                         "seconds": record["seconds"], "status": record["status"], "message": record["message"]})
         return pd.DataFrame(rows, columns=columns)
 
     def _run(self, key: str) -> Run:
@@ -211,11 +233,11 @@ class Sweep:
             self._runs[key] = run
         return self._runs[key]
 
-    def _check_data(self) -> None:
+    def _check_data(self) -> Run:
         """The data and the first trial's settings, prepared here: errors before Ray starts."""
         first = {name: values[0] for name, values in self.space.lists.items()}
         first.update({name: low for name, (_, low, _) in self.space.ranges.items()})
-        prepare_run(self.data, RunConfig.from_kwargs(**{**self.fixed, **first, "live": False}))
+        return prepare_run(self.data, RunConfig.from_kwargs(**{**self.fixed, **first, "live": False}))
 
     # -- the Tune side -----------------------------------------------------------------------
     def _tune(self, session: RaySession) -> None:
@@ -225,12 +247,12 @@ class Sweep:
         start = time.perf_counter()
         folder = tempfile.mkdtemp(prefix="windsweep-")  # Tune's own records; removed at the end
         try:
-            self._queue = Queue(actor_options={"num_cpus": 0})  # the trials' best weights, to this process
+            self._queue = Queue(actor_options={"num_cpus": 0})  # the trials' best weights and endings, to here
             epochs = max(self.space.lists.get("epochs", [self.fixed.get("epochs", RunConfig().train.epochs)]))
             scheduler = tune.schedulers.ASHAScheduler(time_attr="training_iteration", max_t=epochs,
                                                       grace_period=max(1, epochs // 4), reduction_factor=2)
             trainable = tune.with_resources(tune.with_parameters(run_trial, data=self.data, fixed=self.fixed,
-                                                                 weights=self._queue),
+                                                                 weights=self._queue, metric=self.metric),
                                             {"cpu": 1})
             tuner = tune.Tuner(
                 trainable,
@@ -267,17 +289,22 @@ class Sweep:
             key = (result.metrics or {}).get("trial_id")
             if key in self.records:
                 self.records[key]["status"] = "error"
-                self.records[key]["error"] = _first_line(result.error)
+                self.records[key]["message"] = _first_line(result.error)
         if failed and not self._weights:
             raise TrainingError(f"every trial of the sweep failed; the first: {_first_line(failed[0])}")
 
     def _drain(self) -> None:
-        """The weights the trials sent since the last look: each trial's latest is its best."""
+        """What the trials sent since the last look: weights (each trial's latest is its
+        best) and how a fit ended that stopped itself."""
         if self._queue is None:
             return
         while not self._queue.empty():
-            key, epoch, data = self._queue.get()
-            self._weights[key] = (epoch, torch.load(io.BytesIO(data), map_location="cpu", weights_only=True))
+            key, kind, value = self._queue.get()
+            if kind == WEIGHTS:
+                epoch, data = value
+                self._weights[key] = (epoch, torch.load(io.BytesIO(data), map_location="cpu", weights_only=True))
+            else:
+                self._endings[key] = value
 
     def _raise(self) -> None:
         if self._error is not None:
@@ -290,9 +317,9 @@ class Sweep:
         record = self._record(trial_id, settings)
         row = {k: result[k] for k in ROW if k in result}
         record["history"].append(row)
-        for name in METRICS:
-            if row.get(name, float("inf")) < record["best"].get(name, float("inf")):
-                record["best"][name] = row[name]
+        kept = [r for r in record["history"] if r["epoch"] == result.get("best_epoch")]
+        if kept:  # the epoch the trial's Run keeps: its figures rank it
+            record["best"] = {name: kept[0][name] for name in METRICS if name in kept[0]}
         record["seconds"] = float(result.get("time_total_s", record["seconds"]))  # the trial's, set-up included
         for view in self._views:
             view.update(self, record)
@@ -300,11 +327,14 @@ class Sweep:
     def _record(self, trial_id: str, settings: dict) -> dict:
         if trial_id not in self.records:
             self.records[trial_id] = {"trial": len(self.records) + 1, "settings": settings, "history": [],
-                                      "best": {}, "seconds": 0.0, "status": "running"}
+                                      "best": {}, "seconds": 0.0, "status": "running", "message": ""}
         return self.records[trial_id]
 
     def _finish_trial(self, trial_id: str, settings: dict, status: str) -> None:
+        self._drain()  # a trial sends how it ended before it returns
         record = self._record(trial_id, settings)
+        if trial_id in self._endings and record["status"] == "running":  # it stopped itself: a NaN loss
+            record["status"], record["message"] = self._endings[trial_id]
         if record["status"] == "running":
             epochs = int(self.fixed.get("epochs", settings.get("epochs", RunConfig().train.epochs)))
             record["status"] = status if status != "finished" or len(record["history"]) >= epochs else "stopped early"
@@ -314,9 +344,10 @@ class Sweep:
             view.update(self, record)
 
 
-def run_trial(settings: dict, data=None, fixed=None, weights=None) -> None:
+def run_trial(settings: dict, data=None, fixed=None, weights=None, metric: str = "val_loss") -> None:
     """One trial in a Ray worker: an ordinary fit that reports each epoch to Tune and sends
-    its weights to the sweep's queue whenever the validation loss improves."""
+    its weights to the sweep's queue whenever the epoch it keeps improves, and there too
+    the message of a fit that stopped itself (a NaN or inf loss), before it returns."""
     from ray import tune
 
     torch.set_num_threads(1)  # a trial holds one CPU
@@ -324,16 +355,40 @@ def run_trial(settings: dict, data=None, fixed=None, weights=None) -> None:
     trial_id = tune.get_context().get_trial_id()
 
     def report(event: Event, progress) -> None:
+        if event is Event.FIT_END and progress.stop_reason == "nan":
+            weights.put((trial_id, ENDED, (progress.stop_reason, progress.warning)))
         if event is not Event.EPOCH_END:
             return
         if progress.best_epoch == progress.epoch:  # sent before the report, so the sweep has it when it hears
             buffer = io.BytesIO()
             torch.save(run.trainer.best_state, buffer)
-            weights.put((trial_id, progress.epoch, buffer.getvalue()))
-        tune.report(dict(progress.history[-1]))
+            weights.put((trial_id, WEIGHTS, (progress.epoch, buffer.getvalue())))
+        row = dict(progress.history[-1])
+        # a fit whose forecasts are no longer than its horizon scores none: its val_loss measures them
+        row.setdefault(metric, row["val_loss"])
+        tune.report({**row, "best_epoch": progress.best_epoch})
 
     run.trainer.events.subscribe(report)
     run._fit()
+
+
+def _settled_metric(metric: str, first: Run) -> str:
+    """The metric that ranks the trials: for "auto", what picks the epoch of the first trial's
+    fit (``first``, prepared in this process)."""
+    scored = first.trainer.score is not None
+    if metric == AUTO:
+        return "val_forecast" if scored else "val_loss"
+    if metric == "val_forecast" and not scored:
+        d, t = first.config.data, first.config.train
+        raise ConfigError(f"`metric` ('val_forecast') ranks trials by rolled validation forecasts, which these "
+                          f"fits do not score (forecast_steps={t.forecast_steps}, horizon={d.horizon}; a panel or "
+                          "a grid scores none): use metric='val_loss', or forecast_steps longer than the horizon")
+    return metric
+
+
+def _order(value: float) -> tuple:
+    """Lower is better; NaN and inf after any finite value."""
+    return (0, value) if math.isfinite(value) else (1, 0.0)
 
 
 def StopAll(flag: threading.Event):

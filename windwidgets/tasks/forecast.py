@@ -37,7 +37,7 @@ def prepare_forecaster(data, config: RunConfig, device: torch.device) -> Run:
             f"(series={config.data.series!r}) trains on its series together: use mode='sequence' or "
             "mode='window'"
         )
-    trainer = Trainer(model, prepared, config.train, device, Events(), score=_forecast_score(prepared, config))
+    trainer = forecast_trainer(model, prepared, config, device)
     if prepared.panel is not None:
         return PanelRun(config, model, device, _members(prepared, config), prepared.layout, prepared.scaler,
                         trainer=trainer)
@@ -46,6 +46,17 @@ def prepare_forecaster(data, config: RunConfig, device: torch.device) -> Run:
     return run_class(prepared.layout)(
         config, model, device, prepared.frame, prepared.layout, prepared.scaler,
         prepared.n_train, naive_scale(targets, season), trainer=trainer)
+
+
+def forecast_trainer(model: torch.nn.Module, prepared, config: RunConfig, device: torch.device,
+                     **options) -> Trainer:
+    """The :class:`Trainer` of a forecast fit, wherever it runs (here, in a sweep's trial, on
+    a data-parallel Ray worker): the best epoch, and early stopping, go by the rolled
+    validation forecasts of :func:`_forecast_score` (``val_forecast`` in the history) where
+    they are longer than a block. ``config`` is the settled one; ``options`` go to the Trainer.
+    """
+    return Trainer(model, prepared, config.train, device, Events(), score=_forecast_score(prepared, config),
+                   **options)
 
 
 def _forecast_score(prepared, config: RunConfig):
@@ -65,7 +76,7 @@ def _forecast_score(prepared, config: RunConfig):
     if score is None and given:
         warnings.warn(f"`forecast_steps` ({t.forecast_steps}) is longer than the validation part "
                       f"({len(prepared.inputs) - prepared.n_train} rows), so the validation loss picks the "
-                      "best epoch; ask for fewer steps or raise val_fraction", UserWarning, stacklevel=4)
+                      "best epoch; ask for fewer steps or raise val_fraction", UserWarning, stacklevel=5)
     return score
 
 

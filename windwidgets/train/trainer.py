@@ -44,6 +44,10 @@ class Trainer:
     score : ``function(model) -> float``, lower is better, that picks the best epoch and
         drives early stopping instead of the validation loss (the error of the forecasts
         the model will be asked for); it lands in the history as ``val_forecast``.
+    reduce_loss : ``function(value) -> value`` for each batch's loss before it is checked
+        and recorded: data-parallel workers average theirs over all the workers here, so a
+        NaN or inf met on any one is seen by every one, and all stop at the same step. None
+        keeps each batch's own.
 
     A model with ``uses_targets = True`` (a decoder taught with teacher forcing) is called
     in training as ``model(x, target=y, fraction_done=f)``, ``f`` going from 0 to 1 over the
@@ -52,8 +56,9 @@ class Trainer:
 
     def __init__(self, model: nn.Module, data, config: TrainConfig, device: torch.device,
                  events: Events | None = None, loss: nn.Module | None = None,
-                 metrics: dict | None = None, score=None):
+                 metrics: dict | None = None, score=None, reduce_loss=None):
         self.model, self.data, self.config, self.device = model, data, config, device
+        self.reduce_loss = reduce_loss
         self.events = events or Events()
         self.loss = loss or LOSSES[config.loss]()
         self.metrics = dict(metrics or {})
@@ -121,7 +126,7 @@ class Trainer:
             grad_norm = nn.utils.clip_grad_norm_(
                 self.model.parameters(), config.clip_grad if config.clip_grad else math.inf
             )
-            value = loss.item()
+            value = loss.item() if self.reduce_loss is None else self.reduce_loss(loss.item())
             if not math.isfinite(value):
                 self._nan(value)
                 return

@@ -15,14 +15,15 @@ from typing import Callable, Optional
 from . import in_notebook
 
 
-def make_sweep_view(live, stop: Optional[Callable] = None, names: tuple = ()):
-    """The sweep's view for ``live`` ("auto", "widgets", "text", or False for none)."""
+def make_sweep_view(live, stop: Optional[Callable] = None, names: tuple = (), metric: str = "val_loss"):
+    """The sweep's view for ``live`` ("auto", "widgets", "text", or False for none);
+    ``metric`` ranks the trials."""
     if live is False or live is None:
         return None
     if live == "text":
         return SweepText()
     if live == "widgets" or in_notebook():
-        board = Leaderboard(stop=stop, names=names)
+        board = Leaderboard(stop=stop, names=names, metric=metric)
         board.background = in_notebook()  # the Stop button is heard only while the kernel is free
         board.display()
         return board
@@ -49,18 +50,20 @@ class SweepText:
     def update(self, sweep, record: dict) -> None:
         if record["status"] == "running" and record["history"]:
             row = record["history"][-1]
+            forecast = f"  val_forecast {row['val_forecast']:.4g}" if "val_forecast" in row else ""
             self._line(f"trial {record['trial']:>2}  {_settings(record)}  epoch {row['epoch']}  "
-                       f"train {row['train_loss']:.4g}  val {row['val_loss']:.4g}  {record['seconds']:.1f}s")
+                       f"train {row['train_loss']:.4g}  val {row['val_loss']:.4g}{forecast}  {record['seconds']:.1f}s")
         elif record["status"] != "running" and record["trial"] not in self._ended:
             self._ended.add(record["trial"])
             if record["status"] != "finished":
-                self._line(f"trial {record['trial']:>2}  {record['status']} after {len(record['history'])} epochs")
+                why = f": {record['message']}" if record.get("message") else ""
+                self._line(f"trial {record['trial']:>2}  {record['status']} after {len(record['history'])} epochs{why}")
 
     def finish(self, sweep) -> None:
-        scored = [r for r in sweep.records.values() if r["best"].get(sweep.metric) is not None]
+        key = sweep._leader()
         text = f"sweep: {len(sweep.records)} trials in {sweep.seconds:.1f}s"
-        if scored:
-            best = min(scored, key=lambda r: r["best"][sweep.metric])
+        if key is not None:
+            best = sweep.records[key]
             text += f"; best trial {best['trial']} ({_settings(best)}), {sweep.metric} {best['best'][sweep.metric]:.4g}"
         if sweep.stopped:
             text += "; stopped on request"
@@ -81,17 +84,19 @@ class Leaderboard:
         ends the sweep and keeps what finished; ``status`` says how far it is.
     """
 
-    def __init__(self, stop: Optional[Callable] = None, names: tuple = (), min_interval: float = 0.25):
+    def __init__(self, stop: Optional[Callable] = None, names: tuple = (), min_interval: float = 0.25,
+                 metric: str = "val_loss"):
         import ipywidgets as widgets
 
-        self.columns = ["trial", *names, "epochs", "val_loss", "train_loss", "seconds", "status"]
+        scores = ["val_forecast"] if metric == "val_forecast" else []
+        self.columns = ["trial", *names, "epochs", *scores, "val_loss", "train_loss", "seconds", "status"]
         self.min_interval = min_interval
         self.rows: list = []
         self._stop = stop
         self._lock = threading.Lock()
         self._last_draw = -math.inf
         self.title = widgets.HTML("<b>sweep</b>")
-        self.sort = widgets.Dropdown(options=self.columns, value="val_loss", description="sort by")
+        self.sort = widgets.Dropdown(options=self.columns, value=metric, description="sort by")
         self.descending = widgets.Checkbox(value=False, description="descending", indent=False)
         self.stop_button = widgets.Button(description="Stop", button_style="danger", icon="stop")
         self.status = widgets.HTML("starting Ray")
@@ -152,9 +157,15 @@ class Leaderboard:
 
     def _draw(self) -> None:
         head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(row.get(c)))}</td>" for c in self.columns) + "</tr>"
-                       for row in self.sorted_rows())
+        body = "".join("<tr>" + "".join(_td(row, c) for c in self.columns) + "</tr>" for row in self.sorted_rows())
         self.table.value = f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _td(row: dict, column: str) -> str:
+    """A cell; a trial's status carries its message (why it did not finish) as a tooltip."""
+    why = row.get("message") if column == "status" else None
+    title = f" title='{html.escape(why, quote=True)}'" if why else ""
+    return f"<td{title}>{html.escape(_cell(row.get(column)))}</td>"
 
 
 def _cell(value) -> str:
