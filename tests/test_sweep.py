@@ -161,9 +161,11 @@ def test_a_four_trial_sweep_in_the_shell_updates_the_leaderboard_and_brings_back
 def test_stop_ends_a_background_sweep_and_keeps_what_reported(ray_session, monkeypatch):
     import time
 
+    from windwidgets import views
     from windwidgets.views import leaderboard
 
-    monkeypatch.setattr(leaderboard, "in_notebook", lambda: True)  # as in a kernel: the sweep runs in a thread
+    for module in (views, leaderboard):  # as in a kernel: the leaderboard, and the sweep runs in a thread
+        monkeypatch.setattr(module, "in_notebook", lambda: True)
     result = ww.sweep(ww.datasets.sine(n=400), {"lr": {"loguniform": [1e-3, 1e-2]}}, trials=4, epochs=30,
                       concurrent_trials=1, live="widgets", **TINY)
     board = result.view

@@ -80,3 +80,14 @@ def _local_only_here() -> None:
     except ImportError:  # pragma: no cover - another layout of Ray's internals
         return
     ray_constants.ENABLE_RAY_CLUSTER = False
+
+
+def first_line(error) -> str:
+    """The line of a (remote) traceback that names the error: the exception's own line comes
+    last in one Ray relays."""
+    text = str(getattr(error, "cause", None) or error)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if "Error" in line:
+            return line
+    return lines[-1] if lines else repr(error)

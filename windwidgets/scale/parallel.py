@@ -28,7 +28,7 @@ import torch
 from ..config import RunConfig
 from ..errors import ConfigError, TrainingError, check_whole
 from ..train import Event, Trainer, TrainingWarning
-from .cluster import RaySession, require_ray
+from .cluster import RaySession, first_line, require_ray
 
 EVENT_INTERVAL = 0.2  # seconds between two batch events sent to the kernel at least
 PROGRESS = ("epoch", "batch", "samples", "batch_loss", "train_loss", "val_loss", "grad_norm", "metrics",
@@ -86,7 +86,7 @@ class RayTrainer:
                 self._stops = None
         if "error" in outcome:
             p = self.progress
-            p.stop_reason, p.warning = "error", f"a Ray worker failed: {_first_line(outcome['error'])}"
+            p.stop_reason, p.warning = "error", f"a Ray worker failed: {first_line(outcome['error'])}"
             self.events.emit(Event.FIT_END, p)
             raise TrainingError(p.warning)
         if self.progress.stop_reason == "nan":  # warned in a worker; said here, as a single fit does
@@ -234,13 +234,6 @@ class _Send:
             state = buffer.getvalue()
         self.queue.put((event.value, values, row, state))
 
-
-def _first_line(error) -> str:
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    for line in reversed(lines):
-        if "Error" in line:
-            return line
-    return lines[-1] if lines else repr(error)
 
 
 def fit_parallel(data, config: RunConfig, workers: int, address: str | None = None, show=None):

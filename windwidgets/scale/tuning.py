@@ -27,7 +27,7 @@ from ..config import RunConfig
 from ..errors import ConfigError, TrainingError, check_whole
 from ..run import Run
 from ..train import Event
-from .cluster import RaySession, require_ray
+from .cluster import RaySession, first_line, require_ray
 from .space import SearchSpace
 
 NEW_OUTPUT = "RAY_AIR_NEW_OUTPUT"
@@ -91,14 +91,15 @@ def sweep(data, space: dict, *, metric: str = AUTO, trials: int | None = None, a
     result.concurrent_trials = concurrent_trials
     result.metric = _settled_metric(metric, result._check_data())
     session = RaySession(address, num_cpus, keep_ray)
-    from ..views.leaderboard import make_sweep_view
+    from ..views import in_notebook
+    from ..views.leaderboard import Leaderboard, make_sweep_view
 
     view = make_sweep_view(live, stop=result.stop, names=search.names, metric=result.metric)
     result.view = view
     if view is not None:
         result._views.append(view)
     session.__enter__()  # Ray starts in the kernel's main thread
-    if getattr(view, "background", False):
+    if isinstance(view, Leaderboard) and in_notebook():  # its Stop is heard only while the kernel is free
         result._thread = threading.Thread(target=result._tune, args=(session,), daemon=True, name="windsweep")
         result._thread.start()
     else:
@@ -289,9 +290,9 @@ class Sweep:
             key = (result.metrics or {}).get("trial_id")
             if key in self.records:
                 self.records[key]["status"] = "error"
-                self.records[key]["message"] = _first_line(result.error)
+                self.records[key]["message"] = first_line(result.error)
         if failed and not self._weights:
-            raise TrainingError(f"every trial of the sweep failed; the first: {_first_line(failed[0])}")
+            raise TrainingError(f"every trial of the sweep failed; the first: {first_line(failed[0])}")
 
     def _drain(self) -> None:
         """What the trials sent since the last look: weights (each trial's latest is its
@@ -465,13 +466,3 @@ def _searched(owner: Sweep, config: dict) -> dict:
 
 def _plain(value):
     return value.item() if hasattr(value, "item") else value
-
-
-def _first_line(error) -> str:
-    text = str(getattr(error, "cause", None) or error)
-    lines = [line for line in text.splitlines() if line.strip()]
-    for line in reversed(lines):  # the exception's own line is last in a remote traceback
-        if "Error" in line:
-            return line.strip()
-    return lines[-1].strip() if lines else repr(error)
-

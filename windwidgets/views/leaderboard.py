@@ -24,7 +24,6 @@ def make_sweep_view(live, stop: Optional[Callable] = None, names: tuple = (), me
         return SweepText()
     if live == "widgets" or in_notebook():
         board = Leaderboard(stop=stop, names=names, metric=metric)
-        board.background = in_notebook()  # the Stop button is heard only while the kernel is free
         board.display()
         return board
     return SweepText()
@@ -40,8 +39,6 @@ def _short(value) -> str:
 
 class SweepText:
     """One line per trial report, one when a trial ends early, and a closing line."""
-
-    background = False
 
     def __init__(self, stream=None):
         self.stream = stream or sys.stdout
