@@ -61,6 +61,9 @@ def test_the_space_turns_into_a_grid_or_draws():
     assert sorted(drawn["model"].categories) == ["gru", "lstm"]
     assert all(isinstance(drawn["hidden_size"].sample(), int) for _ in range(5))  # whole numbers stay whole
     assert all(1e-4 <= drawn["lr"].sample() <= 1e-2 for _ in range(5))
+    # the scheduler lets a trial run to the most epochs any trial may get
+    assert SearchSpace({"epochs": {"uniform": [5, 40]}}).most("epochs", 20) == 40
+    assert SearchSpace({"epochs": [3, 7]}).most("epochs", 20) == 7 and space.most("epochs", 12) == 12
 
 
 def test_without_ray_the_message_says_what_to_install(monkeypatch):

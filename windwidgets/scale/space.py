@@ -53,6 +53,12 @@ class SearchSpace:
     def names(self) -> list:
         return [*self.lists, *self.ranges]
 
+    def most(self, name: str, fixed):
+        """The largest value ``name`` takes: its list's, its range's upper end, else ``fixed``."""
+        if name in self.ranges:
+            return self.ranges[name][2]
+        return max(self.lists.get(name, [fixed]))
+
     def grid_size(self) -> int:
         return math.prod(len(v) for v in self.lists.values())
 

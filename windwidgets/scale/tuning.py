@@ -249,7 +249,7 @@ class Sweep:
         folder = tempfile.mkdtemp(prefix="windsweep-")  # Tune's own records; removed at the end
         try:
             self._queue = Queue(actor_options={"num_cpus": 0})  # the trials' best weights and endings, to here
-            epochs = max(self.space.lists.get("epochs", [self.fixed.get("epochs", RunConfig().train.epochs)]))
+            epochs = self.space.most("epochs", self.fixed.get("epochs", RunConfig().train.epochs))
             scheduler = tune.schedulers.ASHAScheduler(time_attr="training_iteration", max_t=epochs,
                                                       grace_period=max(1, epochs // 4), reduction_factor=2)
             trainable = tune.with_resources(tune.with_parameters(run_trial, data=self.data, fixed=self.fixed,
