@@ -18,6 +18,7 @@ stamp="$venv/.windwidgets-installed"
 want="$(cat pyproject.toml | sha256sum | cut -c1-16) ${extras}"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   log="$venv/pip.log"
+  echo "installing windwidgets${extras:+[$extras]} and what it needs into $venv (a few minutes the first time; log: $log)"
   {
     "$python" -c "import torch" 2>/dev/null || "$python" -m pip install "torch==2.13.0"
     "$python" -m pip install -e ".${extras:+[$extras]}"

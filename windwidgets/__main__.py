@@ -14,7 +14,7 @@ def main(argv=None) -> int:
         "demo", help="run the quickstart notebook; write an HTML report and its pictures",
         description="Execute the quickstart notebook (an LSTM on wind data, a forecast with its band, "
                     "the error by lead time) in a fresh kernel, without a browser, and write the "
-                    "executed notebook, an HTML report and the pictures (figures/*.png) under --out.")
+                    "executed notebook, an HTML report and the pictures (figures/: PNG and SVG) under --out.")
     demo.add_argument("--out", default="demo-output", metavar="DIR",
                       help="folder for the report and the pictures (default: demo-output)")
     demo.add_argument("--quick", action="store_true",
@@ -35,6 +35,8 @@ def main(argv=None) -> int:
         print(f"the notebook stopped at a failing cell: {last}\n"
               f"what ran is in {error.written['html']}", file=sys.stderr)
         return 1
+    if written["result"]:
+        print(written["result"])
     print(f"report:   {written['html']}")
     print(f"notebook: {written['notebook']}")
     for path in written["figures"]:

@@ -49,7 +49,10 @@ def execute(path, quick: bool = False, cwd=None, timeout: int = 600, kernel: str
     if prelude:
         notebook.cells.insert(0, nbformat.v4.new_code_cell(prelude))
     env = {**os.environ, QUICK: "1"} if quick else {k: v for k, v in os.environ.items() if k != QUICK}
+    # the kernel's own start-up notes (one warns of plain TCP on this machine's loopback) would
+    # read as the notebook's problems; its errors still show
     client = NotebookClient(notebook, kernel_name=kernel, timeout=timeout,
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"],
                             resources={"metadata": {"path": str(cwd or Path(path).parent)}})
     try:
         client.execute(env=env)
@@ -81,9 +84,17 @@ def pictures(notebook) -> list[tuple[str, bytes]]:
     return found
 
 
+def last_printed(notebook) -> str:
+    """What the last code cell printed: the quickstart's verdict."""
+    cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    outputs = cells[-1].get("outputs", []) if cells else []
+    return "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream").strip()
+
+
 def report(path, out, quick: bool = False) -> dict:
     """Execute a notebook and write, under ``out``: the executed notebook, an HTML report and
-    every picture in ``figures/``. Returns the paths written (keys: notebook, html, figures).
+    every picture in ``figures/``. Returns the paths written (keys: notebook, html, figures)
+    and ``result``, what the last cell printed.
 
     When a cell fails, what ran is written all the same, then the error is raised again
     with the paths on it (``error.written``)."""
@@ -104,7 +115,11 @@ def _write(notebook, stem: str, out: Path) -> dict:
 
     figures = out / "figures"
     figures.mkdir(exist_ok=True)
-    written = {"notebook": out / f"{stem}.ipynb", "html": out / f"{stem}.html", "figures": []}
+    for old in figures.iterdir():  # pictures of an earlier run would pass for this one's
+        if old.suffix in (".png", ".svg"):
+            old.unlink()
+    written = {"notebook": out / f"{stem}.ipynb", "html": out / f"{stem}.html", "figures": [],
+               "result": last_printed(notebook)}
     nbformat.write(notebook, written["notebook"])
     html, _ = HTMLExporter().from_notebook_node(notebook)
     written["html"].write_text(html, encoding="utf-8")
