@@ -179,9 +179,16 @@ def _describe_settings() -> None:
     train.__signature__ = inspect.Signature(parameters, return_annotation=Run)
     train.__doc__ = (
         "Train a recurrent forecaster on ``data`` and return its :class:`Run`.\n\n"
+        "In a notebook with the live panel (``live='auto'``) the fit runs in a background thread\n"
+        "and the call returns at once, so the Stop button stays live: ``run.wait()`` blocks until\n"
+        "it ends; ``forecast``, ``evaluate`` and ``save`` wait by themselves. Elsewhere it returns\n"
+        "when the fit ends.\n\n"
         "Parameters\n----------\n"
         "data : DataFrame, Series, ndarray, or the path of a CSV/Parquet file\n"
-        "    the series, one row per time step\n" + "\n".join(lines) + "\n" + DEFAULTS_CHOSEN
+        "    the series, one row per time step\n" + "\n".join(lines) + "\n\n"
+        "Returns\n-------\nRun\n    the model, its history and scaler; ``run.forecast(72)``, ``run.backtest()``,\n"
+        "    ``run.evaluate()``, ``run.save(path)``. A panel gives a ``PanelRun``, a grid a ``GridRun``,\n"
+        "    ``task='classify'`` a ``ClassifyRun``.\n" + DEFAULTS_CHOSEN
     )
 
 

@@ -79,7 +79,8 @@ class ModelConfig:
     hidden_size: int = setting(64, "features of the hidden state", minimum=1)
     num_layers: int = setting(2, "stacked recurrent layers", minimum=1)
     dropout: float = setting(0.0, "dropout between stacked layers", within="[0, 1)", hint="; try 0.1 or 0.2")
-    bidirectional: bool = setting(False, "read the window both ways (not for forecasters)")
+    bidirectional: bool = setting(False, "read the window both ways (window mode only: a two-way model carries no "
+                                          "state forward)")
     nonlinearity: str = setting("tanh", '"tanh" | "relu", for the Elman rnn', choices=("tanh", "relu"))
     bias: bool = setting(True, "bias terms in the recurrent layers")
     options: dict = setting({}, "extra keywords for the model's builder")
@@ -88,7 +89,9 @@ class ModelConfig:
 @dataclass
 class TrainConfig:
     epochs: int = setting(20, "passes over the training windows", minimum=1)
-    mode: str = setting("auto", '"window" | "sequence" | "stateful" (see MODES); "auto": ' "the model's own choice",
+    mode: str = setting("auto", 'how the model learns, which decides how it forecasts: "window" (windows from a '
+                        'zero state) | "sequence" (every step of chunks, then free-running) | "stateful" (chunks '
+                        "carrying the state); \"auto\": the model's own choice",
                         choices=("auto", "window", "sequence", "stateful"))
     batch_size: Optional[int] = setting(None, "windows (or chunks) per step; None: 64 windows, 16 chunks in "
                                         "sequence mode", minimum=1)
@@ -97,8 +100,9 @@ class TrainConfig:
     free_steps: Optional[int] = setting(None, "sequence mode: steps run on the model's own predictions after each "
                                         "chunk; None: window",
                                         minimum=0, hint=", 0 to turn the free-running part off")
-    forecast_steps: Optional[int] = setting(None, "pick the best epoch by rolled validation forecasts this long; "
-                                            "None: a day of sub-daily data, else horizon", minimum=1)
+    forecast_steps: Optional[int] = setting(None, "pick the best epoch by rolled validation forecasts this long "
+                                            "(their MSE in scaled units: val_forecast in the history); None: a day "
+                                            "of sub-daily data, else horizon", minimum=1)
     loss: str = setting("mse", '"mse" | "mae" | "huber": what a forecaster\'s training minimises; "mae" aims '
                         "at the median, as MAE scores", choices=("mse", "mae", "huber"))
     lr: float = setting(1e-3, "Adam learning rate", within="(0, inf)", hint="; Adam's usual value is 1e-3")
@@ -111,7 +115,8 @@ class TrainConfig:
     threads: Any = setting("auto", 'CPU threads during the fit; "auto": 1 for a model under 10,000 weights, '
                            "else torch's count")
     seed: int = setting(0, "seeds weights, shuffling and dropout")
-    live: Any = setting("auto", '"auto" | "widgets" | "text" | False',
+    live: Any = setting("auto", '"auto": the live panel in a notebook, a line per epoch elsewhere | '
+                        '"widgets" | "text" | False (nothing)',
                         choices=("auto", "widgets", "text", False, True))
 
 

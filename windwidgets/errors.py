@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 import numbers
+import os
+import warnings
 from typing import Iterable
 
 
@@ -49,3 +52,13 @@ def listing(values: Iterable, limit: int = 8) -> str:
     values = [repr(v) if not isinstance(v, str) else v for v in values]
     head = ", ".join(values[:limit])
     return head + (f", ... ({len(values)} in all)" if len(values) > limit else "")
+
+
+def warn(message: str, category: type = UserWarning) -> None:
+    """Warn at the person's own line: the first frame outside windwidgets, however deep the
+    library called from (the fixed ``stacklevel`` of each call site pointed inside it)."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    level, frame = 1, inspect.currentframe()
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, closest, listing
+from ..errors import DataError, closest, listing, warn
 
 FILLS = ("interpolate", "ffill", None)
 
@@ -31,11 +31,8 @@ def with_time(frame: pd.DataFrame, time=None, name: str = "data") -> pd.DataFram
         if len(found) != 1:
             return frame
         time = found[0]
-        warnings.warn(
-            f"`{name}` column {time!r} holds timestamps and becomes the index, so forecasts come "
-            f"out at real times; pass time={time!r} to say so and silence this warning",
-            UserWarning, stacklevel=4,
-        )
+        warn(f"`{name}` column {time!r} holds timestamps and becomes the index, so forecasts come "
+             f"out at real times; pass time={time!r} to say so and silence this warning")
     if time not in frame.columns:
         raise DataError(
             f"`time` names column {time!r}, which is not in the {name}"

@@ -1,9 +1,9 @@
 """Point-forecast errors. Every function takes arrays of the same shape, original units."""
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
+
+from ..errors import warn
 
 NEAR_ZERO = 0.01  # MAPE is skipped when a truth lies within this share of the mean absolute truth
 
@@ -27,11 +27,9 @@ def mape(truth, prediction, name=None) -> float:
     near = np.abs(truth) <= NEAR_ZERO * size
     if near.any():
         what = f"of {name!r} " if name is not None else ""
-        warnings.warn(
-            f"MAPE {what}is skipped (NaN): {int(near.sum())} of {near.size} true values lie near zero "
-            f"(|truth| <= {NEAR_ZERO * size:.3g}, {NEAR_ZERO:.0%} of its mean size), where percentage "
-            "errors explode; read sMAPE or MASE instead", UserWarning, stacklevel=2,
-        )
+        warn(f"MAPE {what}is skipped (NaN): {int(near.sum())} of {near.size} true values lie near zero "
+             f"(|truth| <= {NEAR_ZERO * size:.3g}, {NEAR_ZERO:.0%} of its mean size), where percentage "
+             "errors explode; read sMAPE or MASE instead")
         return float("nan")
     return float(100 * np.mean(np.abs((truth - prediction) / truth)))
 

@@ -21,12 +21,11 @@ import math
 import tempfile
 import threading
 import time
-import warnings
 
 import torch
 
 from ..config import RunConfig
-from ..errors import ConfigError, TrainingError, check_whole
+from ..errors import ConfigError, TrainingError, check_whole, warn
 from ..train import Event, Trainer, TrainingWarning
 from .cluster import RaySession, first_line, require_ray
 
@@ -90,7 +89,7 @@ class RayTrainer:
             self.events.emit(Event.FIT_END, p)
             raise TrainingError(p.warning)
         if self.progress.stop_reason == "nan":  # warned in a worker; said here, as a single fit does
-            warnings.warn(self.progress.warning, TrainingWarning, stacklevel=2)
+            warn(self.progress.warning, TrainingWarning)
         return self.progress
 
     def _train(self, data_ref, events, stops, outcome: dict) -> None:

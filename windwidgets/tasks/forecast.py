@@ -1,7 +1,6 @@
 """task="forecast": a table (one series or a panel of them) or grids for the convlstm."""
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 import torch
@@ -11,7 +10,7 @@ from ..config import RunConfig
 from ..data import Layout, Scaler, prepare
 from ..data.grids import prepare_grids
 from ..data.series import season_of
-from ..errors import ConfigError
+from ..errors import ConfigError, warn
 from ..forecast.bounds import check_bounds
 from ..forecast.metrics import naive_scale
 from ..forecast.backtest import forecast_error
@@ -74,9 +73,9 @@ def _forecast_score(prepared, config: RunConfig):
     score = forecast_error(prepared.inputs, prepared.n_train, t.forecast_steps, d.window, d.horizon,
                            len(layout.outputs), len(layout.targets), carries(t.mode))
     if score is None and given:
-        warnings.warn(f"`forecast_steps` ({t.forecast_steps}) is longer than the validation part "
-                      f"({len(prepared.inputs) - prepared.n_train} rows), so the validation loss picks the "
-                      "best epoch; ask for fewer steps or raise val_fraction", UserWarning, stacklevel=5)
+        warn(f"`forecast_steps` ({t.forecast_steps}) is longer than the validation part "
+             f"({len(prepared.inputs) - prepared.n_train} rows), so the validation loss picks the "
+             "best epoch; ask for fewer steps or raise val_fraction")
     return score
 
 

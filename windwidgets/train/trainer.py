@@ -4,13 +4,13 @@ from __future__ import annotations
 import math
 import threading
 import time
-import warnings
 
 import torch
 from torch import nn
 
 from ..config import WINDOW_BATCH, TrainConfig
 from ..data.windows import Chunks, Streams
+from ..errors import warn
 from .events import Event, Events, Progress
 from .guards import GradientWatch
 
@@ -260,7 +260,7 @@ class Trainer:
         p.stop_reason = "nan"
         p.warning = NAN_ADVICE.format(value=value, epoch=p.epoch, batch=p.batch + 1,
                                       best=p.best_epoch, lr=self.config.lr / 10)
-        warnings.warn(p.warning, TrainingWarning, stacklevel=3)
+        warn(p.warning, TrainingWarning)
         self._emit(Event.WARNING)
 
     def _snapshot(self) -> dict:
