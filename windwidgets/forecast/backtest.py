@@ -270,7 +270,9 @@ class Evaluation(dict):
         self.table, self.backtest = table, backtest
 
     def __repr__(self) -> str:
-        return f"Evaluation({dict.__repr__(self)})\n{self.table.to_string(float_format='{:.4g}'.format)}"
+        values = ", ".join(f"{name} {value:.4g}" for name, value in self.items())
+        return (f"Evaluation of the model's {self.backtest.steps}-step forecasts: {values}\n"
+                f"{self.table.to_string(float_format='{:.4g}'.format)}")
 
     def _repr_html_(self) -> str:
         return self.table.to_html(float_format="{:.4g}".format)
