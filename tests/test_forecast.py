@@ -1,4 +1,5 @@
 """Forecasting beyond one step: blocks, covariates, contexts, streams, backtests, intervals."""
+import re
 import subprocess
 import sys
 
@@ -280,10 +281,18 @@ def test_forecast_and_error_plots(wind_run):
     figure = wind_run.plot_forecast(steps=48, start=wind_run.n_train + 100, interval=0.8)
     assert isinstance(figure, Figure)
     labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
-    assert labels == ["history", "truth", "forecast", "interval"]
+    assert labels == ["history", "truth", "forecast", "80% interval"]  # the level from the frame's attrs
+    assert figure.axes[0].get_title() == "gru forecast of speed, 48 hours ahead"
+    figure.canvas.draw()
+    ticks = [t.get_text() for t in figure.axes[0].get_xticklabels() if t.get_text()]
+    assert all(re.fullmatch(r"\d\d [A-Z][a-z]{2}|\d\d:\d\d", t) for t in ticks), ticks  # "14 Mar", no year corner
     errors = wind_run.plot_errors(wind_run.backtest(24, stride=6, interval=0.9), metric="rmse")
     assert isinstance(errors, Figure) and len(errors.axes) == 2
-    assert [line.get_label() for line in errors.axes[0].get_lines()] == ["model", "naive", "seasonal naive"]
+    assert [line.get_label() for line in errors.axes[0].get_lines()] == ["model", "persistence (naive)", "seasonal naive"]
+    assert errors.axes[1].get_title() == "90% interval coverage by lead time"
+    assert errors.axes[1].get_xlabel() == "lead (hours ahead)"
+    low, high = errors.axes[1].get_ylim()
+    assert 0 < low < 0.9 < high <= 1.02  # zoomed to the coverage, the nominal level in view
     with pytest.raises(WindwidgetsError, match=r"`metric` \('r2'\) is not one of"):
         wind_run.plot_errors(metric="r2")
 

@@ -83,6 +83,8 @@ def test_panel_state_follows_the_events():
     # batch trace (6 points), train by epoch (2), validation by epoch (2)
     assert sorted(points(loss_svg)) == [2, 2, 7]  # 7: the batch from the first check, then 6
     assert "validation" in loss_svg and "stroke-dasharray" in loss_svg  # best-epoch marker
+    assert ">best epoch 2<" in loss_svg and ">per batch<" in loss_svg and ">epoch<" in loss_svg
+    assert re.findall(r"text-anchor='middle'>([^<]*)<", loss_svg)[:3] == ["0", "1", "2"]  # whole epochs
     assert sorted(points(view.gradient_chart.value)) == [7]
 
 

@@ -169,7 +169,7 @@ def test_windforecast_displays_stores_and_plots(shell, trained, capsys):
     out = capsys.readouterr().out
     forecast = shell.user_ns["fc"]
     pd.testing.assert_frame_equal(forecast, trained.forecast(6))
-    assert str(forecast.index[0]) in out and "<Figure: gru forecast, 6 steps>" in out
+    assert str(forecast.index[0]) in out and "<Figure: gru forecast of speed, 6 hours ahead>" in out
     shell.run_cell("%windforecast wind_run --steps 3 --start '2024-01-15 06:00'").raise_error()
     expected = trained.forecast(3, start=pd.Timestamp("2024-01-15 06:00"))
     pd.testing.assert_frame_equal(shell.user_ns["forecast"], expected)
@@ -331,7 +331,7 @@ def test_terminal_ipython_prints_text(tmp_path):
         input=typed, capture_output=True, text=True, timeout=120, cwd=tmp_path,
         env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert "epoch   2/2" in result.stdout and "finished 2 epochs" in result.stdout
-    assert "<Figure: lstm forecast, 3 steps>" in result.stdout and "302" in result.stdout
+    assert "<Figure: lstm forecast of y, 3 steps ahead>" in result.stdout and "302" in result.stdout
     assert "stored Run 2" in result.stdout
     assert result.stderr.strip() == ("UsageError: %windtrain: unknown option --hiden-size "
                                      "(did you mean --hidden-size?); %windtrain? lists them all")

@@ -76,7 +76,8 @@ class Run(BaseRun):
         interval : a coverage level such as 0.9: adds ``<target>_lower`` and
             ``<target>_upper`` columns, conformal bands from the errors of the model's own
             rolled forecasts on the validation part, by lead time (see
-            :mod:`windwidgets.forecast.intervals`).
+            :mod:`windwidgets.forecast.intervals`); the level is kept in the frame's
+            ``attrs["interval"]``, where :meth:`plot_forecast` finds it.
         keep_state : follow a live series: the model's state after the series is kept, and
             later calls (and :meth:`update` with new rows) move it on without re-reading
             history. Starts at the end of the data, or of ``context`` when one is given.
@@ -147,7 +148,7 @@ class Run(BaseRun):
         drawn (default: three times the forecast's length). The history is the ``context``
         when one is given, else the run's data.
         """
-        from .views.plots import forecast_figure
+        from .views.plots import forecast_figure, span_text
 
         if forecast is None:
             forecast = self.forecast(steps or 4 * self.config.data.window, future=future,
@@ -159,8 +160,9 @@ class Run(BaseRun):
         last = last or 3 * len(forecast)
         history = frame.iloc[max(0, origin - last) : origin]
         truth = frame.iloc[origin : origin + len(forecast)]
-        return forecast_figure(history, forecast, truth if len(truth) else None,
-                               title=f"{self.config.model.model} forecast, {len(forecast)} steps")
+        targets = ", ".join(str(c) for c in forecast.columns if not str(c).endswith(("_lower", "_upper")))
+        title = f"{self.config.model.model} forecast of {targets}, {span_text(len(forecast), forecast.index)} ahead"
+        return forecast_figure(history, forecast, truth if len(truth) else None, title=title)
 
     def plot_errors(self, backtest=None, steps: int | None = None, stride: int | None = None,
                     metric: str = "mae", target=None):
@@ -170,12 +172,13 @@ class Run(BaseRun):
         a backtest with an interval adds its empirical coverage by lead. With several
         targets pass ``target`` for a metric in original units (see ``Backtest.by_lead``).
         """
-        from .views.plots import lead_error_figure
+        from .views.plots import lead_error_figure, lead_text
 
         if backtest is None:
             backtest = self.backtest(steps, stride)
         return lead_error_figure(backtest.by_lead(metric, target), metric, backtest.level,
-                                 title=f"{self.config.model.model}: {metric.upper()} by lead time")
+                                 title=f"{self.config.model.model}: {metric.upper()} by lead time",
+                                 xlabel=lead_text(self.frame.index))
 
     # -- files -----------------------------------------------------------------------------
     def save(self, path) -> Path:

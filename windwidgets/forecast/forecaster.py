@@ -227,7 +227,9 @@ class Forecaster:
         for j, name in enumerate(targets):
             columns[f"{name}_lower"] = lower[:, j]
             columns[f"{name}_upper"] = upper[:, j]
-        return pd.DataFrame(columns, index=labels)
+        frame = pd.DataFrame(columns, index=labels)
+        frame.attrs["interval"] = level  # the bands' level, for the figure's legend
+        return frame
 
     def _clipped(self, values: np.ndarray) -> np.ndarray:
         """``values`` (..., targets) clipped to the targets' physical bounds (``bounds=``)."""
