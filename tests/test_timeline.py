@@ -29,9 +29,10 @@ def test_a_time_column_becomes_the_index_and_forecasts_come_at_real_times(log):
 
 
 def test_a_single_datetime_column_is_picked_by_itself_with_a_warning(log):
-    with pytest.warns(UserWarning, match=r"column 'time' holds timestamps and becomes the index.*time='time'"):
+    with pytest.warns(UserWarning, match=r"column 'time' holds timestamps and becomes the index.*time='time'") as caught:
         run = ww.train(log, **TINY)
     assert run.forecast(1).index[0] == pd.Timestamp("2024-01-11")
+    assert caught[0].filename == __file__  # the person's own line, not one inside windwidgets
 
 
 def test_a_time_column_that_is_missing_or_not_times_is_refused(log):
