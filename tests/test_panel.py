@@ -126,6 +126,8 @@ def test_new_rows_join_their_own_series(panel):
     run.update(later)
     assert len(run.member("S2").frame) == 9 * 24 and len(run.member("S1").frame) == 14 * 24
     assert run.forecast(1, series="S2").index[0] == pd.Timestamp("2024-01-10")
+    run.update(ww.datasets.wind(days=15, stations=1).iloc[-24:])  # S1's fifteenth day
+    assert len(run.member("S1").frame) == len(run.frame) == 15 * 24  # the panel's frame is the first series'
     with pytest.raises(ww.WindwidgetsError, match=r"`new_rows` of a panel must be a DataFrame with the id column 'station'"):
         run.update(later.drop(columns="station"))
 

@@ -5,7 +5,7 @@ import pandas as pd
 
 from .errors import WindwidgetsError, listing
 from .forecast.panel import PanelBacktest, PanelEvaluation
-from .run import Run, frame_from_state
+from .run import Run
 
 
 class PanelRun(Run):
@@ -16,16 +16,17 @@ class PanelRun(Run):
     tables with the id in a column (or index level) named after the id column. Each series
     is used exactly as a one-series Run with the same model would use it (``member(id)``,
     which also follows a live series with ``keep_state=True``).
-    ``frame`` and ``n_train`` are those of the first series (the live preview shows it).
+    ``frame``, ``n_train`` and ``scaler`` are those of the first series (the live preview shows it).
+
+    ``members`` maps each id to its :class:`~windwidgets.data.series.SeriesState` and its
+    scaler (its own, or the one the series share); a member's Run works on that same
+    SeriesState, so rows ``update`` adds reach the panel without being copied back.
     """
 
-    def __init__(self, config, model, device, members: dict, layout, scaler, history=None, trainer=None):
-        first = next(iter(members.values()))
-        super().__init__(config, model, device, first["frame"], layout, scaler, first["n_train"],
-                         first["mase_scale"], history=history, trainer=trainer)
-        self.members = members  # id -> frame, n_train, mase_scale, offset, scaler (its own or the shared one)
-        self.offset = first["offset"]
-        self.scaler = first.get("scaler") or scaler  # the first series', as frame and n_train are
+    def __init__(self, config, model, device, members: dict, layout, history=None, trainer=None):
+        series, scaler = next(iter(members.values()))
+        super().__init__(config, model, device, series, layout, scaler, history=history, trainer=trainer)
+        self.members = members  # id -> (SeriesState, Scaler)
         self._views: dict = {}  # id -> its Run, kept so that interval calibrations are reused
 
     @property
@@ -39,10 +40,8 @@ class PanelRun(Run):
             raise WindwidgetsError(f"`series` ({key!r}) is not one of the panel's series: "
                                    f"{listing(map(repr, self.members))}")
         if key not in self._views:
-            part = self.members[key]
-            run = Run(self.config, self.model, self.device, part["frame"], self.layout, part["scaler"],
-                      part["n_train"], part["mase_scale"], history=self._history)
-            run.offset = part["offset"]
+            series, scaler = self.members[key]
+            run = Run(self.config, self.model, self.device, series, self.layout, scaler, history=self._history)
             run._job = self._job  # the panel's fit: waiting for it, stopping it, its history
             self._views[key] = run
         return self._views[key]
@@ -84,9 +83,7 @@ class PanelRun(Run):
         if not isinstance(new_rows, pd.DataFrame) or name not in new_rows.columns:
             raise WindwidgetsError(f"`new_rows` of a panel must be a DataFrame with the id column {name!r}")
         for key in self._chosen(list(pd.unique(new_rows[name]))):
-            member = self.member(key).update(self._part(new_rows, key))
-            self.members[key]["frame"] = member.frame
-        self.frame = next(iter(self.members.values()))["frame"]
+            self.member(key).update(self._part(new_rows, key))
         return self
 
     def backtest(self, steps: int | None = None, stride: int | None = None, interval=None,
@@ -113,19 +110,10 @@ class PanelRun(Run):
         state = super()._data_state()
         state["panel"] = []
         for key in self.series:
-            part = self.member(key)._data_state()
-            state["panel"].append({"id": key.item() if hasattr(key, "item") else key, **part,
-                                   "scaler": self.members[key]["scaler"].state_dict()})
+            member = self.member(key)
+            state["panel"].append({"id": key.item() if hasattr(key, "item") else key, **member._data_state(),
+                                   "scaler": member.scaler.state_dict()})
         return state
 
     def _description(self) -> list[tuple[str, str]]:
         return super()._description() + [("series", f"{len(self.members)} ({self.config.data.series})")]
-
-
-def members_from_state(entries: list, scaler_from_state) -> dict:
-    """The series of a panel's file, as ``PanelRun.members``."""
-    return {entry["id"]: {"frame": frame_from_state(entry["frame"]), "n_train": entry["n_train"],
-                          "mase_scale": entry["mase_scale"], "offset": entry.get("offset"),
-                          "scaler": scaler_from_state(entry["scaler"])}
-            for entry in entries}
-

@@ -30,10 +30,9 @@ class Run(BaseRun):
     FORMAT = FORMAT
 
     def __init__(self, config: RunConfig, model: torch.nn.Module, device: torch.device,
-                 frame: pd.DataFrame, layout: Layout, scaler: Scaler, n_train: int,
-                 mase_scale, history: list | None = None, trainer=None):
+                 series: SeriesState, layout: Layout, scaler: Scaler, history: list | None = None,
+                 trainer=None):
         super().__init__(config, model, device, scaler, history, trainer)
-        series = SeriesState(frame, n_train, mase_scale, season=config.data.season)
         self.forecaster = Forecaster(model, scaler, layout, config, device, series)
 
     # The series lives in the Forecaster's SeriesState, the forecasting state in the Forecaster;

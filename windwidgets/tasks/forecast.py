@@ -9,13 +9,13 @@ from .. import zoo
 from ..config import RunConfig
 from ..data import Layout, Scaler, prepare
 from ..data.grids import prepare_grids
-from ..data.series import season_of
+from ..data.series import SeriesState, season_of
 from ..errors import ConfigError, warn
 from ..forecast.bounds import check_bounds
 from ..forecast.metrics import naive_scale
 from ..forecast.backtest import forecast_error
 from ..forecast.rollout import carries
-from ..panel import PanelRun, members_from_state
+from ..panel import PanelRun
 from ..run import Run, frame_from_state
 from ..train import Events, Trainer
 from .grid import GridRun
@@ -38,13 +38,12 @@ def prepare_forecaster(data, config: RunConfig, device: torch.device) -> Run:
         )
     trainer = forecast_trainer(model, prepared, config, device)
     if prepared.panel is not None:
-        return PanelRun(config, model, device, _members(prepared, config), prepared.layout, prepared.scaler,
-                        trainer=trainer)
-    season = config.data.season or season_of(prepared.frame.index)
-    targets = prepared.frame.iloc[: prepared.n_train][list(prepared.layout.targets)].to_numpy(np.float64)
-    return run_class(prepared.layout)(
-        config, model, device, prepared.frame, prepared.layout, prepared.scaler,
-        prepared.n_train, naive_scale(targets, season), trainer=trainer)
+        members = {key: (_series(frame, n_train, prepared.layout, config), scaler)
+                   for key, (frame, n_train, scaler) in prepared.panel.items()}
+        return PanelRun(config, model, device, members, prepared.layout, trainer=trainer)
+    series = _series(prepared.frame, prepared.n_train, prepared.layout, config)
+    return run_class(prepared.layout)(config, model, device, series, prepared.layout, prepared.scaler,
+                                      trainer=trainer)
 
 
 def forecast_trainer(model: torch.nn.Module, prepared, config: RunConfig, device: torch.device,
@@ -84,15 +83,18 @@ def run_class(layout: Layout) -> type:
     return GridRun if layout.grid else Run
 
 
-def _members(prepared, config: RunConfig) -> dict:
-    """Each series of a panel with its split and its own MASE scale."""
-    members = {}
-    for key, (frame, n_train, scaler) in prepared.panel.items():
-        season = config.data.season or season_of(frame.index)
-        targets = frame.iloc[:n_train][list(prepared.layout.targets)].to_numpy(np.float64)
-        members[key] = {"frame": frame, "n_train": n_train, "mase_scale": naive_scale(targets, season), "offset": 0,
-                        "scaler": scaler}
-    return members
+def _series(frame, n_train: int, layout: Layout, config: RunConfig) -> SeriesState:
+    """A series as the data split it, with its MASE scale (the seasonal naive on its training part)."""
+    season = config.data.season or season_of(frame.index)
+    targets = frame.iloc[:n_train][list(layout.targets)].to_numpy(np.float64)
+    return SeriesState(frame, n_train, naive_scale(targets, season), season=config.data.season)
+
+
+def _series_from_state(state: dict, config: RunConfig) -> SeriesState:
+    """A series as a file keeps it (see ``Run._data_state``); ``offset`` is None in files that
+    did not record it."""
+    return SeriesState(frame_from_state(state["frame"]), state["n_train"], state["mase_scale"],
+                       state.get("offset"), config.data.season)
 
 
 def build_model(config: RunConfig, layout: Layout) -> torch.nn.Module:
@@ -110,11 +112,9 @@ def load_forecaster(payload: dict, device: torch.device) -> Run:
     model = build_model(config, layout)
     model.load_state_dict(payload["state_dict"])
     model.to(device).eval()
-    if "panel" in payload:
-        return PanelRun(config, model, device, members_from_state(payload["panel"], Scaler.from_state),
-                        layout, Scaler.from_state(payload["scaler"]), history=payload["history"])
-    run = run_class(layout)(config, model, device, frame_from_state(payload["frame"]), layout,
-                                  Scaler.from_state(payload["scaler"]), payload["n_train"],
-                                  payload["mase_scale"], history=payload["history"])
-    run.offset = payload.get("offset")  # None in files that did not record it
-    return run
+    if "panel" in payload:  # each entry holds its series' scaler (the top-level one repeats the first's)
+        members = {entry["id"]: (_series_from_state(entry, config), Scaler.from_state(entry["scaler"]))
+                   for entry in payload["panel"]}
+        return PanelRun(config, model, device, members, layout, history=payload["history"])
+    return run_class(layout)(config, model, device, _series_from_state(payload, config), layout,
+                             Scaler.from_state(payload["scaler"]), history=payload["history"])
