@@ -320,3 +320,13 @@ def test_a_sweep_ranks_trials_by_the_forecast_score_each_fit_keeps(ray_session):
     best = result.best
     assert best.config.model.hidden_size == table["hidden_size"].iloc[0]
     assert best.trainer.progress.best_epoch == best.history.loc[best.history["val_forecast"].idxmin(), "epoch"]
+
+
+def test_a_trial_that_fails_shows_its_error_in_the_table_and_the_text_view(ray_session, capsys):
+    # only the first trial's settings are checked before Ray starts: the second fails in its worker
+    result = ww.sweep(ww.datasets.sine(n=400), {"window": [8, 5000]}, epochs=1, concurrent_trials=1,
+                      live="text", **{k: v for k, v in TINY.items() if k != "window"})
+    table = result.table.set_index("window")
+    assert table.loc[8, "status"] == "finished" and table.loc[5000, "status"] == "error"
+    assert "(5000 + 1) is longer than the training part" in table.loc[5000, "message"]
+    assert re.search(r"trial +\d+ +error: .*\(5000 \+ 1\) is longer than the training part", capsys.readouterr().out)

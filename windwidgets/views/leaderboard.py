@@ -42,7 +42,7 @@ class SweepText:
 
     def __init__(self, stream=None):
         self.stream = stream or sys.stdout
-        self._ended: set = set()
+        self._ended: dict = {}  # trial -> whether its line gave the reason
 
     def update(self, sweep, record: dict) -> None:
         if record["status"] == "running" and record["history"]:
@@ -51,12 +51,16 @@ class SweepText:
             self._line(f"trial {record['trial']:>2}  {_settings(record)}  epoch {row['epoch']}  "
                        f"train {row['train_loss']:.4g}  val {row['val_loss']:.4g}{forecast}  {record['seconds']:.1f}s")
         elif record["status"] != "running" and record["trial"] not in self._ended:
-            self._ended.add(record["trial"])
+            self._ended[record["trial"]] = bool(record.get("message"))
             if record["status"] != "finished":
                 why = f": {record['message']}" if record.get("message") else ""
                 self._line(f"trial {record['trial']:>2}  {record['status']} after {len(record['history'])} epochs{why}")
 
     def finish(self, sweep) -> None:
+        for record in sweep.records.values():  # a failed trial's error is known only once the sweep ends
+            if record.get("message") and not self._ended.get(record["trial"], False):
+                self._ended[record["trial"]] = True
+                self._line(f"trial {record['trial']:>2}  {record['status']}: {record['message']}")
         key = sweep._leader()
         text = f"sweep: {len(sweep.records)} trials in {sweep.seconds:.1f}s"
         if key is not None:
