@@ -42,6 +42,7 @@ class Option:
     default: object = None
     help: str = ""
     optional: bool = False  # "none" gives None
+    choices: tuple | None = None  # the values it takes one of, shown in the help
 
     @property
     def flag(self) -> str:
@@ -96,13 +97,14 @@ class Option:
     def usage(self) -> str:
         shown = self.default is not None or self.optional
         default = f" (default: {_show(self.default)})" if shown else ""
-        return f"  {self.flag} {KINDS[self.kind]}".ljust(32) + f"{self.help}{default}"
+        shape = "|".join(_show(c) for c in self.choices if c not in (True,)) if self.choices else KINDS[self.kind]
+        return f"  {self.flag} {shape}".ljust(31) + f" {self.help}{default}"
 
 
 def config_options() -> dict[str, Option]:
     """Every keyword of ``ww.train``, as an option, in the order of the dataclass fields."""
     # an option of any kind reads "none" as None, which the settings' own checks then judge
-    return {name: Option(name, s.kind, s.default, s.help, s.optional or s.kind == "any")
+    return {name: Option(name, s.kind, s.default, s.help, s.optional or s.kind == "any", s.choices)
             for name, s in describe().items()}
 
 
