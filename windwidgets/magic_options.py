@@ -97,7 +97,7 @@ class Option:
     def usage(self) -> str:
         shown = self.default is not None or self.optional
         default = f" (default: {_show(self.default)})" if shown else ""
-        shape = "|".join(_show(c) for c in self.choices if c not in (True,)) if self.choices else KINDS[self.kind]
+        shape = "|".join(_show(c) for c in self.choices if c is not True) if self.choices else KINDS[self.kind]
         return f"  {self.flag} {shape}".ljust(31) + f" {self.help}{default}"
 
 

@@ -234,7 +234,6 @@ class _Send:
         self.queue.put((event.value, values, row, state))
 
 
-
 def fit_parallel(data, config: RunConfig, workers: int, address: str | None = None, show=None):
     """What ``ww.train(..., workers=N)`` does: the Run is prepared here (so the data and the
     settings are checked before Ray starts, and the Run that comes back is an ordinary one),

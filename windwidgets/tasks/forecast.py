@@ -1,7 +1,6 @@
 """task="forecast": a table (one series or a panel of them) or grids for the convlstm."""
 from __future__ import annotations
 
-
 import numpy as np
 import torch
 
