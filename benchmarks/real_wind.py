@@ -40,6 +40,8 @@ SETTINGS = {  # name -> ww.train settings beyond the common ones
     "lstm, sequence mode": {"mode": "sequence"},
     "lstm, loss mae": {"loss": "mae"},
     "lstm 32 x 1, loss mae": {"hidden_size": 32, "num_layers": 1, "loss": "mae"},
+    "lstm, ensemble 3": {"ensemble": 3},
+    "lstm 32 x 1, loss mae, ensemble 3": {"hidden_size": 32, "num_layers": 1, "loss": "mae", "ensemble": 3},
     "lstm + direction (sin, cos)": {"covariates": DIRECTION},
     "lstm + temperature": {"covariates": ["temperature"]},
     "lstm + calendar": {"calendar": True},

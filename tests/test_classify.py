@@ -102,6 +102,8 @@ def test_classification_errors_say_what_to_do(digits):
         ww.train(small, horizon=3, **settings)
     with pytest.raises(ConfigError, match=r"`target` \('y'\) does not apply"):
         ww.train(small, target="y", **settings)
+    with pytest.raises(ConfigError, match=r"`ensemble` \(3\) is for forecasters"):
+        ww.train(small, ensemble=3, **settings)
     with pytest.raises(ConfigError, match=r"`loss` \('mae'\) sets a forecaster's loss; task='classify' learns by"):
         ww.train(small, loss="mae", **settings)
     with pytest.raises(ConfigError, match="reads separate sequences, leave it out"):

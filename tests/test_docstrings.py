@@ -8,7 +8,7 @@ import torch
 import windwidgets as ww
 
 
-@pytest.mark.parametrize("name", ["recurrent", "peephole", "convlstm", "cnn_lstm", "seq2seq"])
+@pytest.mark.parametrize("name", ["recurrent", "peephole", "convlstm", "cnn_lstm", "seq2seq", "ensemble"])
 def test_model_docstring_examples(name):
     module = importlib.import_module(f"windwidgets.zoo.{name}")
     result = doctest.testmod(module, extraglobs={"torch": torch, "ww": ww}, optionflags=doctest.ELLIPSIS)

@@ -84,6 +84,8 @@ class ModelConfig:
     nonlinearity: str = setting("tanh", '"tanh" | "relu", for the Elman rnn', choices=("tanh", "relu"))
     bias: bool = setting(True, "bias terms in the recurrent layers")
     options: dict = setting({}, "extra keywords for the model's builder")
+    ensemble: int = setting(1, "copies of the model trained side by side from seeds seed, seed + 1, ...; "
+                            "forecasts are their mean (window mode)", minimum=1)
 
 
 @dataclass

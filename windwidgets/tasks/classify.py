@@ -40,6 +40,9 @@ def check_settings(config: RunConfig) -> None:
     if d.horizon != 1:
         raise ConfigError(f"task='classify' predicts one class per sequence; `horizon` ({d.horizon}) "
                           "must be 1")
+    if config.model.ensemble != 1:
+        raise ConfigError(f"`ensemble` ({config.model.ensemble}) is for forecasters; task='classify' trains one "
+                          "model, leave `ensemble` out")
     if t.loss != "mse":
         raise ConfigError(f"`loss` ({t.loss!r}) sets a forecaster's loss; task='classify' learns by cross "
                           "entropy, leave `loss` out")

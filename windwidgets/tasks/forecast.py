@@ -17,6 +17,8 @@ from ..forecast.rollout import carries
 from ..panel import PanelRun
 from ..run import Run, frame_from_state
 from ..train import Events, Trainer
+from ..train.trainer import LOSSES
+from ..zoo.ensemble import Mean, MemberLoss
 from .grid import GridRun
 
 
@@ -27,7 +29,9 @@ def prepare_forecaster(data, config: RunConfig, device: torch.device) -> Run:
         prepare(data, config.data, device))
     check_bounds(config.data.bounds, prepared.layout.targets)
     model = build_model(config, prepared.layout).to(device)
-    why = " with bidirectional=True (a backward pass would read the future)" if config.model.bidirectional else ""
+    why = (" with bidirectional=True (a backward pass would read the future)" if config.model.bidirectional else
+           f" with ensemble={config.model.ensemble} (each member would carry its own state)"
+           if config.model.ensemble > 1 else "")
     config = config.settled(model.modes, why)
     if prepared.panel is not None and config.train.mode == "stateful":
         raise ConfigError(
@@ -52,6 +56,8 @@ def forecast_trainer(model: torch.nn.Module, prepared, config: RunConfig, device
     validation forecasts of :func:`_forecast_score` (``val_forecast`` in the history) where
     they are longer than a block. ``config`` is the settled one; ``options`` go to the Trainer.
     """
+    if config.model.ensemble > 1:  # each member scored on its own prediction
+        options["loss"] = MemberLoss(LOSSES[config.train.loss](), config.model.ensemble)
     return Trainer(model, prepared, config.train, device, Events(), score=_forecast_score(prepared, config),
                    **options)
 
@@ -97,10 +103,18 @@ def _series_from_state(state: dict, config: RunConfig) -> SeriesState:
 
 
 def build_model(config: RunConfig, layout: Layout) -> torch.nn.Module:
+    """The model of ``config`` for the data's ``layout``; with ``ensemble=k``, k copies whose
+    weights start from seeds ``seed`` to ``seed + k - 1`` (see :mod:`windwidgets.zoo.ensemble`)."""
     spec = zoo.ModelSpec(input_size=len(layout.inputs), output_size=len(layout.outputs),
                          horizon=config.data.horizon, window=config.data.window,
                          extra={"grid": layout.grid} if layout.grid else {})
-    return zoo.build(config.model.model, spec, config.model)
+    if config.model.ensemble == 1:
+        return zoo.build(config.model.model, spec, config.model)
+    members = []
+    for i in range(config.model.ensemble):
+        torch.manual_seed(config.train.seed + i)
+        members.append(zoo.build(config.model.model, spec, config.model))
+    return Mean(members)
 
 
 def load_forecaster(payload: dict, device: torch.device) -> Run:

@@ -1,0 +1,59 @@
+"""ensemble=k: copies from different seeds learn side by side, each from its own error, and
+forecast as their mean."""
+import numpy as np
+import pytest
+import torch
+
+import windwidgets as ww
+from windwidgets.errors import ConfigError
+from windwidgets.forecast.forecaster import Forecaster
+from windwidgets.train.trainer import LOSSES
+from windwidgets.zoo.ensemble import Mean, MemberLoss
+
+SETTINGS = dict(target="speed", window=24, hidden_size=8, num_layers=1, epochs=2, live=False)
+
+
+@pytest.fixture(scope="module")
+def wind():
+    return ww.datasets.wind(days=40)
+
+
+def test_members_start_apart_and_each_learns_from_its_own_error(wind):
+    run = ww.train(wind, ensemble=3, **SETTINGS)
+    members = run.model.members
+    assert isinstance(run.model, Mean) and len(members) == 3 and run.config.model.ensemble == 3
+    weights = [torch.cat([p.detach().flatten() for p in m.parameters()]) for m in members]
+    assert not torch.allclose(weights[0], weights[1]) and not torch.allclose(weights[1], weights[2])
+    # the gradient a member gets is that of its own loss alone, whatever the others predict
+    model = run.model.train()
+    x, y = torch.randn(5, 24, 1), torch.randn(5, 1, 1)  # (batch, window, inputs), (batch, horizon, outputs)
+    model.zero_grad()
+    MemberLoss(LOSSES["mse"](), 3)(model(x)[0], y).backward()
+    together = [p.grad.clone() for p in members[1].parameters()]
+    model.zero_grad()
+    (LOSSES["mse"]()(members[1](x)[0], y) / 3).backward()
+    for joint, alone in zip(together, members[1].parameters()):
+        torch.testing.assert_close(joint, alone.grad)
+    model.eval()
+
+
+def test_an_ensemble_forecasts_as_the_mean_of_its_members_and_a_file_keeps_it(wind, tmp_path):
+    run = ww.train(wind, ensemble=3, **SETTINGS)
+    f = run.forecaster
+    one_step = [Forecaster(m, f.scaler, f.layout, f.config, f.device, f.series).forecast(1)["speed"].iloc[0]
+                for m in run.model.members]
+    assert run.forecast(1)["speed"].iloc[0] == pytest.approx(np.mean(one_step), rel=1e-5)
+    assert np.ptp(one_step) > 0  # the members disagree: the mean is not any one of them
+    forecast = run.forecast(48, interval=0.9)
+    run.save(tmp_path / "ensemble.pt")
+    again = ww.load(tmp_path / "ensemble.pt")
+    assert isinstance(again.model, Mean) and again.config.model.ensemble == 3
+    np.testing.assert_allclose(again.forecast(48, interval=0.9).to_numpy(), forecast.to_numpy())
+
+
+def test_an_ensemble_learns_on_windows_only(wind):
+    with pytest.raises(ConfigError, match=r"`mode='sequence'` is not a way 'lstm' with ensemble=2 \(each member "
+                                          r"would carry its own state\) can learn"):
+        ww.train(wind, ensemble=2, mode="sequence", **SETTINGS)
+    with pytest.raises(ConfigError, match=r"`ensemble` \(0\) must be a whole number of at least 1"):
+        ww.train(wind, ensemble=0, **SETTINGS)
