@@ -33,7 +33,7 @@ def test_bounds_clip_forecasts_and_bands_and_nothing_else(power, tmp_path):
     assert (backtest.predictions["model"] >= 0).all()
     assert (np.nan_to_num(backtest.lower) >= 0).all()
     assert bound.config.data.bounds == {"power": [0, None]}
-    loaded = ww.load(bound.save(tmp_path / "bound.pt"))
+    loaded = ww.load(bound.save(tmp_path / "bound.pt"), device=bound.device)
     np.testing.assert_allclose(loaded.forecast(48, start=start)["power"], clipped["power"], rtol=1e-6)
 
 

@@ -62,7 +62,7 @@ def test_confusion_matrix_and_plots(digit_run, digits):
 def test_save_load_predicts_the_same(tmp_path, digit_run, digits):
     run, _ = digit_run
     sequences, labels = digits
-    loaded = ww.load(run.save(tmp_path / "digits.pt"))
+    loaded = ww.load(run.save(tmp_path / "digits.pt"), device=run.device)
     assert isinstance(loaded, ClassifyRun) and loaded.classes == list(range(10))
     pd.testing.assert_frame_equal(loaded.predict_proba(sequences[:50]), run.predict_proba(sequences[:50]))
     np.testing.assert_array_equal(loaded.predict(sequences), run.predict(sequences))

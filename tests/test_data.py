@@ -53,7 +53,7 @@ def test_indexes_and_column_labels_of_every_kind(tmp_path):
     settings = dict(window=12, hidden_size=4, epochs=1, live=False)
     numbered = ww.train(pd.DataFrame(np.random.default_rng(0).random((200, 3))), target=0, **settings)
     assert numbered.layout.targets == (0,)
-    loaded = ww.load(numbered.save(tmp_path / "numbered.pt"))
+    loaded = ww.load(numbered.save(tmp_path / "numbered.pt"), device=numbered.device)
     assert loaded.evaluate() == numbered.evaluate() and list(loaded.forecast(2).columns) == [0]
     wind = ww.datasets.wind(days=10)
     text = wind.set_axis(wind.index.strftime("%Y-%m-%d %H:%M"))

@@ -123,7 +123,9 @@ def test_a_stream_gives_the_numbers_of_one_rollout_over_the_joined_data(feed, mo
         once = run.forecast(6, context=joined, future=ahead(live.iloc[17:23]))
     else:  # the state carried over every row read
         once = rolled_over(run, joined, 6, ahead(live.iloc[17:23]))
-    np.testing.assert_allclose(streamed.to_numpy(), once.to_numpy(), atol=1e-5)
+    # a GPU sums in another order for another length of input: the same to float32's rounding
+    np.testing.assert_allclose(streamed.to_numpy(), once.to_numpy(), atol=1e-5,
+                               rtol=1e-4 if run.device.type == "cuda" else 0)
     assert run.frame.index[-1] == live.index[16]  # the updates joined the run's data
     run.reset_state()
     assert run._stream is None

@@ -89,7 +89,7 @@ def plain_rollout(run, frame: pd.DataFrame, steps: int, carry: bool) -> np.ndarr
     """The obviously correct loop, written out: scale, warm up on the last window, then feed
     each prediction back one step at a time (one target, horizon 1, no covariates)."""
     window, model = run.config.data.window, run.model
-    rows = list(run.scaler.transform(torch.tensor(frame[["y"]].to_numpy(), dtype=torch.float32)))
+    rows = list(run.scaler.transform(torch.tensor(frame[["y"]].to_numpy(), dtype=torch.float32)).to(run.device))
     predictions = []
     with torch.no_grad():
         if carry:
@@ -102,7 +102,7 @@ def plain_rollout(run, frame: pd.DataFrame, steps: int, carry: bool) -> np.ndarr
                 y, _ = model(torch.stack(rows[-window:])[None])  # the last window, from a zero state
                 rows.append(y[0, 0])
                 predictions.append(y[0, 0])
-    scaled = torch.stack(predictions)  # (steps, 1)
+    scaled = torch.stack(predictions).cpu()  # (steps, 1)
     return run.scaler.inverse(scaled, slice(0, 1)).numpy()[:, 0]
 
 
@@ -112,7 +112,7 @@ def test_a_forecast_is_the_plain_loop_of_its_mode_and_a_file_keeps_the_mode(sine
     expected = plain_rollout(run, sine.iloc[:600], 40, carry)
     np.testing.assert_allclose(run.forecast(40)["y"].to_numpy(), expected, atol=1e-5)
     run.save(tmp_path / "run.pt")
-    loaded = ww.load(tmp_path / "run.pt")
+    loaded = ww.load(tmp_path / "run.pt", device=run.device)
     assert loaded.config.train.mode == mode
     np.testing.assert_allclose(loaded.forecast(40)["y"].to_numpy(), expected, atol=1e-5)
 
@@ -124,7 +124,7 @@ def test_a_file_from_before_the_modes_rolls_out_as_it_learned(sine, tmp_path):
     for name in ("mode", "chunk", "free_steps"):
         del payload["config"]["train"][name]
     torch.save(payload, tmp_path / "old.pt")
-    old = ww.load(tmp_path / "old.pt")
+    old = ww.load(tmp_path / "old.pt", device=run.device)
     assert old.config.train.mode == "window"
     pd.testing.assert_frame_equal(old.forecast(30), run.forecast(30))
 
@@ -181,7 +181,7 @@ def test_calendar_features_are_known_future_covariates_made_from_the_timestamps(
     from_context = run.forecast(30, context=small_wind[["speed"]].iloc[:origin])
     np.testing.assert_allclose(from_context.to_numpy(), run.forecast(30, start=origin).to_numpy(), atol=1e-5)
     run.save(tmp_path / "run.pt")
-    pd.testing.assert_frame_equal(ww.load(tmp_path / "run.pt").forecast(30), forecast)
+    pd.testing.assert_frame_equal(ww.load(tmp_path / "run.pt", device=run.device).forecast(30), forecast)
     run.forecast(5, keep_state=True)
     later = pd.date_range(small_wind.index[-1], periods=3, freq="h")[1:]
     run.update(pd.DataFrame({"speed": [5.0, 6.0]}, index=later))  # observations only: the calendar is made

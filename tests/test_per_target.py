@@ -75,7 +75,7 @@ def test_mape_is_skipped_near_zero_and_kept_elsewhere():
 
 def test_each_targets_scale_survives_save_and_load(two_units, tmp_path):
     _, run = two_units
-    loaded = ww.load(run.save(tmp_path / "two.pt"))
+    loaded = ww.load(run.save(tmp_path / "two.pt"), device=run.device)
     np.testing.assert_allclose(loaded.mase_scale, run.mase_scale)
     assert loaded.mase_scale.shape == (2,)
     with warnings.catch_warnings():

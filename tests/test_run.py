@@ -34,11 +34,11 @@ def test_a_window_trained_rollout_re_reads_its_last_window(sine_run):
     run, _ = sine_run
     assert run.config.train.mode == "window"
     forecast = run.forecast(10)
-    sequence = run.scaler.transform(torch.tensor(run.frame.to_numpy(np.float32)))[-25:]  # (window, 1)
+    sequence = run.scaler.transform(torch.tensor(run.frame.to_numpy(np.float32)))[-25:].to(run.device)  # (window, 1)
     for _ in range(10):
         y, _ = run.model(sequence[None, -25:])  # (1, horizon, outputs)
         sequence = torch.cat([sequence, y[0]])  # (rows + 1, 1)
-    expected = run.scaler.inverse(sequence[25:]).numpy().ravel()
+    expected = run.scaler.inverse(sequence[25:].cpu()).numpy().ravel()
     np.testing.assert_allclose(forecast["y"].to_numpy(), expected, atol=1e-5)
 
 
@@ -89,7 +89,7 @@ def test_save_load_predicts_the_same_numbers(tmp_path, small_wind):
     run = ww.train(small_wind, target="speed", covariates=["pressure"], window=12, hidden_size=8,
                    epochs=2, live=False)
     path = run.save(tmp_path / "runs" / "wind.pt")
-    loaded = ww.load(path)
+    loaded = ww.load(path, device=run.device)  # the same device: the same numbers
     pd.testing.assert_frame_equal(loaded.forecast(30), run.forecast(30))
     assert loaded.evaluate() == run.evaluate()
     pd.testing.assert_frame_equal(loaded.history, run.history)

@@ -53,6 +53,7 @@ def test_a_metric_the_fits_do_not_score_is_refused_before_ray_starts():
 
 
 def test_the_space_turns_into_a_grid_or_draws():
+    pytest.importorskip("ray")
     space = SearchSpace({"model": ["lstm", "gru"], "hidden_size": {"uniform": [8, 16]},
                          "lr": {"loguniform": [1e-4, 1e-2]}})
     assert space.names == ["model", "hidden_size", "lr"] and space.grid_size() == 2

@@ -143,7 +143,7 @@ def test_a_fit_sets_its_cpu_threads_and_puts_them_back(small_wind):
     before = torch.get_num_threads()
     for threads, expected in (("auto", 1), (2, 2)):  # a small model runs on one thread
         run = prepare_run(small_wind, RunConfig.from_kwargs(target="speed", window=12, hidden_size=8, epochs=1,
-                                                            threads=threads, live=False))
+                                                            threads=threads, device="cpu", live=False))
         seen = []
         run.trainer.events.subscribe(lambda event, p: seen.append(torch.get_num_threads())
                                      if event is Event.BATCH_END else None)

@@ -35,7 +35,7 @@ def test_every_model_has_the_docstring_form(name):
 def forecast_and_reload(run, tmp_path, steps, **forecast_kwargs):
     """Forecast, save, load, forecast again: the numbers must be identical."""
     before = run.forecast(steps, **forecast_kwargs)
-    loaded = ww.load(run.save(tmp_path / "run.pt"))
+    loaded = ww.load(run.save(tmp_path / "run.pt"), device=run.device)
     after = loaded.forecast(steps, **forecast_kwargs)
     assert type(loaded) is type(run) and loaded.config == run.config
     # tables, not dicts: a skipped MAPE is NaN, which equals nothing

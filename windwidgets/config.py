@@ -84,7 +84,7 @@ class ModelConfig:
     nonlinearity: str = setting("tanh", '"tanh" | "relu", for the Elman rnn', choices=("tanh", "relu"))
     bias: bool = setting(True, "bias terms in the recurrent layers")
     options: dict = setting({}, "extra keywords for the model's builder")
-    ensemble: int = setting(1, "copies of the model trained side by side from seeds seed, seed + 1, ...; "
+    ensemble: int = setting(1, "copies of the model, their weights drawn one after another from `seed`, trained side by side; "
                             "forecasts are their mean (window mode)", minimum=1)
 
 

@@ -76,7 +76,6 @@ def sweep(data, space: dict, *, metric: str = AUTO, trials: int | None = None, a
     ...                   target="speed", epochs=10, trials=8)          # doctest: +SKIP
     >>> result.table; result.best.forecast(24)                         # doctest: +SKIP
     """
-    require_ray()
     if metric not in (AUTO, *METRICS):
         raise ConfigError(f"`metric` ({metric!r}) is not one a trial reports; use one of "
                           f"{', '.join(map(repr, (AUTO, *METRICS)))}")
@@ -90,6 +89,7 @@ def sweep(data, space: dict, *, metric: str = AUTO, trials: int | None = None, a
     result = Sweep(data, search, settings, metric, trials)
     result.concurrent_trials = concurrent_trials
     result.metric = _settled_metric(metric, result._check_data())
+    require_ray()  # after the checks: a mistake is named first, Ray or not
     session = RaySession(address, num_cpus, keep_ray)
     from ..views import in_notebook
     from ..views.leaderboard import Leaderboard, make_sweep_view

@@ -56,8 +56,9 @@ def forecast_trainer(model: torch.nn.Module, prepared, config: RunConfig, device
     validation forecasts of :func:`_forecast_score` (``val_forecast`` in the history) where
     they are longer than a block. ``config`` is the settled one; ``options`` go to the Trainer.
     """
-    if config.model.ensemble > 1:  # each member scored on its own prediction
+    if config.model.ensemble > 1:  # each member scored on its own prediction, its gradient clipped alone
         options["loss"] = MemberLoss(LOSSES[config.train.loss](), config.model.ensemble)
+        options["clip_groups"] = [list(member.parameters()) for member in model.members]
     return Trainer(model, prepared, config.train, device, Events(), score=_forecast_score(prepared, config),
                    **options)
 
@@ -104,17 +105,15 @@ def _series_from_state(state: dict, config: RunConfig) -> SeriesState:
 
 def build_model(config: RunConfig, layout: Layout) -> torch.nn.Module:
     """The model of ``config`` for the data's ``layout``; with ``ensemble=k``, k copies whose
-    weights start from seeds ``seed`` to ``seed + k - 1`` (see :mod:`windwidgets.zoo.ensemble`)."""
+    weights are drawn one after another from ``seed``, the first as a lone model's
+    (see :mod:`windwidgets.zoo.ensemble`)."""
     spec = zoo.ModelSpec(input_size=len(layout.inputs), output_size=len(layout.outputs),
                          horizon=config.data.horizon, window=config.data.window,
                          extra={"grid": layout.grid} if layout.grid else {})
     if config.model.ensemble == 1:
         return zoo.build(config.model.model, spec, config.model)
-    members = []
-    for i in range(config.model.ensemble):
-        torch.manual_seed(config.train.seed + i)
-        members.append(zoo.build(config.model.model, spec, config.model))
-    return Mean(members)
+    torch.manual_seed(config.train.seed)
+    return Mean([zoo.build(config.model.model, spec, config.model) for _ in range(config.model.ensemble)])
 
 
 def load_forecaster(payload: dict, device: torch.device) -> Run:

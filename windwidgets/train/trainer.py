@@ -56,8 +56,9 @@ class Trainer:
 
     def __init__(self, model: nn.Module, data, config: TrainConfig, device: torch.device,
                  events: Events | None = None, loss: nn.Module | None = None,
-                 metrics: dict | None = None, score=None, reduce_loss=None):
+                 metrics: dict | None = None, score=None, reduce_loss=None, clip_groups: list | None = None):
         self.model, self.data, self.config, self.device = model, data, config, device
+        self.clip_groups = clip_groups or [list(model.parameters())]  # each clipped by itself
         self.reduce_loss = reduce_loss
         self.events = events or Events()
         self.loss = loss or LOSSES[config.loss]()
@@ -123,9 +124,7 @@ class Trainer:
             loss, state = self._batch_loss(batches, x, y, state)
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
-            grad_norm = nn.utils.clip_grad_norm_(
-                self.model.parameters(), config.clip_grad if config.clip_grad else math.inf
-            )
+            grad_norm = self._clip()
             value = loss.item() if self.reduce_loss is None else self.reduce_loss(loss.item())
             if not math.isfinite(value):
                 self._nan(value)
@@ -139,6 +138,13 @@ class Trainer:
             p.grad_norm = float(grad_norm)
             p.seconds = time.perf_counter() - start
             self._emit(Event.BATCH_END)
+
+    def _clip(self) -> torch.Tensor:
+        """Clip the gradient of each group to ``clip_grad`` (an ensemble's members one by one,
+        so each learns as it would alone); the norm of the whole before clipping."""
+        limit = self.config.clip_grad or math.inf
+        norms = [nn.utils.clip_grad_norm_(group, limit) for group in self.clip_groups]
+        return norms[0] if len(norms) == 1 else torch.stack(norms).norm()
 
     def _batch_loss(self, batches, x: torch.Tensor, y: torch.Tensor, state):
         """The loss of one batch as the training mode reads it, and the state to carry."""

@@ -4,8 +4,8 @@ their mean.
 The copies learn side by side, each from its own error: in training the module returns
 every member's prediction, stacked along the batch, and :class:`MemberLoss` scores each
 against the same targets; the gradient a member gets comes from its own prediction alone,
-as if it trained by itself on the same batches (Adam keeps its statistics per weight; only
-the gradient clipping sees all members' gradients together). In evaluation (validation, forecasts) it
+as if it trained by itself on the same batches (Adam keeps its statistics per weight, and
+the trainer clips each member's gradient alone). In evaluation (validation, forecasts) it
 returns the members' mean, so the epoch kept, the intervals and every forecast are those of
 the mean. Members learn on windows only: a carried state would be one per member.
 """
