@@ -26,7 +26,8 @@ def test_members_start_apart_and_each_learns_from_its_own_error(wind):
     assert not torch.allclose(weights[0], weights[1]) and not torch.allclose(weights[1], weights[2])
     # the gradient a member gets is that of its own loss alone, whatever the others predict
     model = run.model.train()
-    x, y = torch.randn(5, 24, 1), torch.randn(5, 1, 1)  # (batch, window, inputs), (batch, horizon, outputs)
+    x, y = torch.randn(5, 24, 1, device=run.device), torch.randn(5, 1, 1, device=run.device)  # (batch, window,
+    # inputs), (batch, horizon, outputs)
     model.zero_grad()
     MemberLoss(LOSSES["mse"](), 3)(model(x)[0], y).backward()
     together = [p.grad.clone() for p in members[1].parameters()]
@@ -35,6 +36,41 @@ def test_members_start_apart_and_each_learns_from_its_own_error(wind):
     for joint, alone in zip(together, members[1].parameters()):
         torch.testing.assert_close(joint, alone.grad)
     model.eval()
+
+
+def test_each_member_s_gradient_is_clipped_alone(wind):
+    run = ww.train(wind, ensemble=3, clip_grad=1e-3, **{**SETTINGS, "epochs": 1})
+    model = run.model.train()
+    x, y = torch.randn(5, 24, 1, device=run.device), torch.randn(5, 1, 1, device=run.device)
+    model.zero_grad()
+    MemberLoss(LOSSES["mse"](), 3)(model(x)[0], y).backward()
+    before = [torch.cat([p.grad.flatten() for p in m.parameters()]).norm() for m in model.members]
+    total = run.trainer._clip()
+    after = [torch.cat([p.grad.flatten() for p in m.parameters()]).norm() for m in model.members]
+    torch.testing.assert_close(total, torch.stack(before).norm())  # the norm reported: the whole's, unclipped
+    # clipped together, the three would share 1e-3 between them; alone, each reaches it
+    torch.testing.assert_close(torch.stack(after), torch.full((3,), 1e-3, device=run.device), rtol=1e-3, atol=0)
+    model.eval()
+
+
+def test_each_member_keeps_its_own_best_epoch(wind):
+    """As if fitted apart: a member keeps the epoch of its own best day-ahead validation
+    forecasts, whatever the epoch where the mean did best."""
+    from windwidgets.api import prepare_run
+    from windwidgets.config import RunConfig
+    from windwidgets.train import Event
+
+    run = prepare_run(wind, RunConfig.from_kwargs(ensemble=3, **{**SETTINGS, "epochs": 6}))
+    members, score, scores = run.model.members, run.trainer.score, []
+    run.trainer.events.subscribe(lambda event, p: scores.append([score(m) for m in members])
+                                 if event is Event.EPOCH_END else None)
+    run._fit()
+    scores = np.array(scores)  # (epochs, members)
+    kept = run.trainer.progress.member_epochs
+    assert kept == list(scores.argmin(axis=0) + 1)
+    np.testing.assert_allclose([score(m) for m in members], scores.min(axis=0), rtol=1e-6)
+    assert len(set(kept)) > 1 and run.trainer.progress.best_epoch not in kept  # here: 1, 1, 6 and 3
+    assert "members keep epochs" in repr(run)
 
 
 def test_an_ensemble_forecasts_as_the_mean_of_its_members_and_a_file_keeps_it(wind, tmp_path):
@@ -46,7 +82,7 @@ def test_an_ensemble_forecasts_as_the_mean_of_its_members_and_a_file_keeps_it(wi
     assert np.ptp(one_step) > 0  # the members disagree: the mean is not any one of them
     forecast = run.forecast(48, interval=0.9)
     run.save(tmp_path / "ensemble.pt")
-    again = ww.load(tmp_path / "ensemble.pt")
+    again = ww.load(tmp_path / "ensemble.pt", device=run.device)
     assert isinstance(again.model, Mean) and again.config.model.ensemble == 3
     np.testing.assert_allclose(again.forecast(48, interval=0.9).to_numpy(), forecast.to_numpy())
 

@@ -182,6 +182,9 @@ class BaseRun:
             figures = ", ".join(f"{name.replace('_', ' ')} {best[name]:.4g}"
                                 for name in history.columns if name.startswith("val_"))
             rows.append(("epochs", f"{len(history)}, best {int(best['epoch'])} ({figures})"))
+        kept = self.trainer.progress.member_epochs if self.trainer is not None else []
+        if kept and not self.training:
+            rows.append(("members keep epochs", ", ".join(map(str, kept))))
         if self.stop_reason:
             rows.append(("ended", self.stop_reason.replace("_", " ")))
         return rows

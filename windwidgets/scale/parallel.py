@@ -229,7 +229,8 @@ class _Send:
         state = None
         if (event is Event.EPOCH_END and p.best_epoch == p.epoch) or event is Event.FIT_END:
             buffer = io.BytesIO()
-            torch.save(self.trainer.best_state, buffer)
+            # at the end, the weights kept: an ensemble's members each keep their own epoch
+            torch.save(self.trainer.best_state if event is Event.EPOCH_END else self.trainer.model.state_dict(), buffer)
             state = buffer.getvalue()
         self.queue.put((event.value, values, row, state))
 

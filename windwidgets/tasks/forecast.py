@@ -56,9 +56,9 @@ def forecast_trainer(model: torch.nn.Module, prepared, config: RunConfig, device
     validation forecasts of :func:`_forecast_score` (``val_forecast`` in the history) where
     they are longer than a block. ``config`` is the settled one; ``options`` go to the Trainer.
     """
-    if config.model.ensemble > 1:  # each member scored on its own prediction, its gradient clipped alone
+    if config.model.ensemble > 1:  # each member learns from its own prediction and keeps its own epoch
         options["loss"] = MemberLoss(LOSSES[config.train.loss](), config.model.ensemble)
-        options["clip_groups"] = [list(member.parameters()) for member in model.members]
+        options["members"] = list(model.members)
     return Trainer(model, prepared, config.train, device, Events(), score=_forecast_score(prepared, config),
                    **options)
 

@@ -36,6 +36,7 @@ class Progress:
     metrics: dict = field(default_factory=dict)  # extra validation scores of the last epoch, e.g. val_accuracy
     best_epoch: int = 0
     best_val_loss: float = float("inf")  # the validation loss of the best epoch (see Trainer.score)
+    member_epochs: list = field(default_factory=list)  # an ensemble's: the epoch each member keeps
     seconds: float = 0.0  # since the fit started
     stop_reason: Optional[str] = None  # "stopped", "early_stopping", "nan", "interrupted", "error"
     warning: Optional[str] = None  # what went wrong and what to try, for views to show

@@ -48,6 +48,10 @@ class Trainer:
         and recorded: data-parallel workers average theirs over all the workers here, so a
         NaN or inf met on any one is seen by every one, and all stop at the same step. None
         keeps each batch's own.
+    members : the parts of ``model`` that learn side by side (an ensemble's members). Each
+        has its gradient clipped alone and keeps its own best epoch, by ``score`` or else by
+        its own validation loss, as if it were fitted apart; ``patience`` counts from the
+        last epoch any of them improved. ``progress.member_epochs`` holds the epochs kept.
 
     A model with ``uses_targets = True`` (a decoder taught with teacher forcing) is called
     in training as ``model(x, target=y, fraction_done=f)``, ``f`` going from 0 to 1 over the
@@ -56,9 +60,10 @@ class Trainer:
 
     def __init__(self, model: nn.Module, data, config: TrainConfig, device: torch.device,
                  events: Events | None = None, loss: nn.Module | None = None,
-                 metrics: dict | None = None, score=None, reduce_loss=None, clip_groups: list | None = None):
+                 metrics: dict | None = None, score=None, reduce_loss=None, members: list | None = None):
         self.model, self.data, self.config, self.device = model, data, config, device
-        self.clip_groups = clip_groups or [list(model.parameters())]  # each clipped by itself
+        self.members = list(members or [])
+        self.clip_groups = [list(m.parameters()) for m in self.members] or [list(model.parameters())]
         self.reduce_loss = reduce_loss
         self.events = events or Events()
         self.loss = loss or LOSSES[config.loss]()
@@ -68,8 +73,10 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(config.seed)
         self.stop_requested = threading.Event()
         self.gradients, self._warned_epoch = GradientWatch(), 0
-        self.best_state = self._snapshot()
-        self.progress = Progress(epochs=config.epochs, batches=len(self._batches()), device=str(device))
+        self.best_state = _snapshot(model)
+        self.member_states, self._member_best = [_snapshot(m) for m in self.members], [math.inf] * len(self.members)
+        self.progress = Progress(epochs=config.epochs, batches=len(self._batches()), device=str(device),
+                                 member_epochs=[0] * len(self.members))
 
     def stop(self) -> None:
         """Ask the fit to end after the current batch; it still runs its end-of-fit steps."""
@@ -106,6 +113,8 @@ class Trainer:
         finally:
             restore_torch_state(saved)
             self.model.load_state_dict(self.best_state)
+            for member, state in zip(self.members, self.member_states):
+                member.load_state_dict(state)
             self.model.eval()
             p.seconds = time.perf_counter() - start
             self._emit(Event.FIT_END)
@@ -212,17 +221,21 @@ class Trainer:
         self.model.eval()
         if self.config.mode == "sequence" and not self.metrics:
             return self._validate_chunks()
-        windows, total, count = self.data.windows, 0.0, 0
+        total, count = 0.0, 0
         scores = dict.fromkeys(self.metrics, 0.0)
-        for x, y in windows.batches(windows.val_index, max(256, self.config.batch_size)):
-            prediction, _ = self.model(x.to(self.device))
-            y = y.to(self.device)
-            total += self.loss(prediction, y).item() * x.shape[0]
+        for prediction, y in self._val_predictions(self.model):
+            total += self.loss(prediction, y).item() * y.shape[0]
             for name, metric in self.metrics.items():
-                scores[name] += float(metric(prediction, y)) * x.shape[0]
-            count += x.shape[0]
+                scores[name] += float(metric(prediction, y)) * y.shape[0]
+            count += y.shape[0]
         self.progress.metrics = {name: value / max(count, 1) for name, value in scores.items()}
         return self._validate_chunks() if self.config.mode == "sequence" else total / max(count, 1)
+
+    def _val_predictions(self, model: nn.Module):
+        """``(prediction, y)`` of ``model`` (in eval mode) for each batch of validation windows."""
+        windows = self.data.windows
+        for x, y in windows.batches(windows.val_index, max(256, self.config.batch_size)):
+            yield model(x.to(self.device))[0], y.to(self.device)
 
     def _validate_chunks(self) -> float:
         """The sequence loss over chunks whose scored steps cover the validation part."""
@@ -242,8 +255,9 @@ class Trainer:
                  (1, p.val_loss) if math.isfinite(p.val_loss) else (2, math.inf))
         if score < self._best_score:
             self._best_score, p.best_val_loss, p.best_epoch = score, p.val_loss, p.epoch
-            self.best_state = self._snapshot()
-        elif self.config.patience and p.epoch - p.best_epoch >= self.config.patience:
+            self.best_state = _snapshot(self.model)
+        improved = self._keep_members() if self.members else p.best_epoch
+        if self.config.patience and p.epoch - improved >= self.config.patience:
             p.stop_reason = "early_stopping"
         p.history.append({
             "epoch": p.epoch, "train_loss": p.train_loss, "val_loss": p.val_loss,
@@ -269,8 +283,21 @@ class Trainer:
         warn(p.warning, TrainingWarning)
         self._emit(Event.WARNING)
 
-    def _snapshot(self) -> dict:
-        return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+    @torch.no_grad()
+    def _keep_members(self) -> int:
+        """Each member keeps its own best epoch by its own score, so the luck of the epoch kept
+        is averaged over the members as it is over fits made apart; the last epoch any member
+        improved."""
+        p = self.progress
+        for i, member in enumerate(self.members):
+            member.eval()
+            value = self.score(member) if self.score is not None else (
+                sum(self.loss(prediction, y).item() * y.shape[0] for prediction, y in self._val_predictions(member))
+                / max(len(self.data.windows.val_index), 1))
+            if value < self._member_best[i]:  # NaN or inf never replaces the weights kept
+                self._member_best[i], p.member_epochs[i] = value, p.epoch
+                self.member_states[i] = _snapshot(member)
+        return max(p.member_epochs)
 
     def _emit(self, event: Event) -> None:
         self.events.emit(event, self.progress)
@@ -305,6 +332,10 @@ def fit_threads(threads, model: nn.Module, device: torch.device) -> int | None:
     if threads == "auto":
         return 1 if sum(p.numel() for p in model.parameters()) < SMALL_MODEL else None
     return int(threads)
+
+
+def _snapshot(model: nn.Module) -> dict:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
 def _detach(state):
