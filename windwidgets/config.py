@@ -84,8 +84,9 @@ class ModelConfig:
     nonlinearity: str = setting("tanh", '"tanh" | "relu", for the Elman rnn', choices=("tanh", "relu"))
     bias: bool = setting(True, "bias terms in the recurrent layers")
     options: dict = setting({}, "extra keywords for the model's builder")
-    ensemble: int = setting(1, "copies of the model, their weights drawn one after another from `seed`, trained side by side; "
-                            "forecasts are their mean (window mode)", minimum=1)
+    ensemble: int = setting(1, "copies of the model trained side by side, their weights drawn one after another "
+                            "from `seed`, each keeping its own best epoch; forecasts are their mean (window mode)",
+                            minimum=1)
 
 
 @dataclass
@@ -114,8 +115,8 @@ class TrainConfig:
                                       "(val_forecast, else val_loss)", minimum=1)
     stateful: bool = setting(False, 'same as mode="stateful": carry the state across consecutive chunks')
     device: str = setting("auto", '"auto" -> cuda, then mps, then cpu; or any torch device')
-    threads: Any = setting("auto", 'CPU threads during the fit; "auto": 1 for a model under 10,000 weights, '
-                           "else torch's count")
+    threads: Any = setting("auto", 'CPU threads during the fit; "auto": 1 for a model (or an ensemble\'s '
+                           "member) under 10,000 weights, else torch's count")
     seed: int = setting(0, "seeds weights, shuffling and dropout")
     live: Any = setting("auto", '"auto": the live panel in a notebook, a line per epoch elsewhere | '
                         '"widgets" | "text" | False (nothing)',

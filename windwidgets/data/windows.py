@@ -84,6 +84,21 @@ class Batches:
             yield self.windows.batch(index[first : first + self.batch_size])
 
 
+class SideBySide:
+    """Several shuffled passes over the same windows at once, an ensemble member's each: a
+    batch is theirs concatenated, (passes * batch, ...), pass after pass."""
+
+    def __init__(self, passes: list[Batches]):
+        self.passes = passes
+
+    def __len__(self) -> int:
+        return len(self.passes[0])
+
+    def __iter__(self):
+        for parts in zip(*self.passes):
+            yield torch.cat([x for x, _ in parts]), torch.cat([y for _, y in parts])
+
+
 class Streams:
     """Consecutive chunks for stateful training (truncated backpropagation through time).
 

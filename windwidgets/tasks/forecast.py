@@ -17,8 +17,7 @@ from ..forecast.rollout import carries
 from ..panel import PanelRun
 from ..run import Run, frame_from_state
 from ..train import Events, Trainer
-from ..train.trainer import LOSSES
-from ..zoo.ensemble import Mean, MemberLoss
+from ..zoo.ensemble import Mean
 from .grid import GridRun
 
 
@@ -56,8 +55,7 @@ def forecast_trainer(model: torch.nn.Module, prepared, config: RunConfig, device
     validation forecasts of :func:`_forecast_score` (``val_forecast`` in the history) where
     they are longer than a block. ``config`` is the settled one; ``options`` go to the Trainer.
     """
-    if config.model.ensemble > 1:  # each member learns from its own prediction and keeps its own epoch
-        options["loss"] = MemberLoss(LOSSES[config.train.loss](), config.model.ensemble)
+    if config.model.ensemble > 1:  # each member learns from its own windows and keeps its own epoch
         options["members"] = list(model.members)
     return Trainer(model, prepared, config.train, device, Events(), score=_forecast_score(prepared, config),
                    **options)

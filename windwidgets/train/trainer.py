@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from ..config import WINDOW_BATCH, TrainConfig
-from ..data.windows import Chunks, Streams
+from ..data.windows import Chunks, SideBySide, Streams
 from ..errors import warn
 from .events import Event, Events, Progress
 from .guards import GradientWatch
@@ -48,10 +48,12 @@ class Trainer:
         and recorded: data-parallel workers average theirs over all the workers here, so a
         NaN or inf met on any one is seen by every one, and all stop at the same step. None
         keeps each batch's own.
-    members : the parts of ``model`` that learn side by side (an ensemble's members). Each
-        has its gradient clipped alone and keeps its own best epoch, by ``score`` or else by
-        its own validation loss, as if it were fitted apart; ``patience`` counts from the
-        last epoch any of them improved. ``progress.member_epochs`` holds the epochs kept.
+    members : the parts of ``model`` that learn side by side (an ensemble's members), as if
+        each were fitted apart: each draws its own order of the windows (a batch holds one
+        share per member, see :class:`~windwidgets.data.windows.SideBySide`), has its
+        gradient clipped alone, and keeps its own best epoch, by ``score`` or else by its own
+        validation loss; ``patience`` counts from the last epoch any of them improved.
+        ``progress.member_epochs`` holds the epochs kept.
 
     A model with ``uses_targets = True`` (a decoder taught with teacher forcing) is called
     in training as ``model(x, target=y, fraction_done=f)``, ``f`` going from 0 to 1 over the
@@ -75,6 +77,8 @@ class Trainer:
         self.gradients, self._warned_epoch = GradientWatch(), 0
         self.best_state = _snapshot(model)
         self.member_states, self._member_best = [_snapshot(m) for m in self.members], [math.inf] * len(self.members)
+        self.member_orders = [torch.Generator().manual_seed(int(seed))  # one per member, drawn from `seed`
+                              for seed in torch.randint(2**62, (len(self.members),), generator=self.generator)]
         self.progress = Progress(epochs=config.epochs, batches=len(self._batches()), device=str(device),
                                  member_epochs=[0] * len(self.members))
 
@@ -86,7 +90,8 @@ class Trainer:
         p = self.progress
         start = time.perf_counter()
         saved = torch_state()
-        threads = fit_threads(self.config.threads, self.model, self.device)
+        # an ensemble's members run one after another, so one member's size decides
+        threads = fit_threads(self.config.threads, self.members[0] if self.members else self.model, self.device)
         if threads and threads != saved[2]:
             torch.set_num_threads(threads)  # for the fit alone: put back when it ends
         self._emit(Event.FIT_START)
@@ -149,9 +154,10 @@ class Trainer:
             self._emit(Event.BATCH_END)
 
     def _clip(self) -> torch.Tensor:
-        """Clip the gradient of each group to ``clip_grad`` (an ensemble's members one by one,
-        so each learns as it would alone); the norm of the whole before clipping."""
-        limit = self.config.clip_grad or math.inf
+        """Clip the gradient of each group (an ensemble's members one by one, so each learns as
+        it would alone: the loss, a mean over k members' shares, gives each 1/k of its own
+        gradient, clipped at 1/k of ``clip_grad``); the norm of the whole before clipping."""
+        limit = (self.config.clip_grad or math.inf) / len(self.clip_groups)
         norms = [nn.utils.clip_grad_norm_(group, limit) for group in self.clip_groups]
         return norms[0] if len(norms) == 1 else torch.stack(norms).norm()
 
@@ -205,6 +211,9 @@ class Trainer:
         if config.mode == "sequence":
             steps = math.ceil(len(d.windows.train_index) / WINDOW_BATCH)  # as a window epoch's
             return self._chunks(d.train_rows, steps, self.generator)
+        if self.members:
+            return SideBySide([d.windows.batches(d.windows.train_index, config.batch_size, order)
+                               for order in self.member_orders])
         return d.windows.batches(d.windows.train_index, config.batch_size, self.generator)
 
     def _chunks(self, rows: list, steps: int = 0, generator=None) -> Chunks:

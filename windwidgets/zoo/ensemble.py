@@ -1,13 +1,14 @@
 """An ensemble: several copies of a model, from different starting weights, whose forecast is
 their mean.
 
-The copies learn side by side, each from its own error: in training the module returns
-every member's prediction, stacked along the batch, and :class:`MemberLoss` scores each
-against the same targets; the gradient a member gets comes from its own prediction alone,
-as if it trained by itself on the same batches (Adam keeps its statistics per weight, and
-the trainer clips each member's gradient alone). In evaluation (validation, forecasts) it
-returns the members' mean, so the epoch kept, the intervals and every forecast are those of
-the mean. Members learn on windows only: a carried state would be one per member.
+The copies learn side by side as if each were fitted apart: in training each batch holds one
+share per member, each member drawing its own order of the windows
+(:class:`~windwidgets.data.windows.SideBySide`); a member reads only its share, and the
+loss, the mean over all shares, gives it the gradient of its own error alone. Adam keeps
+its statistics per weight; the trainer clips each member's gradient by itself and lets each
+keep the epoch of its own best validation forecasts. In evaluation the module returns the
+members' mean: the history's validation figures, the intervals and every forecast are those
+of the mean. Members learn on windows only: a carried state would be one per member.
 """
 from __future__ import annotations
 
@@ -23,10 +24,11 @@ class Mean(nn.Module):
     Args:
         members: k forecasters of the same shapes, built from different seeds.
 
-    Inputs: ``x`` (batch, window, inputs), ``state`` (ignored: window mode), and the
-    keywords a member takes in training (``target``, ``fraction_done``).
+    Inputs: ``x`` (batch, window, inputs), in training (k * batch, window, inputs), one share
+    per member; ``state`` (ignored: window mode); the keywords a member takes in training
+    (``target``, shared out as ``x`` is, and ``fraction_done``).
 
-    Outputs: in training (batch * k, horizon, outputs), member after member; in evaluation
+    Outputs: in training (k * batch, horizon, outputs), member after member; in evaluation
     (batch, horizon, outputs), their mean; and None for the state.
 
     Example::
@@ -47,22 +49,12 @@ class Mean(nn.Module):
         self.uses_targets = members[0].uses_targets
 
     def forward(self, x: torch.Tensor, state=None, **teaching):
-        predictions = [member(x, **teaching)[0] for member in self.members]  # k x (batch, horizon, outputs)
-        if self.training:
-            return torch.cat(predictions), None  # (k * batch, horizon, outputs)
-        return torch.stack(predictions).mean(dim=0), None  # (batch, horizon, outputs)
-
-
-class MemberLoss(nn.Module):
-    """``loss`` of each member's prediction against the targets, averaged over the members:
-    a prediction of k times the targets' batch is the members' (training); one of the
-    targets' batch is the mean's (validation)."""
-
-    def __init__(self, loss: nn.Module, members: int):
-        super().__init__()
-        self.loss, self.members = loss, members
-
-    def forward(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        if prediction.shape[0] == self.members * target.shape[0]:
-            target = target.repeat(self.members, *([1] * (target.dim() - 1)))  # (k * batch, ...)
-        return self.loss(prediction, target)
+        if not self.training:
+            predictions = [member(x)[0] for member in self.members]  # k x (batch, horizon, outputs)
+            return torch.stack(predictions).mean(dim=0), None  # (batch, horizon, outputs)
+        k = len(self.members)  # x (k * batch, window, inputs): member i reads the i-th share
+        target = teaching.pop("target", None)
+        shares = target.chunk(k) if target is not None else [None] * k
+        predictions = [member(part, **teaching, **({} if share is None else {"target": share}))[0]
+                       for member, part, share in zip(self.members, x.chunk(k), shares)]
+        return torch.cat(predictions), None  # (k * batch, horizon, outputs), member after member
