@@ -228,6 +228,11 @@ def test_the_epoch_score_is_the_backtest_of_the_same_origins(small_wind):
     unit = run.scaler.inverse(torch.eye(2)[:1], slice(0, 2)) - run.scaler.inverse(torch.zeros(1, 2), slice(0, 2))
     squared = ((backtest.predictions["model"] - backtest.truth) ** 2).mean() / float(unit[0, 0]) ** 2
     assert score == pytest.approx(squared, rel=1e-4)
+    # the epochs of a fit that minimises the absolute error are judged by it too
+    by_mae = ww.train(small_wind, target="speed", covariates=["pressure"], window=12, loss="mae", **TINY)
+    of_mae = by_mae.backtest(24, stride=1)
+    absolute = np.abs(of_mae.predictions["model"] - of_mae.truth).mean() / float(unit[0, 0])
+    assert by_mae.trainer.score(by_mae.model) == pytest.approx(absolute, rel=1e-4)
     first = int(backtest.origins[0])
     np.testing.assert_allclose(backtest.predictions["model"][0, :, 0],
                                run.forecast(24, start=first)["speed"].to_numpy(), atol=1e-4)

@@ -104,8 +104,8 @@ class TrainConfig:
                                         "chunk; None: window",
                                         minimum=0, hint=", 0 to turn the free-running part off")
     forecast_steps: Optional[int] = setting(None, "pick the best epoch by rolled validation forecasts this long "
-                                            "(their MSE in scaled units: val_forecast in the history); None: a day "
-                                            "of sub-daily data, else horizon", minimum=1)
+                                            "(their error by the training loss, in scaled units: val_forecast in the "
+                                            "history); None: a day of sub-daily data, else horizon", minimum=1)
     loss: str = setting("mse", '"mse" | "mae" | "huber": what a forecaster\'s training minimises; "mae" aims '
                         "at the median, as MAE scores", choices=("mse", "mae", "huber"))
     lr: float = setting(1e-3, "Adam learning rate", within="(0, inf)", hint="; Adam's usual value is 1e-3")

@@ -137,9 +137,9 @@ class BaseRun:
     def history(self) -> pd.DataFrame:
         """One row per finished epoch: ``train_loss`` and ``val_loss`` (the training loss, in
         scaled units, on the training and validation parts), ``lr``, ``seconds``,
-        ``grad_norm``; ``val_forecast`` when ``forecast_steps`` scores the epochs: the MSE, in
-        scaled units, of rolled validation forecasts that long, the figure the best epoch is
-        chosen by."""
+        ``grad_norm``; ``val_forecast`` when ``forecast_steps`` scores the epochs: the error by the
+        training loss (``loss``), in scaled units, of rolled validation forecasts that long,
+        the figure the best epoch is chosen by."""
         rows = list(self._history)
         extra = [name for name in (rows[0] if rows else {}) if name not in self.HISTORY]  # e.g. val_forecast
         return pd.DataFrame(rows, columns=list(self.HISTORY) + extra)

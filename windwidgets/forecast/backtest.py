@@ -279,11 +279,12 @@ class Evaluation(dict):
 
 
 def forecast_error(encoded: torch.Tensor, n_train: int, steps: int, window: int, horizon: int, outputs: int,
-                   targets: int, carry: bool, origins: int = 200):
+                   targets: int, carry: bool, origins: int = 200, error=torch.nn.MSELoss()):
     """A score for picking the best epoch by the forecasts the model will be asked for.
 
-    Returns ``score(model)``: the mean squared error (scaled units, the targets) of rolled
-    forecasts of ``steps`` rows from up to ``origins`` origins spread over the validation
+    Returns ``score(model)``: the ``error`` (``function(prediction, truth) -> mean``: the
+    training loss, so an epoch is judged by what the fit minimises; scaled units, the
+    targets) of rolled forecasts of ``steps`` rows from up to ``origins`` origins spread over the validation
     part of ``encoded`` (rows, inputs), each read and rolled as a backtest does; None when
     the validation part is shorter than ``steps``.
     """
@@ -301,6 +302,6 @@ def forecast_error(encoded: torch.Tensor, n_train: int, steps: int, window: int,
             predicted = rolled_forecasts(model, encoded, first, steps, window, horizon, outputs, carry)
         finally:
             model.train(training)
-        return float(((predicted[..., :targets] - truth) ** 2).mean())
+        return float(error(predicted[..., :targets], truth))
 
     return score

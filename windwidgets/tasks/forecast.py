@@ -17,6 +17,7 @@ from ..forecast.rollout import carries
 from ..panel import PanelRun
 from ..run import Run, frame_from_state
 from ..train import Events, Trainer
+from ..train.trainer import LOSSES
 from ..zoo.ensemble import Mean
 from .grid import GridRun
 
@@ -74,7 +75,7 @@ def _forecast_score(prepared, config: RunConfig):
         return None
     layout = prepared.layout
     score = forecast_error(prepared.inputs, prepared.n_train, t.forecast_steps, d.window, d.horizon,
-                           len(layout.outputs), len(layout.targets), carries(t.mode))
+                           len(layout.outputs), len(layout.targets), carries(t.mode), error=LOSSES[t.loss]())
     if score is None and given:
         warn(f"`forecast_steps` ({t.forecast_steps}) is longer than the validation part "
              f"({len(prepared.inputs) - prepared.n_train} rows), so the validation loss picks the "
