@@ -88,6 +88,12 @@ class ModelConfig:
                             "from `seed`, each keeping its own best epoch; forecasts are their mean (window mode)",
                             minimum=1)
 
+    @property
+    def size(self) -> str:
+        """For titles and summaries: "hidden 64 x 2 layers", with ", 3 members" for an ensemble."""
+        return (f"hidden {self.hidden_size} x {self.num_layers} layers"
+                + (f", {self.ensemble} members" if self.ensemble > 1 else ""))
+
 
 @dataclass
 class TrainConfig:

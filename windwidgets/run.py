@@ -200,7 +200,7 @@ class Run(BaseRun):
     def _description(self) -> list[tuple[str, str]]:
         c = self.config
         return [
-            ("model", f"{c.model.model} (hidden {c.model.hidden_size} x {c.model.num_layers} layers)"),
+            ("model", f"{c.model.model} ({c.model.size})"),
             ("targets", ", ".join(self.layout.targets)),
             ("window / horizon", f"{c.data.window} / {c.data.horizon}"),
             ("device", str(self.device)),

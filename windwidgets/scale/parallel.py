@@ -254,7 +254,7 @@ def fit_parallel(data, config: RunConfig, workers: int, address: str | None = No
     run.trainer = RayTrainer(run.trainer, data, config, workers, address)
     m = config.model
     view = make_view(config.train.live, stop=run.stop, preview=forecast_preview(run), show=show,
-                     title=f"{m.model}, hidden {m.hidden_size} x {m.num_layers} layers, on {workers} Ray workers")
+                     title=f"{m.model}, {m.size}, on {workers} Ray workers")
     if view is not None:
         run.trainer.events.subscribe(view)
     return run._fit(background=in_background(view))

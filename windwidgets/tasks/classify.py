@@ -161,7 +161,7 @@ class ClassifyRun(BaseRun):
     def _description(self) -> list[tuple[str, str]]:
         c = self.config
         return [
-            ("model", f"{c.model.model} (hidden {c.model.hidden_size} x {c.model.num_layers} layers)"),
+            ("model", f"{c.model.model} ({c.model.size})"),
             ("task", f"classify {len(self.classes)} classes, sequences of {self.spec.window} x "
                      f"{self.spec.input_size}"),
             ("device", str(self.device)),
