@@ -331,3 +331,15 @@ def test_a_trial_that_fails_shows_its_error_in_the_table_and_the_text_view(ray_s
     assert table.loc[8, "status"] == "finished" and table.loc[5000, "status"] == "error"
     assert "(5000 + 1) is longer than the training part" in table.loc[5000, "message"]
     assert re.search(r"trial +\d+ +error: .*\(5000 \+ 1\) is longer than the training part", capsys.readouterr().out)
+
+
+def test_an_ensemble_trial_brings_back_each_member_s_own_epoch(ray_session):
+    """Each member keeps its own best epoch in a trial too: the sweep's best Run holds the
+    weights a fit here ends with, not the mean's best epoch (here the members keep 1 and 4)."""
+    data = ww.datasets.wind(days=30)
+    settings = dict(target="speed", window=12, hidden_size=4, num_layers=1, epochs=4, ensemble=2, threads=1)
+    best = ww.sweep(data, {"lr": [3e-3]}, live=False, **settings).best
+    single = ww.train(data, lr=3e-3, live=False, **settings)
+    assert single.trainer.progress.member_epochs == [1, 4] and single.trainer.progress.best_epoch == 4
+    for name, value in single.model.state_dict().items():
+        torch.testing.assert_close(best.model.state_dict()[name], value)

@@ -229,8 +229,7 @@ class _Send:
         state = None
         if (event is Event.EPOCH_END and p.best_epoch == p.epoch) or event is Event.FIT_END:
             buffer = io.BytesIO()
-            # at the end, the weights kept: an ensemble's members each keep their own epoch
-            torch.save(self.trainer.best_state if event is Event.EPOCH_END else self.trainer.model.state_dict(), buffer)
+            torch.save(self.trainer.kept_state(), buffer)
             state = buffer.getvalue()
         self.queue.put((event.value, values, row, state))
 

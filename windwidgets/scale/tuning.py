@@ -355,15 +355,20 @@ def run_trial(settings: dict, data=None, fixed=None, weights=None, metric: str =
     run = prepare_run(data, RunConfig.from_kwargs(**{**fixed, **settings, "live": False}))
     trial_id = tune.get_context().get_trial_id()
 
+    def send(epoch: int, state: dict) -> None:
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        weights.put((trial_id, WEIGHTS, (epoch, buffer.getvalue())))
+
     def report(event: Event, progress) -> None:
         if event is Event.FIT_END and progress.stop_reason == "nan":
             weights.put((trial_id, ENDED, (progress.stop_reason, progress.warning)))
         if event is not Event.EPOCH_END:
             return
-        if progress.best_epoch == progress.epoch:  # sent before the report, so the sweep has it when it hears
-            buffer = io.BytesIO()
-            torch.save(run.trainer.best_state, buffer)
-            weights.put((trial_id, WEIGHTS, (progress.epoch, buffer.getvalue())))
+        # sent before the report, so the sweep has it when it hears (Tune may end the trial at
+        # the report of its last epoch); an ensemble's members may improve at any epoch
+        if progress.best_epoch == progress.epoch or run.trainer.members:
+            send(progress.best_epoch, run.trainer.kept_state())
         row = dict(progress.history[-1])
         # a fit whose forecasts are no longer than its horizon scores none: its val_loss measures them
         row.setdefault(metric, row["val_loss"])

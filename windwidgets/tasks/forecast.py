@@ -104,8 +104,7 @@ def _series_from_state(state: dict, config: RunConfig) -> SeriesState:
 
 def build_model(config: RunConfig, layout: Layout) -> torch.nn.Module:
     """The model of ``config`` for the data's ``layout``; with ``ensemble=k``, k copies whose
-    weights are drawn one after another from ``seed``, the first as a lone model's
-    (see :mod:`windwidgets.zoo.ensemble`)."""
+    weights are drawn one after another from ``seed`` (see :mod:`windwidgets.zoo.ensemble`)."""
     spec = zoo.ModelSpec(input_size=len(layout.inputs), output_size=len(layout.outputs),
                          horizon=config.data.horizon, window=config.data.window,
                          extra={"grid": layout.grid} if layout.grid else {})

@@ -117,9 +117,7 @@ class Trainer:
             raise
         finally:
             restore_torch_state(saved)
-            self.model.load_state_dict(self.best_state)
-            for member, state in zip(self.members, self.member_states):
-                member.load_state_dict(state)
+            self.model.load_state_dict(self.kept_state())
             self.model.eval()
             p.seconds = time.perf_counter() - start
             self._emit(Event.FIT_END)
@@ -291,6 +289,16 @@ class Trainer:
                                       best=p.best_epoch, lr=self.config.lr / 10)
         warn(p.warning, TrainingWarning)
         self._emit(Event.WARNING)
+
+    def kept_state(self) -> dict:
+        """The weights the fit would end with now: the best epoch's, and each member's own
+        best where members keep theirs."""
+        if not self.members:
+            return self.best_state
+        names = {id(module): name for name, module in self.model.named_modules()}
+        return {**self.best_state, **{f"{names[id(member)]}.{key}": value
+                                      for member, state in zip(self.members, self.member_states)
+                                      for key, value in state.items()}}
 
     @torch.no_grad()
     def _keep_members(self) -> int:
