@@ -8,6 +8,7 @@ import windwidgets as ww
 from windwidgets.errors import ConfigError
 from windwidgets.forecast.forecaster import Forecaster
 from windwidgets.train.trainer import LOSSES
+from windwidgets.views.text import stop_line
 from windwidgets.zoo.ensemble import Mean
 
 SETTINGS = dict(target="speed", window=24, hidden_size=8, num_layers=1, epochs=2, live=False)
@@ -76,6 +77,8 @@ def test_each_member_keeps_its_own_best_epoch(wind):
     np.testing.assert_allclose([score(m) for m in members], scores.min(axis=0), rtol=1e-6)
     assert len(set(kept)) > 1 and run.trainer.progress.best_epoch not in kept  # here: 1, 1, 6 and 4
     assert "members keep epochs" in repr(run)
+    # what every view says at the end
+    assert stop_line(run.trainer.progress).startswith("finished 6 epochs; each member kept its own best epoch (1, 1, 6)")
 
 
 def test_an_ensemble_forecasts_as_the_mean_of_its_members_and_a_file_keeps_it(wind, tmp_path):

@@ -21,8 +21,11 @@ def stop_line(p: Progress) -> str:
         text = f"finished {p.epoch} epochs"
     else:
         score = "rolled validation forecast" if "val_forecast" in p.metrics else "val loss"
-        text = STOPS[p.stop_reason].format(epoch=p.epoch, wait=p.epoch - p.best_epoch, score=score)
-    if p.best_epoch:
+        improved = max(p.member_epochs) if p.member_epochs else p.best_epoch  # an ensemble's: any member's
+        text = STOPS[p.stop_reason].format(epoch=p.epoch, wait=p.epoch - improved, score=score)
+    if p.member_epochs:
+        text += f"; each member kept its own best epoch ({', '.join(map(str, p.member_epochs))})"
+    elif p.best_epoch:
         best = next((row for row in p.history if row["epoch"] == p.best_epoch), {})
         figure = f"val forecast {best['val_forecast']:.4g}, " if "val_forecast" in best else ""
         text += f"; kept the weights of epoch {p.best_epoch} ({figure}val loss {p.best_val_loss:.4g})"
