@@ -159,9 +159,9 @@ README's "Forecast quality on wind" gives its table.
 - ``loss="mse"``, ``hidden_size=64``, ``num_layers=2``: ``loss="mae"`` with a 32 x 1 LSTM
   fits six times faster, 3% better on the real series over 6 seeds and as well on the
   synthetic one: within the seed-to-seed spread, so worth trying, not (yet) the default.
-- ``ensemble=1``: three members (``ensemble=3``) gained 1 to 3% and narrowed the spread
-  between seeds to about 2 to 5%, at three times the fit; worth it for a forecast that
-  matters, too slow to be every fit's default.
+- ``ensemble=1``: three members (``ensemble=3``) narrowed the spread between seeds from
+  about 8% to 2 to 5% and moved the mean error by a percent or two, at three times the fit:
+  worth it where one seed's luck matters, too slow to be every fit's default.
 - No covariates unless named: wind direction (as sine and cosine), temperature and
   ``calendar=True`` each helped one series at most. Compare ``run.history.val_forecast``
   with and without them.
