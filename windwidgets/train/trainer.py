@@ -152,12 +152,18 @@ class Trainer:
             self._emit(Event.BATCH_END)
 
     def _clip(self) -> torch.Tensor:
-        """Clip the gradient of each group (an ensemble's members one by one, so each learns as
-        it would alone: the loss, a mean over k members' shares, gives each 1/k of its own
-        gradient, clipped at 1/k of ``clip_grad``); the norm of the whole before clipping."""
-        limit = (self.config.clip_grad or math.inf) / len(self.clip_groups)
+        """Clip the gradient of each group to ``clip_grad``: an ensemble's members one by one,
+        each first given its whole gradient back (the loss, a mean over k members' shares,
+        gave each a k-th), so each steps exactly as it would alone. The norm of the whole
+        before clipping."""
+        k = len(self.clip_groups)
+        if k > 1:
+            for parameter in self.model.parameters():
+                if parameter.grad is not None:
+                    parameter.grad.mul_(k)
+        limit = self.config.clip_grad or math.inf
         norms = [nn.utils.clip_grad_norm_(group, limit) for group in self.clip_groups]
-        return norms[0] if len(norms) == 1 else torch.stack(norms).norm()
+        return norms[0] if k == 1 else torch.stack(norms).norm()
 
     def _batch_loss(self, batches, x: torch.Tensor, y: torch.Tensor, state):
         """The loss of one batch as the training mode reads it, and the state to carry."""

@@ -4,9 +4,10 @@ their mean.
 The copies learn side by side as if each were fitted apart: in training each batch holds one
 share per member, each member drawing its own order of the windows
 (:class:`~windwidgets.data.windows.SideBySide`); a member reads only its share, and the
-loss, the mean over all shares, gives it the gradient of its own error alone. Adam keeps
-its statistics per weight; the trainer clips each member's gradient by itself and lets each
-keep the epoch of its own best validation forecasts. In evaluation the module returns the
+loss, the mean over all shares, gives it a k-th of its own error's gradient and nothing of
+the others'. The trainer gives each member its whole gradient back, clips it by itself and
+lets each keep the epoch of its own best validation forecasts: a member steps exactly as a
+lone fit from the same first weights and order of windows (tests/test_ensemble.py). In evaluation the module returns the
 members' mean: the history's validation figures, the intervals and every forecast are those
 of the mean. Members learn on windows only: a carried state would be one per member.
 """
