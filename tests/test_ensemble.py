@@ -23,7 +23,7 @@ def wind():
 
 
 def test_members_start_apart_and_each_learns_from_its_own_windows(wind):
-    run = ww.train(wind, ensemble=3, **SETTINGS)
+    run = prepare_run(wind, RunConfig.from_kwargs(ensemble=3, **SETTINGS))  # not fitted yet
     members = run.model.members
     assert isinstance(run.model, Mean) and len(members) == 3 and run.config.model.ensemble == 3
     weights = [torch.cat([p.detach().flatten() for p in m.parameters()]) for m in members]
@@ -89,8 +89,11 @@ def test_each_member_keeps_its_own_best_epoch(wind):
     np.testing.assert_allclose([score(m) for m in members], scores.min(axis=0), rtol=1e-6)
     assert len(set(kept)) > 1 and run.trainer.progress.best_epoch not in kept  # here: 1, 1, 6 and 4
     assert "members keep epochs" in repr(run)
-    # what every view says at the end
-    assert stop_line(run.trainer.progress).startswith("finished 6 epochs; each member kept its own best epoch (1, 1, 6)")
+    # the members kept, together: what the Run forecasts with, and what every view says at the end
+    p = run.trainer.progress
+    assert p.kept_score == pytest.approx(score(run.model))
+    assert stop_line(p).startswith(f"finished 6 epochs; each member kept its own best epoch "
+                                   f"({', '.join(map(str, kept))}), val forecast {p.kept_score:.4g} together")
 
 
 def test_an_ensemble_forecasts_as_the_mean_of_its_members_and_a_file_keeps_it(wind, tmp_path):

@@ -50,6 +50,8 @@ def test_a_metric_the_fits_do_not_score_is_refused_before_ray_starts():
     with pytest.raises(ConfigError, match=r"`metric` \('val_forecast'\) ranks trials by rolled validation "
                                           r"forecasts, which these fits do not score \(forecast_steps=1, horizon=1"):
         ww.sweep(ww.datasets.sine(n=200), {"model": ["lstm", "gru"]}, metric="val_forecast", **TINY)
+    with pytest.raises(ConfigError, match=r"`space` varies 'loss', but a trial's figures .* are in its own loss's units"):
+        ww.sweep(ww.datasets.sine(n=200), {"loss": ["mse", "mae"]}, **TINY)
 
 
 def test_the_space_turns_into_a_grid_or_draws():
@@ -340,6 +342,8 @@ def test_an_ensemble_trial_brings_back_each_member_s_own_epoch(ray_session):
     settings = dict(target="speed", window=12, hidden_size=4, num_layers=1, epochs=4, ensemble=2, threads=1)
     best = ww.sweep(data, {"lr": [3e-3]}, live=False, **settings).best
     single = ww.train(data, lr=3e-3, live=False, **settings)
-    assert single.trainer.progress.member_epochs == [1, 4] and single.trainer.progress.best_epoch == 4
+    kept = single.trainer.progress.member_epochs
+    assert kept == [1, 4] and single.trainer.progress.best_epoch == 4  # so the mean's epoch would not do
     for name, value in single.model.state_dict().items():
         torch.testing.assert_close(best.model.state_dict()[name], value)
+    assert best.trainer.progress.member_epochs == kept

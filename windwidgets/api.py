@@ -160,8 +160,8 @@ README's "Forecast quality on wind" gives its table.
   fits six times faster, 3% better on the real series over 6 seeds and as well on the
   synthetic one: within the seed-to-seed spread, so worth trying, not (yet) the default.
 - ``ensemble=1``: three members (``ensemble=3``) narrowed the spread between seeds from
-  about 8% to 2 to 5% and moved the mean error by a percent or two, at three times the fit:
-  worth it where one seed's luck matters, too slow to be every fit's default.
+  about 8% to about 3% and moved the mean error by up to 2%, at three times the fit: worth
+  it where one seed's luck matters, too slow to be every fit's default.
 - No covariates unless named: wind direction (as sine and cosine), temperature and
   ``calendar=True`` each helped one series at most. Compare ``run.history.val_forecast``
   with and without them.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import html
+import math
 import sys
 import threading
 import weakref
@@ -182,9 +183,10 @@ class BaseRun:
             figures = ", ".join(f"{name.replace('_', ' ')} {best[name]:.4g}"
                                 for name in history.columns if name.startswith("val_"))
             rows.append(("epochs", f"{len(history)}, best {int(best['epoch'])} ({figures})"))
-        kept = self.trainer.progress.member_epochs if self.trainer is not None else []
-        if kept and not self.training:
-            rows.append(("members keep epochs", ", ".join(map(str, kept))))
+        p = self.trainer.progress if self.trainer is not None else None
+        if p is not None and p.member_epochs and not self.training:
+            score = f" (val forecast {p.kept_score:.4g} together)" if not math.isnan(p.kept_score) else ""
+            rows.append(("members keep epochs", ", ".join(map(str, p.member_epochs)) + score))
         if self.stop_reason:
             rows.append(("ended", self.stop_reason.replace("_", " ")))
         return rows

@@ -31,7 +31,7 @@ from .cluster import RaySession, first_line, require_ray
 
 EVENT_INTERVAL = 0.2  # seconds between two batch events sent to the kernel at least
 PROGRESS = ("epoch", "batch", "samples", "batch_loss", "train_loss", "val_loss", "grad_norm", "metrics",
-            "best_epoch", "best_val_loss", "seconds", "stop_reason", "warning")
+            "best_epoch", "best_val_loss", "member_epochs", "kept_score", "seconds", "stop_reason", "warning")
 
 
 def check_workers(workers, config: RunConfig) -> int:

@@ -86,6 +86,10 @@ def sweep(data, space: dict, *, metric: str = AUTO, trials: int | None = None, a
                                         hint=", or None for one trial per CPU")
     RunConfig.from_kwargs(**settings)  # the fixed settings alone, with the usual messages
     search = SearchSpace(space, settings)
+    if "loss" in search.names:
+        raise ConfigError("`space` varies 'loss', but a trial's figures (val_forecast, val_loss, train_loss) are "
+                          "in its own loss's units, so trials with different losses cannot be ranked; sweep one "
+                          "loss at a time and compare the best runs with run.evaluate()")
     result = Sweep(data, search, settings, metric, trials)
     result.concurrent_trials = concurrent_trials
     result.metric = _settled_metric(metric, result._check_data())
@@ -114,7 +118,7 @@ class Sweep:
     def __init__(self, data, space: SearchSpace, fixed: dict, metric: str, trials: int | None):
         self.data, self.space, self.fixed, self.metric, self.trials = data, space, fixed, metric, trials
         self.records: dict = {}  # trial id -> {"trial", settings, "history", "status", ...}
-        self._weights: dict = {}  # trial id -> (epoch, state_dict) of its best epoch
+        self._weights: dict = {}  # trial id -> (epoch, state_dict, member epochs) of the weights it keeps
         self._endings: dict = {}  # trial id -> (stop reason, message) of a fit that stopped itself
         self._views: list = []
         self.view = None  # the leaderboard widget or the text view, None with live=False
@@ -221,13 +225,13 @@ class Sweep:
             record = self.records[key]
             config = RunConfig.from_kwargs(**{**self.fixed, **record["settings"], "live": False})
             run = prepare_run(self.data, config)
-            epoch, state = self._weights[key]
+            epoch, state, members = self._weights[key]
             run.model.load_state_dict(state)
             run.model.eval()
             progress = run.trainer.progress
             progress.history.extend(dict(row) for row in record["history"])
             progress.epoch = len(record["history"])
-            progress.best_epoch = epoch
+            progress.best_epoch, progress.member_epochs = epoch, members
             progress.best_val_loss = record["best"]["val_loss"]
             progress.seconds = record["seconds"]
             run.trainer.best_state = {k: v.detach().clone() for k, v in state.items()}
@@ -302,8 +306,8 @@ class Sweep:
         while not self._queue.empty():
             key, kind, value = self._queue.get()
             if kind == WEIGHTS:
-                epoch, data = value
-                self._weights[key] = (epoch, torch.load(io.BytesIO(data), map_location="cpu", weights_only=True))
+                epoch, data, members = value
+                self._weights[key] = (epoch, torch.load(io.BytesIO(data), map_location="cpu", weights_only=True), members)
             else:
                 self._endings[key] = value
 
@@ -358,7 +362,7 @@ def run_trial(settings: dict, data=None, fixed=None, weights=None, metric: str =
     def send(epoch: int, state: dict) -> None:
         buffer = io.BytesIO()
         torch.save(state, buffer)
-        weights.put((trial_id, WEIGHTS, (epoch, buffer.getvalue())))
+        weights.put((trial_id, WEIGHTS, (epoch, buffer.getvalue(), list(run.trainer.progress.member_epochs))))
 
     def report(event: Event, progress) -> None:
         if event is Event.FIT_END and progress.stop_reason == "nan":

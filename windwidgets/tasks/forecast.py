@@ -110,8 +110,9 @@ def build_model(config: RunConfig, layout: Layout) -> torch.nn.Module:
                          extra={"grid": layout.grid} if layout.grid else {})
     if config.model.ensemble == 1:
         return zoo.build(config.model.model, spec, config.model)
-    torch.manual_seed(config.train.seed)
-    return Mean([zoo.build(config.model.model, spec, config.model) for _ in range(config.model.ensemble)])
+    with torch.random.fork_rng(devices=[]):  # loading a file leaves the caller's random state alone
+        torch.manual_seed(config.train.seed)
+        return Mean([zoo.build(config.model.model, spec, config.model) for _ in range(config.model.ensemble)])
 
 
 def load_forecaster(payload: dict, device: torch.device) -> Run:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import threading
+from functools import partial
 import time
 
 import torch
@@ -52,8 +53,9 @@ class Trainer:
         each were fitted apart: each draws its own order of the windows (a batch holds one
         share per member, see :class:`~windwidgets.data.windows.SideBySide`), has its
         gradient clipped alone, and keeps its own best epoch, by ``score`` or else by its own
-        validation loss; ``patience`` counts from the last epoch any of them improved.
-        ``progress.member_epochs`` holds the epochs kept.
+        validation loss; ``patience`` counts from the last epoch any of them improved (a member
+        whose own patience ran out trains on with the others, and may still improve: the one
+        way it differs from a lone fit). ``progress.member_epochs`` holds the epochs kept.
 
     A model with ``uses_targets = True`` (a decoder taught with teacher forcing) is called
     in training as ``model(x, target=y, fraction_done=f)``, ``f`` going from 0 to 1 over the
@@ -76,7 +78,7 @@ class Trainer:
         self.stop_requested = threading.Event()
         self.gradients, self._warned_epoch = GradientWatch(), 0
         self.best_state = _snapshot(model)
-        self.member_states, self._member_best = [_snapshot(m) for m in self.members], [math.inf] * len(self.members)
+        self.member_states, self._member_best = [_snapshot(m) for m in self.members], [(2, math.inf)] * len(self.members)
         self.member_orders = [torch.Generator().manual_seed(int(seed))  # one per member, drawn from `seed`
                               for seed in torch.randint(2**62, (len(self.members),), generator=self.generator)]
         self.progress = Progress(epochs=config.epochs, batches=len(self._batches()), device=str(device),
@@ -119,6 +121,8 @@ class Trainer:
             restore_torch_state(saved)
             self.model.load_state_dict(self.kept_state())
             self.model.eval()
+            if self.members and self.score is not None and p.stop_reason not in ("error", "interrupted"):
+                p.kept_score = self.score(self.model)  # the members' kept epochs together, as the Run forecasts
             p.seconds = time.perf_counter() - start
             self._emit(Event.FIT_END)
         return p
@@ -250,6 +254,12 @@ class Trainer:
         for x, y in windows.batches(windows.val_index, max(256, self.config.batch_size)):
             yield model(x.to(self.device))[0], y.to(self.device)
 
+    def _val_loss(self, model: nn.Module) -> float:
+        """``model``'s mean loss over the validation windows."""
+        pairs = list(self._val_predictions(model))
+        return sum(self.loss(prediction, y).item() * len(y) for prediction, y in pairs) / max(
+            sum(len(y) for _, y in pairs), 1)
+
     def _validate_chunks(self) -> float:
         """The sequence loss over chunks whose scored steps cover the validation part."""
         d = self.data
@@ -262,10 +272,7 @@ class Trainer:
         value = p.val_loss
         if self.score is not None:
             value = p.metrics["val_forecast"] = self.score(self.model)
-        # a diverging rollout scores inf or NaN: such an epoch ranks after any finite score,
-        # by its validation loss; one with neither never replaces the weights kept
-        score = ((0, value) if math.isfinite(value) else
-                 (1, p.val_loss) if math.isfinite(p.val_loss) else (2, math.inf))
+        score = _rank(value, lambda: p.val_loss)
         if score < self._best_score:
             self._best_score, p.best_val_loss, p.best_epoch = score, p.val_loss, p.epoch
             self.best_state = _snapshot(self.model)
@@ -291,8 +298,8 @@ class Trainer:
     def _nan(self, value: float) -> None:
         p = self.progress
         p.stop_reason = "nan"
-        p.warning = NAN_ADVICE.format(value=value, epoch=p.epoch, batch=p.batch + 1,
-                                      best=p.best_epoch, lr=self.config.lr / 10)
+        best = f"{', '.join(map(str, p.member_epochs))} (one per member)" if self.members else p.best_epoch
+        p.warning = NAN_ADVICE.format(value=value, epoch=p.epoch, batch=p.batch + 1, best=best, lr=self.config.lr / 10)
         warn(p.warning, TrainingWarning)
         self._emit(Event.WARNING)
 
@@ -314,11 +321,10 @@ class Trainer:
         p = self.progress
         for i, member in enumerate(self.members):
             member.eval()
-            value = self.score(member) if self.score is not None else (
-                sum(self.loss(prediction, y).item() * y.shape[0] for prediction, y in self._val_predictions(member))
-                / max(len(self.data.windows.val_index), 1))
-            if value < self._member_best[i]:  # NaN or inf never replaces the weights kept
-                self._member_best[i], p.member_epochs[i] = value, p.epoch
+            loss = partial(self._val_loss, member)
+            score = _rank(self.score(member) if self.score is not None else loss(), loss)
+            if score < self._member_best[i]:
+                self._member_best[i], p.member_epochs[i] = score, p.epoch
                 self.member_states[i] = _snapshot(member)
         return max(p.member_epochs)
 
@@ -355,6 +361,16 @@ def fit_threads(threads, model: nn.Module, device: torch.device) -> int | None:
     if threads == "auto":
         return 1 if sum(p.numel() for p in model.parameters()) < SMALL_MODEL else None
     return int(threads)
+
+
+def _rank(value: float, fallback) -> tuple:
+    """How an epoch's score ranks, lower first: a diverging rollout scores inf or NaN, so such
+    an epoch ranks after any finite score, by ``fallback()`` (its validation loss); one with
+    neither never replaces the weights kept."""
+    if math.isfinite(value):
+        return (0, value)
+    value = fallback()
+    return (1, value) if math.isfinite(value) else (2, math.inf)
 
 
 def _snapshot(model: nn.Module) -> dict:

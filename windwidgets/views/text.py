@@ -1,6 +1,7 @@
 """The terminal view: one line per epoch, and a carriage-return bar on a tty."""
 from __future__ import annotations
 
+import math
 import sys
 import time
 
@@ -25,6 +26,8 @@ def stop_line(p: Progress) -> str:
         text = STOPS[p.stop_reason].format(epoch=p.epoch, wait=p.epoch - improved, score=score)
     if p.member_epochs:
         text += f"; each member kept its own best epoch ({', '.join(map(str, p.member_epochs))})"
+        if not math.isnan(p.kept_score):  # scored together
+            text += f", val forecast {p.kept_score:.4g} together"
     elif p.best_epoch:
         best = next((row for row in p.history if row["epoch"] == p.best_epoch), {})
         figure = f"val forecast {best['val_forecast']:.4g}, " if "val_forecast" in best else ""
