@@ -284,9 +284,9 @@ def forecast_error(encoded: torch.Tensor, n_train: int, steps: int, window: int,
 
     Returns ``score(model)``: the ``error`` (``function(prediction, truth) -> mean``: the
     training loss, so an epoch is judged by what the fit minimises; scaled units, the
-    targets) of rolled forecasts of ``steps`` rows from up to ``origins`` origins spread over the validation
-    part of ``encoded`` (rows, inputs), each read and rolled as a backtest does; None when
-    the validation part is shorter than ``steps``.
+    targets) of rolled forecasts of ``steps`` rows from up to ``origins`` origins spread
+    over the validation part of ``encoded`` (rows, inputs), each read and rolled as a
+    backtest does; None when the validation part is shorter than ``steps``.
     """
     rows = encoded.shape[0]
     if rows - n_train < steps:
