@@ -44,6 +44,12 @@ class Progress:
     history: list = field(default_factory=list)  # one dict per finished epoch
 
     @property
+    def improved_epoch(self) -> int:
+        """The last epoch that improved the weights kept: the best epoch, or for an ensemble
+        the latest epoch any member keeps; ``patience`` counts from it."""
+        return max(self.member_epochs) if self.member_epochs else self.best_epoch
+
+    @property
     def batches_done(self) -> int:
         """Batches finished since the fit started."""
         return (self.epoch - 1) * self.batches + self.batch

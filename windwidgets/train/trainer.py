@@ -276,8 +276,9 @@ class Trainer:
         if score < self._best_score:
             self._best_score, p.best_val_loss, p.best_epoch = score, p.val_loss, p.epoch
             self.best_state = _snapshot(self.model)
-        improved = self._keep_members() if self.members else p.best_epoch
-        if self.config.patience and p.epoch - improved >= self.config.patience:
+        if self.members:
+            self._keep_members()
+        if self.config.patience and p.epoch - p.improved_epoch >= self.config.patience:
             p.stop_reason = "early_stopping"
         p.history.append({
             "epoch": p.epoch, "train_loss": p.train_loss, "val_loss": p.val_loss,
@@ -314,10 +315,9 @@ class Trainer:
                                       for key, value in state.items()}}
 
     @torch.no_grad()
-    def _keep_members(self) -> int:
+    def _keep_members(self) -> None:
         """Each member keeps its own best epoch by its own score, so the luck of the epoch kept
-        is averaged over the members as it is over fits made apart; the last epoch any member
-        improved."""
+        is averaged over the members as it is over fits made apart."""
         p = self.progress
         for i, member in enumerate(self.members):
             member.eval()
@@ -326,7 +326,6 @@ class Trainer:
             if score < self._member_best[i]:
                 self._member_best[i], p.member_epochs[i] = score, p.epoch
                 self.member_states[i] = _snapshot(member)
-        return max(p.member_epochs)
 
     def _emit(self, event: Event) -> None:
         self.events.emit(event, self.progress)

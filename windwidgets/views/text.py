@@ -22,8 +22,7 @@ def stop_line(p: Progress) -> str:
         text = f"finished {p.epoch} epochs"
     else:
         score = "rolled validation forecast" if "val_forecast" in p.metrics else "val loss"
-        improved = max(p.member_epochs) if p.member_epochs else p.best_epoch  # an ensemble's: any member's
-        text = STOPS[p.stop_reason].format(epoch=p.epoch, wait=p.epoch - improved, score=score)
+        text = STOPS[p.stop_reason].format(epoch=p.epoch, wait=p.epoch - p.improved_epoch, score=score)
     if p.member_epochs:
         text += f"; each member kept its own best epoch ({', '.join(map(str, p.member_epochs))})"
         if not math.isnan(p.kept_score):  # scored together
