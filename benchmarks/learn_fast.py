@@ -26,7 +26,6 @@ import torch
 from torch import nn
 
 import windwidgets as ww
-from windwidgets.api import prepare_run
 from windwidgets.config import RunConfig
 from windwidgets.data.windows import sliding
 from windwidgets.forecast.backtest import rolled_forecasts
@@ -93,7 +92,7 @@ def one_step_mae(model, x_all, y_all, n_train: int, scale: float) -> float:
 
 def train_mode(wind, settings: dict, x_all, y_all, n_train: int, scale: float):
     """Train through the library; (training seconds, one-step validation MAE) as it goes."""
-    run = prepare_run(wind, RunConfig.from_kwargs(**settings))
+    run = ww.prepare(wind, **settings)
     curve, measuring = [], [0.0]
 
     def measure(event, progress):
@@ -104,7 +103,7 @@ def train_mode(wind, settings: dict, x_all, y_all, n_train: int, scale: float):
             measuring[0] += time.perf_counter() - start
 
     run.trainer.events.subscribe(measure)
-    run._fit()
+    run.fit()
     return run, curve
 
 

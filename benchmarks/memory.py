@@ -20,14 +20,13 @@ import windwidgets as ww
 rows, window, fit = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == "fit"
 data = ww.datasets.sine(n=rows, noise=0.1)
 if fit:
-    from windwidgets.api import prepare_run
     from windwidgets.config import RunConfig
     from windwidgets.train import Event
-    run = prepare_run(data, RunConfig.from_kwargs(window=window, hidden_size=32, num_layers=1,
-                      epochs=1, batch_size=256, val_fraction=0.002, mode="window", live=False))
+    run = ww.prepare(data, window=window, hidden_size=32, num_layers=1,
+                      epochs=1, batch_size=256, val_fraction=0.002, mode="window", live=False)
     run.trainer.events.subscribe(
         lambda event, p: run.stop() if event is Event.BATCH_END and p.batch >= 200 else None)
-    run._fit()
+    run.fit()
     run.forecast(100)
 peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"peak_mb": peak_mb}))

@@ -6,7 +6,6 @@ import pytest
 from matplotlib.figure import Figure
 
 import windwidgets as ww
-from windwidgets.api import prepare_run
 from windwidgets.config import RunConfig
 from windwidgets.errors import ConfigError, DataError, ModelError, WindwidgetsError
 from windwidgets.tasks import ClassifyRun
@@ -22,12 +21,9 @@ def digits():
 @pytest.fixture(scope="module")
 def digit_run(digits):
     """An LSTM reads each 8x8 digit row by row; the accuracy is announced while it trains."""
-    config = RunConfig.from_kwargs(task="classify", model="lstm", hidden_size=32, num_layers=1, epochs=6,
-                                   lr=1e-2, live=False)
-    run = prepare_run(digits, config)
+    run = ww.prepare(digits, task="classify", model="lstm", hidden_size=32, num_layers=1, epochs=6, lr=1e-2)
     heard = []
-    run.trainer.events.subscribe(lambda event, p: heard.append(dict(p.metrics)) if event is Event.EPOCH_END else None)
-    return run._fit(), heard
+    return run.fit(view=lambda event, p: heard.append(dict(p.metrics)) if event is Event.EPOCH_END else None), heard
 
 
 def test_digits_are_sequences_of_rows(digits):
@@ -133,10 +129,8 @@ def test_the_text_view_shows_the_accuracy(digits):
     from windwidgets.views.text import TextView
 
     sequences, labels = digits
-    config = RunConfig.from_kwargs(task="classify", hidden_size=4, num_layers=1, epochs=2, live=False)
-    run = prepare_run((sequences[:200], labels[:200]), config)
     stream = io.StringIO()
-    run.trainer.events.subscribe(TextView(stream))
-    run._fit()
+    ww.prepare((sequences[:200], labels[:200]), task="classify", hidden_size=4, num_layers=1, epochs=2).fit(
+        view=TextView(stream))
     lines = stream.getvalue().splitlines()
     assert lines[0].startswith("epoch   1/2") and "val_accuracy 0." in lines[0] and "val_accuracy" in lines[1]

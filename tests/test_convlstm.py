@@ -82,7 +82,7 @@ def test_grid_errors_say_what_to_pass():
     with pytest.raises(DataError, match=r"reads a DataFrame of flattened grids, one column per cell named "
                                         r"'channel:row:column'.*column\(s\) 'speed', 'direction'"):
         ww.train(ww.datasets.wind(days=3), **settings)
-    with pytest.raises(DataError, match=r"`target` \('0:0:0'\) does not apply, leave it out"):
+    with pytest.raises(DataError, match=r"`target` \('0:0:0'\) does not apply to grids: .*; leave `target` out"):
         ww.train(grids, target="0:0:0", **settings)
     with pytest.raises(DataError, match=r"do not cover a full 4 x 4 grid of 1 channel\(s\) exactly once"):
         ww.train(flatten_grids(grids).iloc[:, :-1], **settings)

@@ -5,7 +5,6 @@ import pytest
 import torch
 
 import windwidgets as ww
-from windwidgets.api import prepare_run
 from windwidgets.config import RunConfig
 from windwidgets.errors import ConfigError
 from windwidgets.forecast.forecaster import Forecaster
@@ -23,7 +22,7 @@ def wind():
 
 
 def test_members_start_apart_and_each_learns_from_its_own_windows(wind):
-    run = prepare_run(wind, RunConfig.from_kwargs(ensemble=3, **SETTINGS))  # not fitted yet
+    run = ww.prepare(wind, ensemble=3, **SETTINGS)  # not fitted yet
     members = run.model.members
     assert isinstance(run.model, Mean) and len(members) == 3 and run.config.model.ensemble == 3
     weights = [torch.cat([p.detach().flatten() for p in m.parameters()]) for m in members]
@@ -39,16 +38,16 @@ def test_a_member_learns_exactly_as_a_lone_fit_from_its_start_and_order(wind, lo
     """The plain path: a lone fit from a member's first weights, drawing the member's order
     of windows, ends each epoch with the member's weights, clipping included."""
     settings = {**SETTINGS, "epochs": 2, "loss": loss, "clip_grad": clip_grad, "threads": 1}
-    ensemble = prepare_run(wind, RunConfig.from_kwargs(ensemble=3, **settings))
+    ensemble = ww.prepare(wind, ensemble=3, **settings)
     member = ensemble.model.members[1]
-    lone = prepare_run(wind, RunConfig.from_kwargs(**settings))
+    lone = ww.prepare(wind, **settings)
     lone.model.load_state_dict(member.state_dict())
     lone.trainer.generator = torch.Generator().manual_seed(ensemble.trainer.member_orders[1].initial_seed())
     weights = {}
     for name, run, model in (("member", ensemble, member), ("lone", lone, lone.model)):
         run.trainer.events.subscribe(lambda event, p, name=name, model=model: weights.__setitem__(
             (name, p.epoch), [v.clone() for v in model.state_dict().values()]) if event is Event.EPOCH_END else None)
-        run._fit()
+        run.fit()
     for epoch in (1, 2):
         for a, b in zip(weights["member", epoch], weights["lone", epoch]):
             torch.testing.assert_close(a, b, rtol=0, atol=1e-5)  # measured: within 5e-8 (a k-th of the
@@ -78,11 +77,11 @@ def test_each_member_s_gradient_is_clipped_alone(wind):
 def test_each_member_keeps_its_own_best_epoch(wind):
     """As if fitted apart: a member keeps the epoch of its own best day-ahead validation
     forecasts, whatever the epoch where the mean did best."""
-    run = prepare_run(wind, RunConfig.from_kwargs(ensemble=3, **{**SETTINGS, "epochs": 6}))
+    run = ww.prepare(wind, ensemble=3, **{**SETTINGS, "epochs": 6})
     members, score, scores = run.model.members, run.trainer.score, []
     run.trainer.events.subscribe(lambda event, p: scores.append([score(m) for m in members])
                                  if event is Event.EPOCH_END else None)
-    run._fit()
+    run.fit()
     scores = np.array(scores)  # (epochs, members)
     kept = run.trainer.progress.member_epochs
     assert kept == list(scores.argmin(axis=0) + 1)

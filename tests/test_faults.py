@@ -12,7 +12,6 @@ import pytest
 import torch
 
 import windwidgets as ww
-from windwidgets.api import prepare_run
 from windwidgets.config import RunConfig
 from windwidgets.train import Event
 from windwidgets.views.live import LiveView
@@ -69,7 +68,7 @@ def test_a_ctrl_c_inside_a_grad_mode_switch_leaves_the_next_fit_working(series, 
 @pytest.mark.parametrize("point", [(Event.BATCH_END, 1, 1), (Event.EPOCH_END, 1, None),
                                    (Event.EPOCH_START, 2, None), (Event.BATCH_END, 2, 1)])
 def test_an_interrupt_anywhere_keeps_the_best_weights_and_the_next_fit_works(series, point):
-    run = prepare_run(series, RunConfig.from_kwargs(**SETTINGS))
+    run = ww.prepare(series, **SETTINGS)
 
     def interrupt(event, p):
         if (event, p.epoch) == point[:2] and point[2] in (None, p.batch):
@@ -77,7 +76,7 @@ def test_an_interrupt_anywhere_keeps_the_best_weights_and_the_next_fit_works(ser
 
     run.trainer.events.subscribe(interrupt)
     with torch.no_grad():  # a caller's grad mode comes back as it was
-        run._fit()
+        run.fit()
         assert not torch.is_grad_enabled()
     assert run.stop_reason == "interrupted" and torch.is_grad_enabled()
     best = run.trainer.best_state
@@ -96,12 +95,12 @@ def failing_in_epoch_two(run):
 
 
 def test_an_error_in_the_loop_ends_the_fit_as_an_error_and_reaches_the_waiting_caller(series):
-    run = prepare_run(series, RunConfig.from_kwargs(**{**SETTINGS, "epochs": 3}))
+    run = ww.prepare(series, **{**SETTINGS, "epochs": 3})
     run.trainer.metrics["val_broken"] = failing_in_epoch_two(run)
     panel, printed = LiveView(stop=run.stop), io.StringIO()
     run.trainer.events.subscribe(panel)
     run.trainer.events.subscribe(TextView(printed))
-    run._fit(background=True)
+    run.fit(background=True)
     with pytest.raises(ValueError, match="the metric broke"):
         run.wait(timeout=60)
     p = run.trainer.progress
@@ -116,10 +115,10 @@ def test_an_error_in_the_loop_ends_the_fit_as_an_error_and_reaches_the_waiting_c
 
 
 def test_an_error_in_a_fit_in_the_foreground_is_raised_by_the_call(series):
-    run = prepare_run(series, RunConfig.from_kwargs(**{**SETTINGS, "epochs": 3}))
+    run = ww.prepare(series, **{**SETTINGS, "epochs": 3})
     run.trainer.metrics["val_broken"] = failing_in_epoch_two(run)
     with pytest.raises(ValueError, match="the metric broke"):
-        run._fit()
+        run.fit()
     assert run.stop_reason == "error" and run.trainer.progress.best_epoch == 1
     assert torch.is_grad_enabled()
 

@@ -110,7 +110,7 @@ def test_panel_mistakes_name_the_series_and_the_fix(panel):
         ww.train(panel, **{**SETTINGS, "series": "statoin"})
     with pytest.raises(DataError, match=r"series 'S3' \(station\): the index is irregular"):
         ww.train(panel, **SETTINGS)
-    with pytest.raises(ConfigError, match=r"mode 'stateful' .* a panel \(series='station'\).*mode='sequence'"):
+    with pytest.raises(ConfigError, match=r"mode 'stateful' .* a panel of 4 series \(series='station'\).*mode='sequence'"):
         ww.train(panel, mode="stateful", freq="1h", fill="ffill", **SETTINGS)
     with pytest.raises(ww.WindwidgetsError, match=r"`series` \('S9'\) is not one of the panel's series"):
         with warnings.catch_warnings():
@@ -152,9 +152,9 @@ def test_each_series_can_have_its_own_scaler(panel, tmp_path):
 
 
 def test_the_live_preview_shows_the_first_series(panel_run):
-    from windwidgets.api import forecast_preview
+    from windwidgets.forecast.preview import live_preview
 
-    preview = forecast_preview(panel_run, steps=24)()
+    preview = live_preview(panel_run, steps=24)()
     s1 = panel_run.member("S1")
     start = s1.frame.index[s1.n_train]
     np.testing.assert_allclose(preview["truth"], s1.frame["speed"].iloc[s1.n_train : s1.n_train + 24])

@@ -8,21 +8,20 @@ import torch
 import windwidgets as ww
 from windwidgets.errors import ConfigError, WindwidgetsError
 from windwidgets.train import Event, Events, Progress, TrainingWarning
-from windwidgets.api import prepare_run
 from windwidgets.config import RunConfig
 from windwidgets.views.text import TextView
 
 
 def prepared(data, **settings):
     """An unfitted Run whose events a test can subscribe to before calling ``_fit``."""
-    return prepare_run(data, RunConfig.from_kwargs(**settings))
+    return ww.prepare(data, **settings)
 
 
 def test_events_come_in_order(small_wind, tiny_settings):
     run = prepared(small_wind, target="speed", **tiny_settings)
     names = []
     run.trainer.events.subscribe(lambda event, progress: names.append(event))
-    run._fit()
+    run.fit()
     batches = run.trainer.progress.batches
     assert names[0] is Event.FIT_START and names[-1] is Event.FIT_END
     assert names.count(Event.EPOCH_START) == names.count(Event.EPOCH_END) == 2
@@ -68,7 +67,7 @@ def test_stop_ends_after_the_current_batch(small_wind, tiny_settings):
                 run.stop()
 
     run.trainer.events.subscribe(stop_on_third)
-    run._fit()
+    run.fit()
     assert batches == [1, 2, 3] and run.stop_reason == "stopped"
     assert len(run.history) == 1 and len(run.forecast(5)) == 5
 
@@ -89,7 +88,7 @@ def test_interrupt_keeps_a_usable_model(small_wind, tiny_settings):
             raise KeyboardInterrupt
 
     run.trainer.events.subscribe(interrupt_in_epoch_two)
-    run._fit()
+    run.fit()
     assert run.stop_reason == "interrupted" and list(run.history["epoch"]) == [1]
     assert run.trainer.validate() == pytest.approx(run.history["val_loss"].iloc[0], rel=1e-5)
 
@@ -100,7 +99,7 @@ def test_stateful_training_carries_the_state(tiny_settings):
                    lr=5e-3, stateful=True, live=False)
     assert run.trainer.progress.batches >= 8
     assert run.history["val_loss"].iloc[-1] < 0.02  # measured 0.003
-    with pytest.raises(ww.ConfigError, match=r"`stateful=True` is not a way 'lstm' with bidirectional=True"):
+    with pytest.raises(ww.ConfigError, match=r"`mode='stateful'` is not a way 'lstm' with bidirectional=True"):
         ww.train(sine, bidirectional=True, stateful=True, live=False)
 
 
@@ -114,7 +113,7 @@ def test_gradients_are_clipped(small_wind, tiny_settings):
             norms.append((progress.grad_norm, float(torch.linalg.vector_norm(torch.cat([g.flatten() for g in grads])))))
 
     run.trainer.events.subscribe(after_step)
-    run._fit()
+    run.fit()
     assert all(clipped <= 0.01 * 1.001 for _, clipped in norms)
     assert max(before for before, _ in norms) > 0.02  # the recorded norm is the one before clipping
 
@@ -136,18 +135,17 @@ def test_text_view_prints_one_line_per_epoch(small_wind, tiny_settings):
 
 
 def test_a_fit_sets_its_cpu_threads_and_puts_them_back(small_wind):
-    from windwidgets.api import prepare_run
     from windwidgets.config import RunConfig
     from windwidgets.train import Event
 
     before = torch.get_num_threads()
     for threads, expected in (("auto", 1), (2, 2)):  # a small model runs on one thread
-        run = prepare_run(small_wind, RunConfig.from_kwargs(target="speed", window=12, hidden_size=8, epochs=1,
-                                                            threads=threads, device="cpu", live=False))
+        run = ww.prepare(small_wind, target="speed", window=12, hidden_size=8, epochs=1,
+                                                            threads=threads, device="cpu", live=False)
         seen = []
         run.trainer.events.subscribe(lambda event, p: seen.append(torch.get_num_threads())
                                      if event is Event.BATCH_END else None)
-        run._fit()
+        run.fit()
         assert set(seen) == {expected} and torch.get_num_threads() == before
     with pytest.raises(ww.ConfigError, match=r"`threads` \('many'\) must be 'auto' or a whole number"):
         RunConfig.from_kwargs(threads="many")

@@ -61,7 +61,7 @@ def test_cnn_lstm_trains_forecasts_and_reloads(tmp_path, small_wind):
     assert not run.model.carries_state and run.model.encoder[0].kernel_size == (5,)
     before, after = forecast_and_reload(run, tmp_path, 10)
     pd.testing.assert_frame_equal(before, after)
-    with pytest.raises(ConfigError, match=r"`stateful=True` is not a way 'cnn_lstm' can learn: it learns in mode 'window'; leave `stateful` out"):
+    with pytest.raises(ConfigError, match=r"`mode='stateful'` is not a way 'cnn_lstm' can learn: it learns in mode 'window'; leave `mode` \(or `stateful`\) out"):
         ww.train(small_wind, target="speed", model="cnn_lstm", window=24, stateful=True, **TINY)
     with pytest.raises(ModelError, match=r"cnn_lstm option `kernel_size` \(0\) must be a whole number"):
         ww.train(small_wind, target="speed", model="cnn_lstm", options={"kernel_size": 0}, **TINY)
@@ -137,7 +137,7 @@ def test_the_trainer_hands_targets_and_the_share_done_to_models_that_ask():
 
 
 def test_bidirectional_is_refused_where_it_would_read_the_future(small_wind):
-    with pytest.raises(ConfigError, match=r"`stateful=True` is not a way 'peephole_lstm' with bidirectional=True \(a "
+    with pytest.raises(ConfigError, match=r"`mode='stateful'` is not a way 'peephole_lstm' with bidirectional=True \(a "
                                           r"backward pass would read the future\) can learn"):
         ww.train(small_wind, target="speed", model="peephole_lstm", bidirectional=True, stateful=True,
                  window=24, **TINY)

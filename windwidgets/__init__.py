@@ -1,17 +1,16 @@
 """windwidgets: recurrent forecasters for time series, trained and explored in notebooks."""
-__version__ = "0.1.0"
-
 from . import zoo
-from .api import load, train
+from .api import load, prepare, train
 from .data import datasets
 from .errors import ConfigError, DataError, ModelError, TrainingError, WindwidgetsError
 from .run import Run
-from .scale.tuning import Sweep, sweep  # Ray itself is imported only when a sweep starts
+from .scale.sweep import Sweep, sweep  # Ray itself is imported only when a sweep starts
 from .train import Event
+from .version import __version__
 
 __all__ = [
     "ConfigError", "Dashboard", "DataError", "Event", "ModelError", "Run", "Sweep", "TrainingError", "WindwidgetsError",
-    "datasets", "load", "sweep", "train", "zoo",
+    "datasets", "load", "prepare", "sweep", "train", "zoo",
 ]
 
 

@@ -1,100 +1,39 @@
-"""The Python API: ``train`` and ``load``. The magics and the dashboard call these."""
+"""The Python API: ``prepare``, ``train`` and ``load``. The magics and the dashboard call these."""
 from __future__ import annotations
 
 import inspect
 
-import numpy as np
-import torch
-
 from . import tasks
 from .config import RunConfig, field_docs
-from .errors import ConfigError, ModelError, WindwidgetsError
+from .device import resolve_device
+from .errors import ModelError, WindwidgetsError
 from .files import read_run_file
-from .forecast.rollout import as_array, carries, rollout
 from .run import Run
-from .views import TextView, in_notebook, make_view
+
+
+def prepare(data, **settings) -> Run:
+    """An unfitted Run for ``data`` and the settings of :func:`train`: the data checked and
+    made into what the model reads, the model built, the settings settled. ``run.fit()``
+    trains it; ``ww.train(data, **settings)`` is exactly ``ww.prepare(data, **settings).fit()``."""
+    return tasks.prepare(data, RunConfig.from_kwargs(**settings))
 
 
 def train(data, workers=None, address=None, **settings) -> Run:
     """Train a model on ``data`` and return its :class:`Run`. Settings are listed below."""
-    config = RunConfig.from_kwargs(**settings)
     if workers is None and address is None:
-        return fit(data, config)
-    from .scale.parallel import fit_parallel
+        return prepare(data, **settings).fit()
+    from .scale.parallel import RayTrainer, check_workers
 
-    return fit_parallel(data, config, 1 if workers is None else workers, address)
+    config = RunConfig.from_kwargs(**settings)
+    workers = check_workers(1 if workers is None else workers, config)
+    run = tasks.prepare(data, config)
+    return run.fit(trainer=RayTrainer(run.trainer, data, run.config, workers, address))
 
 
 def fit(data, config: RunConfig, show=None, background: bool | None = None) -> Run:
-    """Train with a ready :class:`RunConfig` (what ``train`` does after parsing keywords).
-
-    ``show`` places a live panel somewhere else than the cell's output (the dashboard).
-    In a notebook the live view trains in a background thread: see :func:`in_background`;
-    ``background`` True or False decides it instead (the dashboard always trains in one).
-    """
-    run = prepare_run(data, config)
-    m = config.model
-    view = make_view(config.train.live, stop=run.stop, preview=forecast_preview(run), show=show,
-                     title=f"{m.model}, {m.size}")
-    if view is not None:
-        run.trainer.events.subscribe(view)
-    return run._fit(background=in_background(view) if background is None else background)
-
-
-def in_background(view) -> bool:
-    """Whether a fit watched by ``view`` runs in a background thread: a widget panel in a
-    notebook kernel, whose Stop button is heard only while the kernel is free. The cell
-    then returns at once with a Run that is still training; ``run.wait()`` blocks until it
-    ends, and ``forecast``, ``evaluate`` and ``save`` wait by themselves. A kernel interrupt
-    reaches the fit only while a cell waits on it; the Stop button works at any time."""
-    return view is not None and not isinstance(view, TextView) and in_notebook()
-
-
-def prepare_run(data, config: RunConfig) -> Run:
-    """Everything before the first batch: the device, the data, the model and its trainer.
-
-    The Run comes back unfitted; subscribe to ``run.trainer.events``, then call
-    ``run._fit()``. ``fit`` does exactly that with the view ``config.train.live`` asks for.
-    """
-    device = resolve_device(config.train.device)
-    torch.manual_seed(config.train.seed)
-    return tasks.TASKS[config.data.task].prepare(data, config, device)
-
-
-def forecast_preview(run: Run, steps: int | None = None):
-    """For live views: a callable returning the model's free-running forecast over the start
-    of the validation part and the truth there, for the first target, in original units
-    (a dict of ``name``, ``context``, ``truth``, ``forecast`` arrays). None when there is
-    nothing to roll forward. Call it between batches (it switches the model to eval mode)."""
-    if not isinstance(run, Run):  # a classifier has no series to roll forward
-        return None
-    d, layout = run.config.data, run.layout
-    steps = min(len(run.frame) - run.n_train, steps or max(2 * d.window, 48))
-    if steps < 1:
-        return None
-    target = layout.targets[0]
-    column = list(layout.outputs).index(target)
-    series = run.frame[target].to_numpy(np.float64)
-    context = series[max(0, run.n_train - d.window) : run.n_train]
-    truth = series[run.n_train : run.n_train + steps]
-    encoded = run.trainer.data.inputs  # (rows, inputs), scaled, on the device
-    if run.trainer.data.segments:  # a panel: the first series, as run.frame is
-        first, rows, _ = run.trainer.data.segments[0]
-        encoded = encoded[first : first + rows]  # (rows of the first series, inputs)
-    outputs = slice(0, len(layout.outputs))
-
-    def preview() -> dict:
-        training = run.model.training
-        run.model.eval()
-        try:
-            scaled = rollout(run.model, encoded, run.n_train, steps, d.window, d.horizon,
-                             len(layout.outputs), carries(run.config.train.mode))  # (steps, outputs)
-        finally:
-            run.model.train(training)
-        forecast = as_array(run.scaler.inverse(scaled, outputs))[:, column]  # (steps,)
-        return {"name": target, "context": context, "truth": truth, "forecast": forecast}
-
-    return preview
+    """Train with a ready :class:`RunConfig` (the dashboard's): ``show`` places the live panel
+    in the dashboard's own layout."""
+    return tasks.prepare(data, config).fit(show=show, background=background)
 
 
 def load(path, device="cpu") -> Run:
@@ -114,26 +53,6 @@ def load(path, device="cpu") -> Run:
         reason = "its weights do not fit the model its settings describe"
     raise ModelError(f"{str(path)!r} is damaged or from another version of windwidgets: {reason}; "
                      "save the run again with run.save(path)")
-
-
-def resolve_device(device) -> torch.device:
-    """"auto" -> cuda, then mps, then cpu; anything else must name an available device."""
-    if device == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        return torch.device("mps" if mps is not None and mps.is_available() else "cpu")
-    try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ConfigError(f"`device` ({device!r}) is not a torch device; use 'auto', 'cpu' or 'cuda'") from None
-    mps = getattr(torch.backends, "mps", None)
-    for kind, available in (("cuda", torch.cuda.is_available()),
-                            ("mps", mps is not None and mps.is_available())):
-        if device.type == kind and not available:
-            raise ConfigError(f"`device` ({str(device)!r}) asks for {kind.upper()}, which this machine "
-                              "lacks; use device='auto' to fall back to the CPU")
-    return device
 
 
 RAY_SETTINGS = {  # ww.train's keywords that are not settings of the fit itself

@@ -15,7 +15,7 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from .errors import ConfigError, check_whole, closest
+from .errors import ConfigError, check_whole, closest, warn
 
 Columns = Union[str, list, None]
 
@@ -47,7 +47,7 @@ def setting(default, help: str, *, choices: tuple | None = None, minimum: int | 
     return field(default=default, metadata=metadata)
 
 
-@dataclass
+@dataclass(frozen=True)
 class DataConfig:
     target: Columns = setting(None, "column(s) to forecast; None takes every numeric column")
     covariates: Columns = setting(None, 'past-only inputs, observed up to "now", unknown ahead')
@@ -73,7 +73,7 @@ class DataConfig:
                                      "and bands")
 
 
-@dataclass
+@dataclass(frozen=True)
 class ModelConfig:
     model: str = setting("lstm", "a name from ww.zoo.names()")
     hidden_size: int = setting(64, "features of the hidden state", minimum=1)
@@ -95,7 +95,7 @@ class ModelConfig:
                 + (f", {self.ensemble} members" if self.ensemble > 1 else ""))
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
     epochs: int = setting(20, "passes over the training windows", minimum=1)
     mode: str = setting("auto", 'how the model learns, which decides how it forecasts: "window" (windows from a '
@@ -204,8 +204,11 @@ def _kind(hint) -> tuple[str, bool]:
 CHOICES = {name: described.choices for name, described in describe().items() if described.choices}
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunConfig:
+    """Every setting of a fit, by layer. Frozen: :func:`settle` makes the one the Run keeps
+    (the choices left to the model and the data made), and nothing changes it afterwards."""
+
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -214,7 +217,8 @@ class RunConfig:
 
     @classmethod
     def from_kwargs(cls, **kwargs) -> "RunConfig":
-        """Spread flat ``ww.train`` keywords over the sections; unknown names are errors."""
+        """Spread flat ``ww.train`` keywords over the sections; unknown names are errors.
+        ``stateful=True`` is read as ``mode="stateful"``, which it is."""
         owners = keyword_owners()
         sections: dict = {name: {} for name in cls.SECTIONS}
         for key, value in kwargs.items():
@@ -224,10 +228,16 @@ class RunConfig:
                     f"valid settings: {', '.join(sorted(owners))}"
                 )
             sections[owners[key]][key] = plain(value)
+        train = sections["train"]
+        if train.get("stateful") is True:
+            if train.get("mode", "auto") not in ("auto", "stateful"):
+                raise ConfigError(f"`stateful=True` is mode='stateful', which contradicts mode={train['mode']!r}; "
+                                  "pass one of them")
+            train["mode"] = "stateful"
         config = cls(
             data=DataConfig(**sections["data"]),
             model=ModelConfig(**sections["model"]),
-            train=TrainConfig(**sections["train"]),
+            train=TrainConfig(**train),
         )
         config.validate()
         return config
@@ -237,35 +247,32 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> "RunConfig":
+        """The config ``to_dict`` wrote, as it was (a settled one stays settled)."""
         return cls(
             data=DataConfig(**values["data"]),
             model=ModelConfig(**values["model"]),
             train=TrainConfig(**values["train"]),
         )
 
-    def settled(self, modes: tuple, why: str = "") -> "RunConfig":
-        """A copy with the settings left to the model decided: the training mode (the first
-        of the model's ``modes`` for "auto"), the batch size and the chunk length. The copy is
-        what the Run records and saves, so the mode that decides its rollouts travels with it.
-        ``why`` explains, in an error, why the model learns in those modes only."""
-        config = RunConfig.from_dict(self.to_dict())
-        t = config.train
-        mode = "stateful" if t.stateful else t.mode
-        if mode == "auto":  # a one-row window is one-to-one: nothing to warm up, nothing to carry
-            mode = "window" if config.data.window == 1 and "window" in modes else modes[0]
-        if mode not in modes:
-            given = "stateful=True" if t.stateful else f"mode={mode!r}"
-            raise ConfigError(
-                f"`{given}` is not a way {self.model.model!r}{why} can learn: it learns in mode "
-                f"{' or '.join(repr(m) for m in modes)}; leave `{given.split('=')[0]}` out"
-            )
-        t.mode, t.stateful = mode, mode == "stateful"
-        if t.batch_size is None:
-            t.batch_size = SEQUENCE_BATCH if mode == "sequence" else WINDOW_BATCH
-        if mode == "sequence":
-            t.chunk = 2 * config.data.window if t.chunk is None else t.chunk
-            t.free_steps = config.data.window if t.free_steps is None else t.free_steps
+    @classmethod
+    def from_file(cls, values: dict) -> "RunConfig":
+        """The config a run file holds, checked as ``ww.train`` checks its keywords. Files from
+        before training modes recorded ``mode="auto"``: they learned on windows, or statefully."""
+        train = dict(values["train"])
+        if train.get("mode", "auto") == "auto":
+            train["mode"] = "stateful" if train.get("stateful") else "window"
+        config = cls.from_dict({**values, "train": train})
+        config.validate()
         return config
+
+    def replace(self, **changes) -> "RunConfig":
+        """A copy with some flat settings changed (``config.replace(live=False)``)."""
+        owners = keyword_owners()
+        sections: dict = {name: {} for name in self.SECTIONS}
+        for key, value in changes.items():
+            sections[owners[key]][key] = value
+        return dataclasses.replace(self, **{name: dataclasses.replace(getattr(self, name), **values)
+                                            for name, values in sections.items() if values})
 
     def validate(self) -> None:
         """Check the settings that make no sense whatever the data: first what each field's
@@ -286,9 +293,6 @@ class RunConfig:
             raise ConfigError(f"`seed` ({t.seed!r}) must be a whole number from 0 to 2**63 - 1, such as 0")
         if t.threads != "auto" and (isinstance(t.threads, bool) or not isinstance(t.threads, int) or t.threads < 1):
             raise ConfigError(f"`threads` ({t.threads!r}) must be 'auto' or a whole number of at least 1")
-        if t.stateful and t.mode not in ("auto", "stateful"):
-            raise ConfigError(f"`stateful=True` is mode='stateful', which contradicts mode={t.mode!r}; "
-                              "pass one of them")
         if not 0.0 < float(d.val_fraction) < 1.0:
             raise ConfigError(
                 f"`val_fraction` ({d.val_fraction}) must lie strictly between 0 and 1; "
@@ -366,3 +370,58 @@ def _choice(name: str, value, valid: tuple) -> None:
             f"`{name}` ({value!r}) is not one of {', '.join(repr(v) for v in valid)}"
             f"{closest(str(value), [str(v) for v in valid if v is not None])}"
         )
+
+
+def settle(config: RunConfig, modes: tuple, why: str = "", season: int | None = None,
+           room: int | None = None) -> RunConfig:
+    """The config a Run keeps: the choices left to the model and the data, made once.
+
+    Parameters
+    ----------
+    config : the checked settings (:meth:`RunConfig.from_kwargs`).
+    modes : the ways the model can learn, its preferred one first; ``mode="auto"`` takes it
+        (a one-row window takes "window": nothing to warm up, nothing to carry).
+    why : why the model learns in those modes only, for the message.
+    season : the data's seasonal period; ``forecast_steps=None`` becomes a season of
+        sub-daily data, else the horizon. None leaves ``forecast_steps`` alone (classify).
+    room : in sequence mode, the rows of the shortest training stretch: ``chunk`` and
+        ``free_steps`` are cut to fit it (with a warning), so the config says what trained.
+
+    Returns a new frozen config; ``batch_size``, ``chunk``, ``free_steps`` and
+    ``forecast_steps`` hold the values the fit uses.
+    """
+    d, t = config.data, config.train
+    mode = t.mode
+    if mode == "auto":
+        mode = "window" if d.window == 1 and "window" in modes else modes[0]
+    if mode not in modes:
+        raise ConfigError(
+            f"`mode={mode!r}` is not a way {config.model.model!r}{why} can learn: it learns in mode "
+            f"{' or '.join(repr(m) for m in modes)}; leave {'`mode` (or `stateful`)' if mode == 'stateful' else '`mode`'} out"
+        )
+    changes = {"mode": mode, "stateful": mode == "stateful"}
+    if t.batch_size is None:
+        changes["batch_size"] = SEQUENCE_BATCH if mode == "sequence" else WINDOW_BATCH
+    if mode == "sequence":
+        chunk = 2 * d.window if t.chunk is None else t.chunk
+        free = d.window if t.free_steps is None else t.free_steps
+        changes["chunk"], changes["free_steps"] = _fitted_chunk(chunk, free, d.window, d.horizon, room)
+    if season is not None and t.forecast_steps is None:
+        changes["forecast_steps"] = season if season > 1 else d.horizon
+    return config.replace(**changes)
+
+
+def _fitted_chunk(chunk: int, free: int, window: int, horizon: int, room: int | None) -> tuple:
+    """``chunk`` and ``free_steps`` cut to the rows of the shortest training stretch, as the
+    chunks are cut (see :class:`~windwidgets.data.windows.Chunks`); said when they are."""
+    if room is None:
+        return chunk, free
+    left = room - window + 1  # rows for the scored steps and after
+    fitted_free = min(math.ceil(free / horizon) * horizon, max(0, (left - chunk - horizon) // horizon * horizon))
+    fitted_chunk = min(chunk, left - horizon)
+    if (fitted_chunk, fitted_free) != (chunk, free):
+        warn(f"the shortest series has {room} training rows, too few for chunk={chunk} and free_steps={free} "
+             f"after a {window}-row warm-up: every chunk is cut to chunk={fitted_chunk}, "
+             f"free_steps={fitted_free} (the run records these); pass a shorter window or chunk, or drop the "
+             "short series")
+    return fitted_chunk, fitted_free

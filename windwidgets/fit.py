@@ -14,7 +14,10 @@ import pandas as pd
 import torch
 
 from .config import RunConfig
+from .errors import WindwidgetsError
 from .files import write_atomically
+from .train.events import Progress, best_by
+from .version import __version__
 
 _BACKGROUND: "weakref.WeakSet[Fit]" = weakref.WeakSet()
 
@@ -32,12 +35,14 @@ class Fit:
     """A trainer's run: in the caller's thread, or in a background thread that ``wait``
     joins and whose error ``wait`` raises where the caller waits.
 
-    ``trainer`` is None for a Run loaded from a file: its ``history`` is then the saved one.
+    ``trainer`` is None for a Run fitted elsewhere (read from a file, a sweep's trial): its
+    ``history`` is then the one given, and its ``progress`` says how that fit ended.
     """
 
     def __init__(self, trainer=None, history: list | None = None):
         self.trainer = trainer
         self.history = history if history is not None else trainer.progress.history  # one dict per epoch
+        self._progress = None if trainer is not None else _finished(self.history)
         self.thread: threading.Thread | None = None
         self.error: BaseException | None = None
 
@@ -54,6 +59,10 @@ class Fit:
             self.trainer.fit()
         except BaseException as error:  # re-raised by wait() in the caller's thread
             self.error = error
+
+    @property
+    def progress(self) -> Progress:
+        return self.trainer.progress if self.trainer is not None else self._progress
 
     @property
     def running(self) -> bool:
@@ -77,7 +86,17 @@ class Fit:
 
     @property
     def stop_reason(self) -> str | None:
-        return self.trainer.progress.stop_reason if self.trainer is not None else None
+        return self.progress.stop_reason
+
+
+def _finished(history: list) -> Progress:
+    """The progress of a fit that ended elsewhere, as far as its history tells."""
+    progress = Progress(epochs=len(history), batches=0, device="", epoch=len(history), history=history)
+    if history:
+        column = best_by(history[0])
+        best = min(history, key=lambda row: (not math.isfinite(row[column]), row[column]))
+        progress.best_epoch, progress.best_val_loss = int(best["epoch"]), best["val_loss"]
+    return progress
 
 
 class BaseRun:
@@ -99,17 +118,62 @@ class BaseRun:
         self._job = Fit(trainer, history)
 
     # -- the fit ---------------------------------------------------------------------------
-    def _fit(self, background: bool = False):
+    def fit(self, view=None, background: bool | None = None, trainer=None, show=None):
+        """Train the model (``ww.prepare(...).fit()`` is ``ww.train(...)``); returns the Run.
+
+        Parameters
+        ----------
+        view : None: the view the ``live`` setting asks for (the live panel in a notebook, a
+            line per epoch elsewhere); False: none; or any subscriber,
+            ``view(event, progress)``, that hears every :class:`~windwidgets.Event`.
+        background : train in a background thread and return at once (``wait()`` blocks
+            until the fit ends; ``forecast``, ``evaluate`` and ``save`` wait by themselves).
+            None: only under the notebook's live panel, whose Stop button is heard only
+            while the kernel is free. A kernel interrupt reaches the fit only while a cell
+            waits on it; the Stop button works at any time.
+        trainer : what trains the model in place of the Run's own trainer, with its
+            ``fit()``, ``stop()``, ``progress`` and ``events`` (a data-parallel fit passes
+            one that drives Ray workers and replays their events here).
+        show : places the live panel somewhere else than the cell's output (the dashboard).
+        """
+        if self.trainer is None or self.history.shape[0] or self.training:
+            raise WindwidgetsError("this Run is fitted already (or fitting); prepare a new one with "
+                                   "ww.prepare(data, **settings) or train one with ww.train")
+        if trainer is not None:
+            self._job.trainer = trainer
+        if view is None:
+            view = self._view(show, getattr(trainer, "where", ""))
+        if view is not False and view is not None:
+            self.trainer.events.subscribe(view)
+        if background is None:
+            background = _in_background(view)
         self._job.start(background)
         return self
 
+    def _view(self, show, where: str = ""):
+        """The view the ``live`` setting asks for, titled with the model (and ``where`` it trains)."""
+        from .views import make_view
+
+        m = self.config.model
+        title = f"{m.model}, {m.size}" + (f", {where}" if where else "")
+        return make_view(self.config.train.live, stop=self.stop, preview=self._preview(), show=show,
+                         title=title) or False
+
+    def _preview(self):
+        """The forecast the live panel draws as the fit goes (None: nothing to roll forward)."""
+        return None
+
     @property
     def trainer(self):
+        """What fits the model: its ``progress`` and ``events``; None for a Run fitted elsewhere."""
         return self._job.trainer
 
-    @trainer.setter
-    def trainer(self, trainer) -> None:  # data-parallel fits drive their workers through a stand-in
-        self._job.trainer = trainer
+    @property
+    def progress(self):
+        """How far the fit got (:class:`~windwidgets.train.Progress`): epoch, best epoch, the
+        epochs an ensemble's members keep, how it ended; for a Run read from a file, what its
+        history tells."""
+        return self._job.progress
 
     @property
     def training(self) -> bool:
@@ -183,8 +247,8 @@ class BaseRun:
             figures = ", ".join(f"{name.replace('_', ' ')} {best[name]:.4g}"
                                 for name in history.columns if name.startswith("val_"))
             rows.append(("epochs", f"{len(history)}, best {int(best['epoch'])} ({figures})"))
-        p = self.trainer.progress if self.trainer is not None else None
-        if p is not None and p.member_epochs and not self.training:
+        p = self.progress
+        if p.member_epochs and not self.training:
             score = f" (val forecast {p.kept_score:.4g} together)" if not math.isnan(p.kept_score) else ""
             rows.append(("members keep epochs", ", ".join(map(str, p.member_epochs)) + score))
         if self.stop_reason:
@@ -203,13 +267,16 @@ class BaseRun:
                 f"</caption>{cells}</table>")
 
 
-def best_by(history: pd.DataFrame) -> str:
-    """The history column that picked the best epoch."""
-    return "val_forecast" if "val_forecast" in history else "val_loss"
-
-
 def versions() -> dict:
-    from . import __version__
-
     return {"windwidgets": __version__, "torch": str(torch.__version__), "pandas": pd.__version__,
             "python": sys.version.split()[0]}
+
+
+def _in_background(view) -> bool:
+    """The live panel in a notebook kernel trains in the background, so its Stop is heard."""
+    live = sys.modules.get("windwidgets.views.live")  # imported where a panel was made
+    if live is None or not isinstance(view, live.LiveView):
+        return False
+    from .views import in_notebook
+
+    return in_notebook()

@@ -69,7 +69,7 @@ class WindMagics(Magics):
                              "e.g. model = [\"lstm\", \"gru\"] or lr = { loguniform = [1e-4, 1e-2] }")
         out = _target_name(fixed.pop("out", "sweep"), "--out")
         data = self._data(fixed.pop("data", None))
-        from .scale.tuning import sweep
+        from .scale.sweep import sweep
 
         try:
             result = sweep(data, space, **fixed)

@@ -53,6 +53,11 @@ class Run(BaseRun):
         twin.forecaster = copy.copy(self.forecaster)
         return twin
 
+    def _preview(self):
+        from .forecast.preview import live_preview
+
+        return live_preview(self)
+
     # -- results ---------------------------------------------------------------------------
     def forecast(self, steps: int, future=None, start=None, context=None, interval=None,
                  keep_state: bool = False) -> pd.DataFrame:

@@ -11,12 +11,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..config import DataConfig
 from ..errors import DataError
-from .frames import Layout, check_values, read_frame
-from .prepare import Prepared, encode, split_point, to_device
+from .frames import read_frame
 from .scaling import Scaler
-from .windows import Windows
 
 
 def grid(n: int = 400, size: int = 16, blobs: int = 1, speed: float = 1.0, width: float = 1.5,
@@ -122,20 +119,3 @@ def channel_scaler(kind, values: torch.Tensor, shape: tuple) -> Scaler:
     scaler.shift = scaler.shift.repeat_interleave(cells)  # (channels * cells,)
     scaler.scale = scaler.scale.repeat_interleave(cells)
     return scaler
-
-
-def prepare_grids(data, config: DataConfig, device: torch.device) -> Prepared:
-    """Like :func:`~windwidgets.data.prepare` for grids: every cell is a target."""
-    for name in ("target", "covariates", "future_covariates"):
-        if getattr(config, name) is not None:
-            raise DataError(f"model='convlstm' forecasts whole grids; `{name}` "
-                            f"({getattr(config, name)!r}) does not apply, leave it out")
-    frame, shape = grid_frame(data)
-    layout = Layout(tuple(frame.columns), grid=shape)
-    check_values(frame, layout.inputs)
-    n_train = split_point(len(frame), config)
-    values = torch.tensor(frame.to_numpy(dtype=np.float32))  # (rows, cells)
-    scaler = channel_scaler(config.scaler, values[:n_train], shape)
-    inputs = to_device(encode(values, scaler, layout, config.horizon), device)  # (rows, cells)
-    windows = Windows(inputs, inputs, config.window, config.horizon, n_train)
-    return Prepared(frame, layout, scaler, inputs, n_train, windows)

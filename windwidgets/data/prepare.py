@@ -1,4 +1,14 @@
-"""From a checked DataFrame to scaled tensors and windows on the training device."""
+"""One pipeline for every kind of data, from what a person passes to windows on the device.
+
+    read (a table, or grids) -> layout (which columns play which part)
+      -> series (one, or a panel's many: each regularised, filled, given its calendar,
+         checked and split by time on its own)
+      -> scale (on the training parts) -> encode and stack -> windows within each series
+
+A single series is a panel of one, and grids (the convlstm's) are one more way of reading
+the rows, so every setting means the same on all of them or is refused by one rule
+(:func:`check_kind`) that names the setting and the kind of data.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,75 +18,207 @@ import pandas as pd
 import torch
 
 from ..config import DataConfig
-from ..errors import DataError, listing
+from ..errors import DataError, closest, listing, warn
 from .calendar import calendar_names, with_calendar
 from .frames import Layout, check_values, columns_of, layout_of, read_frame
+from .grids import channel_scaler, grid_frame
 from .scaling import Scaler
+from .series import season_of
 from .timeline import regular, with_time
 from .windows import Windows
+
+READS = ("table", "grids")  # the kinds of data a model can read (the zoo's ``reads=``)
+NOT_FOR_GRIDS = ("target", "covariates", "future_covariates", "series", "time", "calendar")
+FILL_HINT = ("pass fill='interpolate' or fill='ffill' to fill them (dropping the rows leaves gaps in "
+             "time, which are refused too)")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One series as the pipeline left it."""
+
+    frame: pd.DataFrame  # its rows: the model's input columns, original units
+    n_train: int  # its first rows that train; the rest validates
+    scaler: Scaler  # its own, or the one the series share
+    start: int  # its first row in ``Prepared.inputs``
 
 
 @dataclass
 class Prepared:
-    frame: pd.DataFrame  # the columns in use, original units
+    """The data of a fit: its series, stacked and scaled, and the windows over them."""
+
     layout: Layout
-    scaler: Scaler  # fitted on the training rows, one entry per input column
-    inputs: torch.Tensor  # (rows, inputs) scaled; future covariates lead by `horizon` rows
-    n_train: int  # rows of the training part; the rest validates
+    parts: dict  # series id -> Part, in the order of the ids; one entry (id None) without ``series=``
+    inputs: torch.Tensor  # (rows of all series, inputs) scaled; future covariates lead by `horizon` rows
     windows: Windows
-    segments: tuple = ()  # a panel's series stacked in `inputs`: ((start, rows, n_train), ...)
-    panel: dict | None = None  # a panel's series by id: (frame in original units, n_train, scaler)
+    season: int  # the seasonal period the series share (a day of sub-daily rows, a week of days)
+
+    @property
+    def segments(self) -> tuple:
+        """((first row in ``inputs``, rows, training rows), ...), a series each."""
+        return tuple((p.start, len(p.frame), p.n_train) for p in self.parts.values())
+
+    @property
+    def first(self) -> Part:
+        return next(iter(self.parts.values()))
+
+    @property
+    def scaler(self) -> Scaler:
+        """The first series' scaler (the one every series shares, unless each has its own)."""
+        return self.first.scaler
+
+    @property
+    def n_train(self) -> int:
+        """Training rows over all series (a single series': its own)."""
+        return sum(p.n_train for p in self.parts.values())
 
     @property
     def train_rows(self) -> list:
         """(first, end) of each series' training part in ``inputs``."""
-        return [(start, start + n) for start, _, n in self._segments()]
+        return [(start, start + n) for start, _, n in self.segments]
 
     @property
     def val_rows(self) -> list:
         """(first, end) of each series' validation part with the window before it."""
         window = self.windows.shape[0]
-        return [(start + n - window, start + rows) for start, rows, n in self._segments()]
-
-    def _segments(self) -> tuple:
-        return self.segments or ((0, len(self.inputs), self.n_train),)
+        return [(start + n - window, start + rows) for start, rows, n in self.segments]
 
     @property
     def outputs(self) -> torch.Tensor:
         return self.inputs[:, : len(self.layout.outputs)]  # (rows, outputs), a view
 
 
-def prepare(data, config: DataConfig, device: torch.device) -> Prepared:
-    """Validate, split chronologically, scale on the train part, and window."""
-    if config.series is not None:
-        if config.calendar:
-            raise DataError("`calendar=True` is not available with `series=` yet; add the calendar "
-                            "columns to the table yourself and name them in future_covariates")
-        from .panel import prepare_panel
+def prepare(data, config: DataConfig, device: torch.device, reads: str = "table") -> Prepared:
+    """Read, lay out, regularise, split, scale and window ``data`` for a model that reads
+    ``reads`` ("table" or "grids")."""
+    check_kind(config, reads)
+    frame, layout = _read(data, config, reads)
+    series = _series(frame, config.series)
+    if layout is None:
+        layout = layout_of(frame, config.target, config.covariates, config.future_covariates)
+    frames, layout = _shaped(series, layout, config)
+    splits = {key: _named(key, config.series, split_point, len(part), config) for key, part in frames.items()}
+    values = {key: torch.tensor(part.to_numpy(dtype=np.float32)) for key, part in frames.items()}  # (rows, inputs)
+    scalers = _scalers(values, splits, layout, config)
+    encoded = {key: encode(values[key], scalers[key], layout, config.horizon) for key in frames}  # (rows, inputs)
+    for key in frames:
+        _named(key, config.series, _check_scaled, encoded[key], frames[key])
+    starts = np.cumsum([0] + [len(part) for part in frames.values()])[:-1]
+    parts = {key: Part(frames[key], splits[key], scalers[key], int(start)) for key, start in zip(frames, starts)}
+    inputs = to_device(torch.cat(list(encoded.values())).contiguous(), device)  # (all rows, inputs)
+    segments = tuple((p.start, len(p.frame), p.n_train) for p in parts.values())
+    windows = Windows(inputs, inputs[:, : len(layout.outputs)], config.window, config.horizon, 0, segments)
+    season = config.season or season_of(next(iter(frames.values())).index)
+    return Prepared(layout, parts, inputs, windows, season)
 
-        return prepare_panel(data, config, device)
-    frame = with_time(read_frame(data), config.time)
-    layout = layout_of(frame, config.target, config.covariates, config.future_covariates)
-    frame = regular(frame, layout.inputs, config.freq, config.fill)
+
+def check_kind(config: DataConfig, reads: str) -> None:
+    """The one rule for settings that do not apply to a kind of data: grids have every cell
+    as a target, one grid per row, and no id or time columns to name."""
+    if reads not in READS:
+        raise DataError(f"a model reads {reads!r}, which is none of the kinds of data: {', '.join(READS)}")
+    if reads == "grids":
+        for name in NOT_FOR_GRIDS:
+            value = getattr(config, name)
+            if value not in (None, False):
+                raise DataError(f"`{name}` ({value!r}) does not apply to grids: a model that reads grids (such as "
+                                "the convlstm) forecasts every cell, one grid per row in time order; leave "
+                                f"`{name}` out")
+
+
+def _read(data, config: DataConfig, reads: str) -> tuple:
+    """The rows as a DataFrame indexed by time (or position), and the layout grids imply."""
+    if reads == "grids":
+        frame, shape = grid_frame(data)
+        return frame, Layout(tuple(frame.columns), grid=shape)
+    return with_time(read_frame(data), config.time), None
+
+
+def _series(frame: pd.DataFrame, name) -> dict:
+    """``frame`` split by the id column ``name`` (sorted ids, each series in time order), or
+    {None: frame}: the same rows in any order give the same series."""
+    if name is None:
+        return {None: _in_time_order(frame)}
+    if name not in frame.columns:
+        raise DataError(
+            f"`series` names column {name!r}, which is not in the data"
+            f"{closest(str(name), map(str, frame.columns))}; columns: {listing(frame.columns)}"
+        )
+    ids = frame[name]
+    if ids.isna().any():
+        raise DataError(f"`series` column {name!r} has {int(ids.isna().sum())} missing id(s) (first at "
+                        f"{frame.index[int(np.argmax(ids.isna().to_numpy()))]}); drop those rows or give them an id")
+    keys = pd.unique(ids)
+    try:
+        keys = sorted(keys)
+    except TypeError:  # ids of mixed kinds keep the order they come in
+        pass
+    rest = frame.drop(columns=name)
+    return {key: _in_time_order(rest[(ids == key).to_numpy()]) for key in keys}
+
+
+def _in_time_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Timestamped rows sorted by time (stable, so repeats keep their order)."""
+    if isinstance(frame.index, pd.DatetimeIndex) and not frame.index.is_monotonic_increasing:
+        return frame.sort_index(kind="stable")
+    return frame
+
+
+def _shaped(series: dict, layout: Layout, config: DataConfig) -> tuple:
+    """Each series on its time grid, filled, with its calendar features, in the model's
+    columns and checked; and the layout with the calendar features added."""
+    frames = {key: _named(key, config.series, regular, part, layout.inputs, config.freq, config.fill)
+              for key, part in series.items()}
+    _check_steps(frames, config.series)
     if config.calendar:  # made after regularising: each row's own time, never averaged
-        names = calendar_names(frame.index)
-        frame = with_calendar(frame, names)
+        names = calendar_names(next(iter(frames.values())).index)
+        frames = {key: with_calendar(part, names) for key, part in frames.items()}
         given = tuple(c for c in layout.future_covariates if c not in names)  # made, not read
         layout = Layout(layout.targets, layout.covariates, given + names)
-    frame = columns_of(frame, layout.inputs)
-    check_values(frame, layout.inputs, fix=FILL_HINT)
-    n_train = split_point(len(frame), config)
-    values = torch.tensor(frame.to_numpy(dtype=np.float32))  # (rows, inputs)
-    scaler = Scaler(config.scaler).fit(values[:n_train])
-    inputs = encode(values, scaler, layout, config.horizon)
-    _check_scaled(inputs, frame)
-    inputs = to_device(inputs, device)
-    windows = Windows(inputs, inputs[:, : len(layout.outputs)], config.window, config.horizon, n_train)
-    return Prepared(frame, layout, scaler, inputs, n_train, windows)
+    frames = {key: columns_of(part, layout.inputs) for key, part in frames.items()}
+    for key, part in frames.items():
+        _named(key, config.series, check_values, part, layout.inputs, fix=FILL_HINT)
+    return frames, layout
 
 
-FILL_HINT = ("pass fill='interpolate' or fill='ffill' to fill them (dropping the rows leaves gaps in "
-             "time, which are refused too)")
+def _check_steps(frames: dict, name) -> None:
+    """Series of one panel share one step: a window of 12 rows must span the same time in each."""
+    steps = {key: part.index[1] - part.index[0] for key, part in frames.items()
+             if isinstance(part.index, pd.DatetimeIndex) and len(part) > 1}
+    if len(set(steps.values())) > 1:
+        (a, step_a), (b, step_b) = next(iter(steps.items())), next((k, s) for k, s in steps.items()
+                                                                   if s != next(iter(steps.values())))
+        raise DataError(
+            f"series {a!r} ({name}) moves in steps of {step_a}, series {b!r} in steps of {step_b}, so a window "
+            "of rows would span different times in each; pass freq='...' (e.g. the coarser step) to put every "
+            "series on one step"
+        )
+
+
+def _named(key, name, function, *args, **kwargs):
+    """``function(*args)``; a DataError about one series of a panel names the series."""
+    try:
+        return function(*args, **kwargs)
+    except DataError as error:
+        if name is None:
+            raise
+        raise DataError(f"series {key!r} ({name}): {error}") from None
+
+
+def _scalers(values: dict, splits: dict, layout: Layout, config: DataConfig) -> dict:
+    """Each series' scaler, fitted on training rows only: one over all the series' training
+    parts together (``series_scaling="global"``), or one each; grids share one shift and
+    scale per channel."""
+    def fitted(rows: torch.Tensor) -> Scaler:
+        return channel_scaler(config.scaler, rows, layout.grid) if layout.grid else Scaler(config.scaler).fit(rows)
+
+    if config.series_scaling == "series":
+        return {key: fitted(values[key][: splits[key]]) for key in values}
+    if config.series is None and len(values) == 1 and config.series_scaling != "global":
+        warn(f"series_scaling={config.series_scaling!r} scales each series of a panel on its own; without "
+             "`series=` the data is one series, scaled on its own either way")
+    shared = fitted(torch.cat([values[key][: splits[key]] for key in values]))
+    return dict.fromkeys(values, shared)
 
 
 def split_point(rows: int, config: DataConfig) -> int:

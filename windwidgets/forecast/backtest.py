@@ -278,20 +278,23 @@ class Evaluation(dict):
         return self.table.to_html(float_format="{:.4g}".format)
 
 
-def forecast_error(encoded: torch.Tensor, n_train: int, steps: int, window: int, horizon: int, outputs: int,
+def forecast_error(encoded: torch.Tensor, segments: tuple, steps: int, window: int, horizon: int, outputs: int,
                    targets: int, carry: bool, origins: int = 200, error=torch.nn.MSELoss()):
     """A score for picking the best epoch by the forecasts the model will be asked for.
 
     Returns ``score(model)``: the ``error`` (``function(prediction, truth) -> mean``: the
     training loss, so an epoch is judged by what the fit minimises; scaled units, the
-    targets) of rolled forecasts of ``steps`` rows from up to ``origins`` origins spread
-    over the validation part of ``encoded`` (rows, inputs), each read and rolled as a
-    backtest does; None when the validation part is shorter than ``steps``.
+    targets) of rolled forecasts of ``steps`` rows from about ``origins`` origins spread
+    over the validation parts of the series stacked in ``encoded`` (rows, inputs), an equal
+    share in each (``segments``: ((first row, rows, training rows), ...)), each read and
+    rolled as a backtest does; None when no validation part is ``steps`` rows long.
     """
-    rows = encoded.shape[0]
-    if rows - n_train < steps:
+    share = max(1, round(origins / len(segments)))
+    first = np.concatenate([start + np.unique(np.linspace(n_train, rows - steps,
+                                                          min(share, rows - steps - n_train + 1)).astype(int))
+                            for start, rows, n_train in segments if rows - n_train >= steps] or [[]]).astype(int)
+    if not len(first):
         return None
-    first = np.unique(np.linspace(n_train, rows - steps, min(origins, rows - steps - n_train + 1)).astype(int))
     truth = encoded[first[:, None] + np.arange(steps), :targets]  # (origins, steps, targets)
 
     @torch.no_grad()
@@ -304,4 +307,5 @@ def forecast_error(encoded: torch.Tensor, n_train: int, steps: int, window: int,
             model.train(training)
         return float(error(predicted[..., :targets], truth))
 
+    score.origins = len(first)  # how many forecasts it scores, for the views to say
     return score

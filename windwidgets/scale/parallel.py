@@ -43,19 +43,26 @@ def check_workers(workers, config: RunConfig) -> int:
 
 
 class RayTrainer:
-    """Stands in for a Run's trainer: ``fit`` trains on Ray workers and replays worker 0's
-    events here, on the same ``progress`` and ``events``, so the Run and its views see an
-    ordinary fit; ``stop`` reaches every worker at the next batch."""
+    """Trains a Run's model on Ray workers in place of its own trainer (``run.fit(trainer=...)``):
+    ``fit`` replays worker 0's events here on the local trainer's ``progress`` and ``events``,
+    so the Run and its views see an ordinary fit; ``stop`` reaches every worker at the next
+    batch. ``local`` is the Run's own trainer, ``config`` its settled config."""
 
     def __init__(self, local: Trainer, data, config: RunConfig, workers: int, address: str | None):
-        if local.config.mode == "stateful":
+        if config.train.mode == "stateful":
             raise ConfigError(f"`workers` ({workers}) splits each epoch's batches between workers; mode "
                               "'stateful' carries the state through the series in order: leave `workers` out "
                               "or use mode='window'")
+        ray = require_ray("ww.train(..., workers=...)")
+        if address is None and ray.is_initialized():  # a Ray with fewer CPUs would wait for ever
+            cpus = int(ray.cluster_resources().get("CPU", 0))
+            if cpus < workers:
+                raise ConfigError(f"`workers` ({workers}) needs {workers} CPUs, one a worker; the Ray running in "
+                                  f"this session has {cpus}: use workers={max(cpus, 1)}, or ray.shutdown() first "
+                                  "so that a Ray with enough CPUs starts")
         self.source, self.run_config, self.workers, self.address = data, config, workers, address
         self.model, self.progress, self.events = local.model, local.progress, local.events
-        self.data, self.config = local.data, local.config  # what the previews read, as from a Trainer
-        self.best_state = local.best_state
+        self.where = f"on {workers} Ray workers"  # for the view's title
         self.stop_requested = threading.Event()
         self._stops = None
 
@@ -134,8 +141,7 @@ class RayTrainer:
         if row is not None:
             p.history.append(row)
         if state is not None:
-            self.best_state = torch.load(io.BytesIO(state), map_location="cpu", weights_only=True)
-            self.model.load_state_dict(self.best_state)
+            self.model.load_state_dict(torch.load(io.BytesIO(state), map_location="cpu", weights_only=True))
         self.events.emit(Event(name), p)
 
 
@@ -145,15 +151,13 @@ def train_worker(loop: dict) -> None:
     import torch.distributed as dist
     from ray import train
 
-    from ..api import prepare_run
+    from ..tasks import prepare
     from ..tasks.forecast import forecast_trainer
 
     torch.set_num_threads(1)
     context = train.get_context()
     rank, world = context.get_world_rank(), context.get_world_size()
-    config = RunConfig.from_dict(loop["config"])
-    config.train.live = False
-    run = prepare_run(ray.get(loop["data"]), config)
+    run = prepare(ray.get(loop["data"]), RunConfig.from_dict(loop["config"]).replace(live=False))
     data, config = run.trainer.data, run.config  # settled: the mode and the forecast steps
     if config.train.mode == "window":  # an equal share of the windows each, so every step is shared
         index = data.windows.train_index
@@ -232,28 +236,3 @@ class _Send:
             torch.save(self.trainer.kept_state(), buffer)
             state = buffer.getvalue()
         self.queue.put((event.value, values, row, state))
-
-
-def fit_parallel(data, config: RunConfig, workers: int, address: str | None = None, show=None):
-    """What ``ww.train(..., workers=N)`` does: the Run is prepared here (so the data and the
-    settings are checked before Ray starts, and the Run that comes back is an ordinary one),
-    its trainer is replaced by a :class:`RayTrainer`, and the usual view watches it."""
-    from ..api import forecast_preview, in_background, prepare_run
-    from ..views import make_view
-
-    workers = check_workers(workers, config)
-    ray = require_ray("ww.train(..., workers=...)")
-    if address is None and ray.is_initialized():  # a Ray with fewer CPUs would wait for ever
-        cpus = int(ray.cluster_resources().get("CPU", 0))
-        if cpus < workers:
-            raise ConfigError(f"`workers` ({workers}) needs {workers} CPUs, one a worker; the Ray running in "
-                              f"this session has {cpus}: use workers={max(cpus, 1)}, or ray.shutdown() first "
-                              "so that a Ray with enough CPUs starts")
-    run = prepare_run(data, config)
-    run.trainer = RayTrainer(run.trainer, data, config, workers, address)
-    m = config.model
-    view = make_view(config.train.live, stop=run.stop, preview=forecast_preview(run), show=show,
-                     title=f"{m.model}, {m.size}, on {workers} Ray workers")
-    if view is not None:
-        run.trainer.events.subscribe(view)
-    return run._fit(background=in_background(view))

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from .. import zoo
-from ..config import RunConfig
+from ..config import RunConfig, settle
 from ..data import Scaler
 from ..data.sequences import as_sequences, prepare_sequences
 from ..errors import ConfigError, DataError, WindwidgetsError
@@ -46,15 +46,15 @@ def check_settings(config: RunConfig) -> None:
     if t.loss != "mse":
         raise ConfigError(f"`loss` ({t.loss!r}) sets a forecaster's loss; task='classify' learns by cross "
                           "entropy, leave `loss` out")
-    if t.stateful or t.mode not in ("auto", "window"):
-        raise ConfigError(f"`{'stateful=True' if t.stateful else f'mode={t.mode!r}'}` learns along one long "
+    if t.mode not in ("auto", "window"):
+        raise ConfigError(f"`mode={t.mode!r}` learns along one long "
                           "series; task='classify' reads separate sequences, leave it out")
 
 
 def prepare_classifier(data, config: RunConfig, device: torch.device) -> "ClassifyRun":
     """An unfitted :class:`ClassifyRun`: data checked and split, model built, trainer ready."""
     check_settings(config)
-    config = config.settled(("window",))
+    config = settle(config, ("window",))
     prepared = prepare_sequences(data, config.data, config.train.seed, device)
     spec = zoo.ModelSpec(input_size=prepared.features, output_size=len(prepared.classes), horizon=1,
                          window=prepared.time, extra={"task": "classify", "classes": len(prepared.classes)})
@@ -169,7 +169,7 @@ class ClassifyRun(BaseRun):
 
 
 def load_classifier(payload: dict, device: torch.device) -> ClassifyRun:
-    config = RunConfig.from_dict(payload["config"])
+    config = RunConfig.from_file(payload["config"])
     spec = zoo.ModelSpec(**payload["spec"])
     model = zoo.build(config.model.model, spec, config.model)
     model.load_state_dict(payload["state_dict"])

@@ -1,15 +1,16 @@
-"""task="forecast": a table (one series or a panel of them) or grids for the convlstm."""
+"""task="forecast": the data the model reads (a table of one series or many, or grids),
+the model, the config settled once, the trainer, and the one constructor of its Runs."""
 from __future__ import annotations
 
 import numpy as np
 import torch
 
 from .. import zoo
-from ..config import RunConfig
+from ..config import RunConfig, settle
 from ..data import Layout, Scaler, prepare
-from ..data.grids import prepare_grids
 from ..data.series import SeriesState, season_of
-from ..errors import ConfigError, warn
+from ..device import resolve_device
+from ..errors import ConfigError, ModelError, warn
 from ..forecast.bounds import check_bounds
 from ..forecast.metrics import naive_scale
 from ..forecast.backtest import forecast_error
@@ -23,30 +24,50 @@ from .grid import GridRun
 
 
 def prepare_forecaster(data, config: RunConfig, device: torch.device) -> Run:
-    """An unfitted Run: the data read (grids for the convlstm, a table for every other
-    model), the model built, the mode settled, the trainer ready."""
-    prepared = prepare_grids(data, config.data, device) if config.model.model == "convlstm" else (
-        prepare(data, config.data, device))
+    """An unfitted Run: the data made into what the model reads, the model built, the
+    config settled, the trainer ready."""
+    config, prepared, model = _made(data, config, device)
+    trainer = forecast_trainer(model, prepared, config, device)
+    return forecast_run(config, model, device, prepared.layout, members(prepared, config), trainer=trainer)
+
+
+def trained(data, config: RunConfig, state_dict: dict, history: list, progress: dict) -> Run:
+    """The Run of weights trained elsewhere on ``data`` with ``config`` (a sweep's trial):
+    the data and the model made as for a fit here, then the weights, the history and how
+    the fit ended (``progress``: best_epoch, member_epochs, ...) given to it."""
+    config, prepared, _ = _made(data, config, torch.device("cpu"))
+    return restored(config, prepared.layout, members(prepared, config), state_dict,
+                    resolve_device(config.train.device), history, progress)
+
+
+def _made(data, config: RunConfig, device: torch.device) -> tuple:
+    """(settled config, prepared data, model on ``device``) for ``data`` and ``config``."""
+    reads = zoo.entry(config.model.model).reads[0]
+    prepared = prepare(data, config.data, device, reads)
     check_bounds(config.data.bounds, prepared.layout.targets)
     model = build_model(config, prepared.layout).to(device)
-    why = (" with bidirectional=True (a backward pass would read the future)" if config.model.bidirectional else
-           f" with ensemble={config.model.ensemble} (each member would carry its own state)"
-           if config.model.ensemble > 1 else "")
-    config = config.settled(model.modes, why)
-    if prepared.panel is not None and config.train.mode == "stateful":
+    return settled(config, model, prepared), prepared, model
+
+
+def settled(config: RunConfig, model: torch.nn.Module, prepared) -> RunConfig:
+    """The config the Run keeps, from the settings, the model's ways of learning and the data
+    (see :func:`windwidgets.config.settle`)."""
+    m, t = config.model, config.train
+    why = (" with bidirectional=True (a backward pass would read the future)" if m.bidirectional else
+           f" with ensemble={m.ensemble} (each member would carry its own state)" if m.ensemble > 1 else "")
+    shortest = min(n for _, _, n in prepared.segments)
+    config = settle(config, model.modes, why, season=prepared.season, room=shortest)
+    if len(prepared.parts) > 1 and config.train.mode == "stateful":
         raise ConfigError(
-            f"mode 'stateful' carries the state through one series from start to end; a panel "
-            f"(series={config.data.series!r}) trains on its series together: use mode='sequence' or "
-            "mode='window'"
+            f"mode 'stateful' carries the state through one series from start to end; a panel of "
+            f"{len(prepared.parts)} series (series={config.data.series!r}) trains on its series together: use "
+            "mode='sequence' or mode='window'"
         )
-    trainer = forecast_trainer(model, prepared, config, device)
-    if prepared.panel is not None:
-        members = {key: (_series(frame, n_train, prepared.layout, config), scaler)
-                   for key, (frame, n_train, scaler) in prepared.panel.items()}
-        return PanelRun(config, model, device, members, prepared.layout, trainer=trainer)
-    series = _series(prepared.frame, prepared.n_train, prepared.layout, config)
-    return run_class(prepared.layout)(config, model, device, series, prepared.layout, prepared.scaler,
-                                      trainer=trainer)
+    validation = max(rows - n for _, rows, n in prepared.segments)
+    if t.forecast_steps is not None and t.forecast_steps > config.data.horizon and t.forecast_steps > validation:
+        warn(f"`forecast_steps` ({t.forecast_steps}) is longer than the validation part ({validation} rows), so "
+             "the validation loss picks the best epoch; ask for fewer steps or raise val_fraction")
+    return config
 
 
 def forecast_trainer(model: torch.nn.Module, prepared, config: RunConfig, device: torch.device,
@@ -63,29 +84,33 @@ def forecast_trainer(model: torch.nn.Module, prepared, config: RunConfig, device
 
 
 def _forecast_score(prepared, config: RunConfig):
-    """Pick the best epoch by rolled validation forecasts of ``forecast_steps`` rows (settled
-    here: a day of sub-daily data, else the horizon); None where the validation loss already
-    measures them (no longer than a block) or for panels and grids."""
+    """The error of rolled validation forecasts of ``forecast_steps`` rows from origins in every
+    series; None where the validation loss already measures them (no longer than a block)
+    or no series' validation part is that long."""
     d, t = config.data, config.train
-    given = t.forecast_steps is not None
-    if not given:
-        season = d.season or (season_of(prepared.frame.index) if prepared.panel is None else 1)
-        t.forecast_steps = season if season > 1 else d.horizon
-    if t.forecast_steps <= d.horizon or prepared.panel is not None or prepared.layout.grid:
+    if t.forecast_steps <= d.horizon:
         return None
     layout = prepared.layout
-    score = forecast_error(prepared.inputs, prepared.n_train, t.forecast_steps, d.window, d.horizon,
-                           len(layout.outputs), len(layout.targets), carries(t.mode), error=LOSSES[t.loss]())
-    if score is None and given:
-        warn(f"`forecast_steps` ({t.forecast_steps}) is longer than the validation part "
-             f"({len(prepared.inputs) - prepared.n_train} rows), so the validation loss picks the "
-             "best epoch; ask for fewer steps or raise val_fraction")
-    return score
+    return forecast_error(prepared.inputs, prepared.segments, t.forecast_steps, d.window, d.horizon,
+                          len(layout.outputs), len(layout.targets), carries(t.mode), error=LOSSES[t.loss]())
 
 
-def run_class(layout: Layout) -> type:
-    """The Run class for a forecast's layout: grids get :class:`GridRun`."""
-    return GridRun if layout.grid else Run
+def members(prepared, config: RunConfig) -> dict:
+    """Each series as its Run forecasts on it, with its scaler: id -> (SeriesState, Scaler)."""
+    return {key: (_series(part.frame, part.n_train, prepared.layout, config), part.scaler)
+            for key, part in prepared.parts.items()}
+
+
+def forecast_run(config: RunConfig, model: torch.nn.Module, device: torch.device, layout: Layout, series: dict,
+                 history: list | None = None, trainer=None) -> Run:
+    """The Run of a forecaster however it came to be (prepared for a fit, read from a file, a
+    sweep's trial): a :class:`PanelRun` for ``series=``, a :class:`GridRun` for grids, else a
+    :class:`Run`. ``series`` maps each id to its (SeriesState, Scaler)."""
+    if config.data.series is not None:
+        return PanelRun(config, model, device, series, layout, history=history, trainer=trainer)
+    (state, scaler), = series.values()
+    return (GridRun if layout.grid else Run)(config, model, device, state, layout, scaler, history=history,
+                                             trainer=trainer)
 
 
 def _series(frame, n_train: int, layout: Layout, config: RunConfig) -> SeriesState:
@@ -107,7 +132,8 @@ def build_model(config: RunConfig, layout: Layout) -> torch.nn.Module:
     weights are drawn one after another from ``seed`` (see :mod:`windwidgets.zoo.ensemble`)."""
     spec = zoo.ModelSpec(input_size=len(layout.inputs), output_size=len(layout.outputs),
                          horizon=config.data.horizon, window=config.data.window,
-                         extra={"grid": layout.grid} if layout.grid else {})
+                         extra={"grid": layout.grid} if layout.grid else {},
+                         reads="grids" if layout.grid else "table")
     if config.model.ensemble == 1:
         return zoo.build(config.model.model, spec, config.model)
     with torch.random.fork_rng(devices=[]):  # loading a file leaves the caller's random state alone
@@ -115,17 +141,27 @@ def build_model(config: RunConfig, layout: Layout) -> torch.nn.Module:
         return Mean([zoo.build(config.model.model, spec, config.model) for _ in range(config.model.ensemble)])
 
 
-def load_forecaster(payload: dict, device: torch.device) -> Run:
-    config = RunConfig.from_dict(payload["config"])
-    if config.train.mode == "auto":  # a file from before training modes: it learned on windows
-        config.train.mode = "stateful" if config.train.stateful else "window"
-    layout = Layout(**{k: tuple(v) for k, v in payload["layout"].items()})
+def restored(config: RunConfig, layout: Layout, series: dict, state_dict: dict, device: torch.device,
+             history: list, progress: dict | None = None) -> Run:
+    """A Run fitted elsewhere, from its parts: a file's, or a sweep's trial's weights over the
+    same data; ``progress`` fills in how its fit ended where the history cannot tell."""
     model = build_model(config, layout)
-    model.load_state_dict(payload["state_dict"])
+    model.load_state_dict(state_dict)
     model.to(device).eval()
-    if "panel" in payload:  # each entry holds its series' scaler (the top-level one repeats the first's)
-        members = {entry["id"]: (_series_from_state(entry, config), Scaler.from_state(entry["scaler"]))
-                   for entry in payload["panel"]}
-        return PanelRun(config, model, device, members, layout, history=payload["history"])
-    return run_class(layout)(config, model, device, _series_from_state(payload, config), layout,
-                             Scaler.from_state(payload["scaler"]), history=payload["history"])
+    run = forecast_run(config, model, device, layout, series, history=history)
+    for name, value in (progress or {}).items():
+        setattr(run.progress, name, value)
+    return run
+
+
+def load_forecaster(payload: dict, device: torch.device) -> Run:
+    config = RunConfig.from_file(payload["config"])
+    layout = Layout(**{k: tuple(v) for k, v in payload["layout"].items()})
+    if config.data.series is None:
+        series = {None: (_series_from_state(payload, config), Scaler.from_state(payload["scaler"]))}
+    else:  # each entry holds its series' scaler (the top-level one repeats the first's)
+        if not payload.get("panel"):
+            raise ModelError(f"it was trained on a panel (series={config.data.series!r}) but holds no series")
+        series = {entry["id"]: (_series_from_state(entry, config), Scaler.from_state(entry["scaler"]))
+                  for entry in payload["panel"]}
+    return restored(config, layout, series, payload["state_dict"], device, payload["history"])

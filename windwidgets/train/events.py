@@ -85,3 +85,8 @@ class Events:
                 ) from None
         for subscriber in list(self._subscribers):
             subscriber(event, progress)
+
+
+def best_by(history) -> str:
+    """The column of a history (a DataFrame or a row) that picked the best epoch."""
+    return "val_forecast" if "val_forecast" in history else "val_loss"

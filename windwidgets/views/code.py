@@ -30,8 +30,7 @@ def as_trained(run) -> tuple[RunConfig, str]:
     history = run.history
     if run.stop_reason not in ("stopped", "interrupted") or not len(history):
         return run.config, ""
-    config = RunConfig.from_dict(run.config.to_dict())
-    config.train.epochs = len(history)
+    config = run.config.replace(epochs=len(history))
     return config, (f"stopped at epoch {len(history)} of {run.config.train.epochs}: epochs = "
                     f"{len(history)} trains as far (a stop within an epoch ends that epoch early)")
 

@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from pandas.tseries.frequencies import to_offset
 
-from ..fit import best_by
+from ..train.events import best_by
 from ..forecast.rollout import infer_freq
 
 # The name of one step of a regular DatetimeIndex, by the pandas offset that makes it

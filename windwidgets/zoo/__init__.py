@@ -4,6 +4,8 @@ from . import peephole  # noqa: F401  (registers peephole_lstm)
 from . import convlstm  # noqa: F401  (registers convlstm)
 from . import cnn_lstm  # noqa: F401  (registers cnn_lstm)
 from . import seq2seq  # noqa: F401  (registers seq2seq)
-from .registry import ModelSpec, build, entry, names, register
+from .registry import BUILT_IN, ModelSpec, build, entry, names, register, unregister
 
-__all__ = ["ModelSpec", "build", "entry", "names", "register"]
+BUILT_IN.update(names())
+
+__all__ = ["ModelSpec", "build", "entry", "names", "register", "unregister"]

@@ -164,4 +164,4 @@ def build(spec: ModelSpec, config) -> ConvLSTMForecaster:
     return ConvLSTMForecaster(spec, **settings(config))
 
 
-register("convlstm", build, knobs=STACK, options=("kernel_size",), tasks=("forecast",))
+register("convlstm", build, knobs=STACK, options=("kernel_size",), tasks=("forecast",), reads=("grids",))

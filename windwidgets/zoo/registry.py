@@ -37,10 +37,12 @@ class ModelSpec:
     horizon: int  # steps predicted per forward pass
     window: int  # input length during training
     extra: dict = field(default_factory=dict)  # task-specific shapes (classes, grid size)
+    reads: str | None = None  # the kind of data made for it: "table" or "grids"; None: not said (checked by the model)
 
 
 STACK = ("hidden_size", "num_layers", "dropout", "bidirectional", "bias")  # what a recurrent stack reads
 TASKS = ("forecast", "classify")
+READS = ("table", "grids")  # the kinds of data the pipeline makes (see windwidgets.data.prepare)
 
 
 def settings(config, knobs: tuple = STACK) -> dict:
@@ -56,18 +58,22 @@ class Entry:
     knobs: tuple  # the ModelConfig fields this model reads
     options: tuple | None = None  # the keywords ``options`` may hold; None: not declared
     tasks: tuple = TASKS  # what it can be trained for
+    reads: tuple = ("table",)  # the kinds of data it reads, the one the pipeline makes for it first
 
 
 _REGISTRY: dict[str, Entry] = {}
+BUILT_IN: set = set()  # filled by windwidgets.zoo once its models are registered
 
 
 def register(name: str, builder: Callable, summary: str = "", knobs=("hidden_size",),
-             options=None, tasks: tuple = TASKS) -> None:
+             options=None, tasks: tuple = TASKS, reads: tuple = ("table",)) -> None:
     """Add a model under ``name``: ``builder(spec, config) -> nn.Module``.
 
     ``knobs`` are the settings it reads; ``options`` the names ``config.options`` may hold
     (other names are refused with that list before the builder runs); ``tasks`` what it
-    can be trained for (``spec.extra["task"]``, "forecast" when absent).
+    can be trained for (``spec.extra["task"]``, "forecast" when absent); ``reads`` the kinds of
+    data it reads ("table": windows of rows of columns; "grids": rows of flattened grids,
+    ``spec.extra["grid"]`` their shape), the one the data is made into first.
 
     Example
     -------
@@ -88,8 +94,18 @@ def register(name: str, builder: Callable, summary: str = "", knobs=("hidden_siz
             f"the builder for {name!r} is a {type(builder).__name__}; pass a function "
             "builder(spec, config) that returns an nn.Module"
         )
+    if isinstance(reads, str) or not reads or not set(reads) <= set(READS):
+        raise ModelError(f"model {name!r} reads {reads!r}; pass a tuple of {', '.join(map(repr, READS))}")
     _REGISTRY[name] = Entry(builder, summary or (builder.__doc__ or "").strip().split("\n")[0], tuple(knobs),
-                            None if options is None else tuple(options), tuple(tasks))
+                            None if options is None else tuple(options), tuple(tasks), tuple(reads))
+
+
+def unregister(name: str) -> None:
+    """Remove a model added with :func:`register` (the built-in ones stay)."""
+    if name in BUILT_IN:
+        raise ModelError(f"{name!r} is a built-in model and stays in the zoo")
+    entry(name)  # an unknown name is refused with the list
+    del _REGISTRY[name]
 
 
 def names() -> list[str]:
@@ -110,6 +126,10 @@ def build(name: str, spec: ModelSpec, config) -> nn.Module:
     if task not in entry(name).tasks:
         able = [n for n in names() if task in entry(n).tasks]
         raise ModelError(f"model {name!r} cannot be trained for task={task!r}; models that can: {', '.join(able)}")
+    if spec.reads is not None and spec.reads not in entry(name).reads:
+        able = [n for n in names() if spec.reads in entry(n).reads]
+        raise ModelError(f"model {name!r} reads {' or '.join(entry(name).reads)}, not {spec.reads}; models that "
+                         f"read {spec.reads}: {', '.join(able)}")
     known = entry(name).options
     unknown = [k for k in config.options if known is not None and k not in known]
     if unknown:
