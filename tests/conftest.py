@@ -34,3 +34,20 @@ def frame():
     rng = np.random.default_rng(0)
     return pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200),
                          "c": rng.normal(size=200)}, index=index)
+
+
+@pytest.fixture(autouse=True)
+def zoo_as_it_was():
+    """Models a test registers leave the zoo when it ends, so no test sees another's."""
+    before = set(ww.zoo.names())
+    yield
+    for name in set(ww.zoo.names()) - before:
+        ww.zoo.unregister(name)
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that start Ray carry the ``ray`` marker: ``pytest -m "not ray and not browser"``
+    is the fast run."""
+    for item in items:
+        if "ray_session" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.ray)

@@ -221,8 +221,6 @@ def test_two_workers_drive_the_live_panel_stop_together_and_match_one_worker(ray
     assert 2 <= len(history) < 30  # every worker stopped soon after the Stop; none hung
     assert heard[0] is ww.Event.FIT_START and heard[-1] is ww.Event.FIT_END and ww.Event.BATCH_END in heard
     assert heard.count(ww.Event.EPOCH_END) == len(history)
-    for name, value in run.trainer.best_state.items():  # the best epoch's weights, in the kernel
-        torch.testing.assert_close(run.model.state_dict()[name], value)
     assert np.isfinite(run.forecast(5).to_numpy()).all()
 
     single = ww.train(data, **{**settings, "epochs": 2, "live": False}).history
@@ -301,8 +299,6 @@ def test_workers_keep_the_epoch_whose_rolled_forecasts_score_best(ray_session):
     history = run.history
     assert run.config.train.forecast_steps == 24 and "val_forecast" in history
     assert run.trainer.progress.best_epoch == history.loc[history["val_forecast"].idxmin(), "epoch"]
-    for name, value in run.trainer.best_state.items():
-        torch.testing.assert_close(run.model.state_dict()[name], value)
     # the same windows a step in another order, as for the losses; measured: within 0.2%. Both
     # keep epoch 1, where the one-step val_loss would keep epoch 3
     np.testing.assert_allclose(history["val_forecast"], single.history["val_forecast"], rtol=0.02)
@@ -322,7 +318,7 @@ def test_a_sweep_ranks_trials_by_the_forecast_score_each_fit_keeps(ray_session):
         assert row["val_loss"] == pytest.approx(kept["val_loss"], rel=1e-4)  # the kept epoch's, not the lowest
     best = result.best
     assert best.config.model.hidden_size == table["hidden_size"].iloc[0]
-    assert best.trainer.progress.best_epoch == best.history.loc[best.history["val_forecast"].idxmin(), "epoch"]
+    assert best.progress.best_epoch == best.history.loc[best.history["val_forecast"].idxmin(), "epoch"]
 
 
 def test_a_trial_that_fails_shows_its_error_in_the_table_and_the_text_view(ray_session, capsys):
@@ -346,4 +342,4 @@ def test_an_ensemble_trial_brings_back_each_member_s_own_epoch(ray_session):
     assert kept == [1, 4] and single.trainer.progress.best_epoch == 4  # so the mean's epoch would not do
     for name, value in single.model.state_dict().items():
         torch.testing.assert_close(best.model.state_dict()[name], value)
-    assert best.trainer.progress.member_epochs == kept
+    assert best.progress.member_epochs == kept

@@ -399,6 +399,10 @@ def settle(config: RunConfig, modes: tuple, why: str = "", season: int | None = 
             f"`mode={mode!r}` is not a way {config.model.model!r}{why} can learn: it learns in mode "
             f"{' or '.join(repr(m) for m in modes)}; leave {'`mode` (or `stateful`)' if mode == 'stateful' else '`mode`'} out"
         )
+    for name in ("chunk", "free_steps"):
+        if mode != "sequence" and getattr(t, name) is not None:
+            raise ConfigError(f"`{name}` ({getattr(t, name)}) shapes the chunks of mode='sequence', but this fit learns "
+                              f"in mode {mode!r}; leave `{name}` out, or pass mode='sequence'")
     changes = {"mode": mode, "stateful": mode == "stateful"}
     if t.batch_size is None:
         changes["batch_size"] = SEQUENCE_BATCH if mode == "sequence" else WINDOW_BATCH

@@ -213,10 +213,10 @@ def _scalers(values: dict, splits: dict, layout: Layout, config: DataConfig) -> 
         return channel_scaler(config.scaler, rows, layout.grid) if layout.grid else Scaler(config.scaler).fit(rows)
 
     if config.series_scaling == "series":
+        if config.series is None:
+            warn("series_scaling='series' scales each series of a panel on its own; without `series=` the data "
+                 "is one series, scaled on its own either way")
         return {key: fitted(values[key][: splits[key]]) for key in values}
-    if config.series is None and len(values) == 1 and config.series_scaling != "global":
-        warn(f"series_scaling={config.series_scaling!r} scales each series of a panel on its own; without "
-             "`series=` the data is one series, scaled on its own either way")
     shared = fitted(torch.cat([values[key][: splits[key]] for key in values]))
     return dict.fromkeys(values, shared)
 

@@ -66,7 +66,7 @@ def tune(sweep, session: RaySession) -> None:
             sweep._queue.shutdown()
         session.__exit__(None, None, None)
         for view in sweep._views:
-            view.finish(self)
+            view.finish(sweep)
 
 def _collect(sweep, grid) -> None:
     """Note the trials that failed; raise when every one did."""

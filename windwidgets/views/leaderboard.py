@@ -61,7 +61,7 @@ class SweepText:
             if record.get("message") and not self._ended.get(record["trial"], False):
                 self._ended[record["trial"]] = True
                 self._line(f"trial {record['trial']:>2}  {record['status']}: {record['message']}")
-        key = sweep._leader()
+        key = sweep.leader()
         text = f"sweep: {len(sweep.records)} trials in {sweep.seconds:.1f}s"
         if key is not None:
             best = sweep.records[key]
@@ -116,7 +116,7 @@ class Leaderboard:
 
     def update(self, sweep, record: dict) -> None:
         with self._lock:
-            self.rows = sweep._table().to_dict("records")
+            self.rows = sweep.live_table().to_dict("records")
             running = sum(r["status"] == "running" for r in self.rows)
             self.status.value = f"{len(self.rows)} trials, {running} running"
             now = time.monotonic()
@@ -126,7 +126,7 @@ class Leaderboard:
 
     def finish(self, sweep) -> None:
         with self._lock:
-            self.rows = sweep._table().to_dict("records")
+            self.rows = sweep.live_table().to_dict("records")
             self.status.value = html.escape(_summary(sweep))
             self.stop_button.disabled = True
             self._draw()

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from ..config import MODES
-from ..errors import ModelError, closest
+from ..errors import ModelError, closest, warn
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,7 @@ def build(name: str, spec: ModelSpec, config) -> nn.Module:
             + (f" (`{unknown[0]}` is a setting of its own: pass {unknown[0]}=... to train)"
                if unknown[0] in getattr(config, "__dataclass_fields__", {}) else "")
         )
+    _warn_unread(name, config)
     try:
         module = entry(name).builder(spec, config)
     except TypeError as error:
@@ -161,6 +162,22 @@ def build(name: str, spec: ModelSpec, config) -> nn.Module:
     module.modes = modes
     module.uses_targets = bool(getattr(module, "uses_targets", False))  # wants the targets in training
     return module
+
+
+KNOBS = STACK + ("nonlinearity",)  # the model settings a builder may read or not
+
+
+def _warn_unread(name: str, config) -> None:
+    """A model setting changed from its default that this model does not read would have no
+    effect: say so rather than train as if it had."""
+    fields = getattr(config, "__dataclass_fields__", {})
+    unread = [knob for knob in KNOBS if knob in fields and knob not in entry(name).knobs
+              and getattr(config, knob) != fields[knob].default]
+    if unread:
+        shown = ", ".join(f"{knob}={getattr(config, knob)!r}" for knob in unread)
+        warn(f"model {name!r} does not read {shown} (it reads {', '.join(entry(name).knobs)}), so "
+             f"{'it has' if len(unread) == 1 else 'they have'} no effect; leave {'it' if len(unread) == 1 else 'them'} "
+             "out, or pick a model that reads it")
 
 
 class Stateless(nn.Module):
