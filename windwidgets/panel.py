@@ -48,42 +48,97 @@ class PanelRun(Run):
 
     def _chosen(self, series) -> list:
         keys = self.series if series is None else series if isinstance(series, list) else [series]
+        if not keys:
+            raise WindwidgetsError(f"`series` ([]) names no series; pass one id, a list of ids, or None for all: "
+                                   f"{listing(map(repr, self.members))}")
         for key in keys:
             self.member(key)  # an unknown id is refused before any work
         return keys
 
-    def _part(self, data, key):
-        """The rows of ``data`` (a long DataFrame) for series ``key``, without the id column."""
-        name = self.config.data.series
-        if isinstance(data, pd.DataFrame) and name in data.columns:
-            return data[data[name] == key].drop(columns=name)
+    def _part(self, data, key, name: str, shared: bool = True):
+        """The rows of ``data`` (a long DataFrame) for series ``key``, without the id column.
+        A table without the id column is every series' own (known-future covariates shared
+        by all, such as a weather forecast) where ``shared``; else it is refused, unless it
+        speaks of one series."""
+        column = self.config.data.series
+        if data is None:
+            return None
+        if isinstance(data, pd.DataFrame) and column in data.columns:
+            rows = data[(data[column] == key).to_numpy()].drop(columns=column)
+            if not len(rows):
+                raise WindwidgetsError(f"`{name}` has no rows for series {key!r} (its {column!r} column holds "
+                                       f"{listing(map(repr, pd.unique(data[column])))}); add them, or pick the "
+                                       "series with series=[...]")
+            return rows
+        if not shared:
+            raise WindwidgetsError(f"`{name}` has no {column!r} column, so it cannot say which series its rows "
+                                   f"belong to; add the column, or name one series with series=...")
         return data
 
     def forecast(self, steps: int, future=None, start=None, context=None, interval=None,
                  keep_state: bool = False, series=None) -> pd.DataFrame:
         """:meth:`Run.forecast` for each of ``series``: a long DataFrame, the id in the first
-        column, indexed by the forecast times. ``future`` and ``context`` are long tables
-        with the id column (or, for a single series, that series' rows)."""
+        column, indexed by the forecast times.
+
+        ``future`` is a long table with the id column, or a table without it that every series
+        shares (a weather forecast, a schedule). ``context`` is a long table with the id
+        column, or one series' rows when ``series`` names one. With ``context``, ``series``
+        may name a series the model never saw (a new turbine): it is forecast from its own
+        rows, scaled as the panel's series were."""
         self.wait()
         if keep_state:
             raise WindwidgetsError("`keep_state=True` follows one live series; for a panel use "
                                    "run.member(id).forecast(steps, keep_state=True) per series")
+        keys = self._forecast_keys(series, context)
         frames = []
-        for key in self._chosen(series):
-            frame = self.member(key).forecast(steps, self._part(future, key), start, self._part(context, key),
-                                              interval)
+        for key in keys:
+            runner = self.member(key) if key in self.members else self._newcomer()
+            try:
+                frame = runner.forecast(steps, self._part(future, key, "future"), start,
+                                        self._part(context, key, "context", shared=len(keys) == 1), interval)
+            except WindwidgetsError as error:
+                raise type(error)(f"series {key!r}: {error}") from None
             frame.insert(0, self.config.data.series, key)
             frames.append(frame)
         return pd.concat(frames)
 
+    def _forecast_keys(self, series, context) -> list:
+        """The series to forecast; ids outside the panel only with a ``context`` of their own."""
+        if context is None or series is None:
+            return self._chosen(series)
+        keys = series if isinstance(series, list) else [series]
+        if not keys:
+            return self._chosen(keys)
+        for key in keys:
+            if key not in self.members and self.config.data.series_scaling == "series":
+                raise WindwidgetsError(
+                    f"series {key!r} is new to the model, which scaled each series on its own "
+                    f"(series_scaling='series'), so there is no scale for it; train with series_scaling='global' "
+                    "to forecast new series")
+        return keys
+
+    def _newcomer(self) -> Run:
+        """A Run for a series the model never saw: the panel's model and shared scaler."""
+        series, scaler = next(iter(self.members.values()))
+        run = Run(self.config, self.model, self.device, series, self.layout, scaler, history=self._history)
+        run._job = self._job
+        return run
+
     def update(self, new_rows) -> "PanelRun":
-        """Append new rows (a long table with the id column) to their series."""
+        """Append new rows (a long table with the id column) to their series: every series'
+        rows are checked first, then all are added, or none."""
         self.wait()
         name = self.config.data.series
         if not isinstance(new_rows, pd.DataFrame) or name not in new_rows.columns:
             raise WindwidgetsError(f"`new_rows` of a panel must be a DataFrame with the id column {name!r}")
+        checked = {}
         for key in self._chosen(list(pd.unique(new_rows[name]))):
-            self.member(key).update(self._part(new_rows, key))
+            try:
+                checked[key] = self.member(key).forecaster.checked(self._part(new_rows, key, "new_rows"))
+            except WindwidgetsError as error:
+                raise type(error)(f"series {key!r}: {error}; no series was updated") from None
+        for key, rows in checked.items():
+            self.member(key).forecaster.append(rows)
         return self
 
     def backtest(self, steps: int | None = None, stride: int | None = None, interval=None,
@@ -102,9 +157,9 @@ class PanelRun(Run):
         """:meth:`Run.plot_forecast` of one series (the first by default)."""
         key = self.series[0] if series is None else series
         if forecast is not None and self.config.data.series in forecast.columns:
-            forecast = self._part(forecast, key)
-        return self.member(key).plot_forecast(forecast, steps, start, last, self._part(future, key),
-                                              self._part(context, key), interval)
+            forecast = self._part(forecast, key, "forecast")
+        return self.member(key).plot_forecast(forecast, steps, start, last, self._part(future, key, "future"),
+                                              self._part(context, key, "context"), interval)
 
     def _data_state(self) -> dict:
         state = super()._data_state()

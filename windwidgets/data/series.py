@@ -7,7 +7,9 @@ import pandas as pd
 
 from ..errors import DataError
 from .frames import Layout
+from .frames import read_frame
 from .inputs import checked_rows
+from .timeline import regular, with_time
 
 
 def season_of(index: pd.Index) -> int:
@@ -19,6 +21,33 @@ def season_of(index: pd.Index) -> int:
     if step < day and day % step == pd.Timedelta(0):
         return int(day / step)
     return 7 if step == day else 1
+
+
+def regularised(rows, layout: Layout, time=None, freq=None, fill=None, calendar: tuple = (), after=None,
+                name: str = "new_rows"):
+    """``rows`` (new rows, or a context) put on the time grid with ``freq`` and filled with
+    ``fill``, as the training data was; returned as given when neither is set. ``after``:
+    the series the rows continue, whose last row a fill may start from (a hole between it
+    and the new rows, or a missing value in the first of them)."""
+    if freq is None and fill is None:
+        return rows
+    frame = read_frame(rows, name)
+    if time is not None and time in frame.columns:
+        frame = with_time(frame, time, name)
+    given = [c for c in layout.inputs if c not in calendar]
+    missing = [c for c in given if c not in frame.columns]
+    if missing or not len(frame):
+        return rows  # the checks that follow say what is wrong
+    frame = frame[given]
+    last = 0
+    if after is not None and len(after) and isinstance(after.index, type(frame.index)):
+        last = 1
+        frame = pd.concat([after[given].iloc[-1:], frame])
+    try:
+        filled = regular(frame, given, freq, fill)
+    except DataError as error:
+        raise DataError(f"`{name}`: {error}") from None
+    return filled.iloc[last:] if len(filled) and last and filled.index[0] == frame.index[0] else filled
 
 
 class SeriesState:
@@ -85,10 +114,13 @@ class SeriesState:
             )
         return self.offset
 
-    def checked(self, new_rows, layout: Layout, time=None, calendar: tuple = ()) -> pd.DataFrame:
+    def checked(self, new_rows, layout: Layout, time=None, calendar: tuple = (), freq=None,
+                fill=None) -> pd.DataFrame:
         """``new_rows`` checked to continue the series (see
-        :func:`~windwidgets.data.inputs.checked_rows`), in the model's input columns."""
-        return checked_rows(new_rows, layout, self.frame.index, time, calendar)
+        :func:`~windwidgets.data.inputs.checked_rows`), in the model's input columns, after
+        the run's own ``freq`` and ``fill`` put them on its time grid, as its data was."""
+        rows = regularised(new_rows, layout, time, freq, fill, calendar, after=self.frame)
+        return checked_rows(rows, layout, self.frame.index, time, calendar)
 
     def append(self, rows: pd.DataFrame) -> None:
         """Add rows that :meth:`checked` passed after the last one."""

@@ -26,7 +26,7 @@ import torch
 from ..data.calendar import calendar_of
 from ..data.inputs import checked_context, checked_rows, future_values
 from ..data.prepare import encode
-from ..data.series import SeriesState
+from ..data.series import SeriesState, regularised
 from ..errors import DataError, WindwidgetsError, check_whole
 from .backtest import Backtest, Evaluation, rolled_forecasts, validation_origins
 from .baselines import baselines
@@ -98,14 +98,25 @@ class Forecaster:
 
     def update(self, new_rows) -> None:
         """See :meth:`windwidgets.Run.update`."""
-        stream = self._stream
+        self.append(self.checked(new_rows))
+
+    def checked(self, new_rows) -> pd.DataFrame:
+        """``new_rows`` made into the rows :meth:`append` adds (regularised and filled as the
+        run's data was, checked to continue what they follow); nothing changes yet."""
+        d, stream = self.config.data, self._stream
         if stream is not None and not stream.follows_data:
-            stream.append(checked_rows(new_rows, self.layout, stream.index, self.config.data.time,
-                                       self.calendar))
-            return
-        rows = self.series.checked(new_rows, self.layout, self.config.data.time, self.calendar)
+            rows = regularised(new_rows, self.layout, d.time, d.freq, d.fill, self.calendar, after=stream.frame)
+            return checked_rows(rows, self.layout, stream.index, d.time, self.calendar)
+        return self.series.checked(new_rows, self.layout, d.time, self.calendar, d.freq, d.fill)
+
+    def append(self, rows: pd.DataFrame) -> None:
+        """Add rows that :meth:`checked` made: to the stream kept, and to the series when the
+        stream follows it (the stream first: one that fails leaves the series as it was)."""
+        stream = self._stream
         if stream is not None:
-            stream.append(rows)  # first: a stream that fails leaves the series as it was
+            stream.append(rows)
+            if not stream.follows_data:
+                return
         self.series.append(rows)
         self._calibration.clear()
 
@@ -145,8 +156,8 @@ class Forecaster:
         """The frame to forecast from, the first predicted position and the warm-up length."""
         window = self.config.data.window
         if context is not None:
-            frame = checked_context(context, self.layout, self._least_context(), window, self.config.data.time,
-                                    self.calendar)
+            frame = checked_context(self._regularised(context), self.layout, self._least_context(), window,
+                                    self.config.data.time, self.calendar)
             return frame, len(frame), min(window, len(frame))
         series = self.series
         origin, least = series.position(start), self._least_context()
@@ -162,11 +173,16 @@ class Forecaster:
         if context is None:
             frame, follows = self.series.frame.iloc[-d.window :], True
         else:
-            frame, follows = checked_context(context, self.layout, self._least_context(), d.window, d.time,
-                                            self.calendar), False
+            frame, follows = checked_context(self._regularised(context), self.layout, self._least_context(),
+                                             d.window, d.time, self.calendar), False
             frame = frame.iloc[-d.window :]
         return Stream(self.model, frame, self.scaler, self.layout, d.window, d.horizon, self.device, follows,
                       self._carry())
+
+    def _regularised(self, context):
+        """A context put on the run's time grid and filled as its data was (``freq``, ``fill``)."""
+        d = self.config.data
+        return regularised(context, self.layout, d.time, d.freq, d.fill, self.calendar, name="context")
 
     def _future_of(self, future, labels: pd.Index, frame, origin: int):
         """The known-future covariates of the forecast rows, or None.

@@ -1,0 +1,104 @@
+"""One pipeline for every kind of data: a series is a panel of one, settings mean the same on
+both, and new rows and contexts get the run's own regularising and filling."""
+import numpy as np
+import pandas as pd
+import pytest
+
+import windwidgets as ww
+from windwidgets.errors import WindwidgetsError
+
+TINY = dict(window=12, hidden_size=4, num_layers=1, epochs=2, live=False)
+
+
+def farm(turbines=("T1",), days=10, hole=True) -> pd.DataFrame:
+    """A long table: a text-free time column, an id column, a hole in the speed of each turbine."""
+    wind = ww.datasets.wind(days=days)[["speed", "temperature"]]
+    parts = []
+    for i, key in enumerate(turbines):
+        part = wind.copy()
+        part["speed"] = part["speed"] * (1 + 0.2 * i)
+        if hole:
+            part.iloc[30 + i : 33 + i, 0] = np.nan
+        parts.append(part.rename_axis("stamp").reset_index().assign(turbine=key))
+    return pd.concat(parts, ignore_index=True)
+
+
+SETTINGS = dict(target="speed", covariates="temperature", time="stamp", fill="interpolate", calendar=True,
+                bounds={"speed": (0, None)}, forecast_steps=12, **TINY)
+
+
+def test_a_panel_of_one_series_is_that_series_trained_alone(tmp_path):
+    table = farm()
+    alone = ww.train(table.drop(columns="turbine"), **SETTINGS)
+    panel = ww.train(table, series="turbine", **SETTINGS)
+    pd.testing.assert_frame_equal(alone.history.drop(columns="seconds"), panel.history.drop(columns="seconds"))
+    assert "val_forecast" in panel.history  # forecast_steps picks the epoch on a panel too
+    np.testing.assert_array_equal(alone.forecast(24)["speed"], panel.forecast(24)["speed"])
+    np.testing.assert_array_equal(alone.backtest(6, 6).frame["model"], panel.backtest(6, 6).frame["model"])
+    kept, member = alone._data_state(), panel.member("T1")._data_state()
+    assert kept["n_train"] == member["n_train"] and kept["mase_scale"] == member["mase_scale"]
+    assert np.array_equal(kept["frame"]["values"], member["frame"]["values"])
+    loaded = ww.load(panel.save(tmp_path / "panel.pt"))
+    np.testing.assert_array_equal(loaded.forecast(24)["speed"], panel.forecast(24)["speed"])
+
+
+def test_a_panel_scores_forecasts_of_every_series_to_keep_its_epoch():
+    run = ww.train(farm(("T1", "T2", "T3")), series="turbine", target="speed", time="stamp", fill="ffill", **TINY)
+    assert run.config.train.forecast_steps == 24 and "val_forecast" in run.history
+    assert run.progress.best_epoch == run.history.loc[run.history["val_forecast"].idxmin(), "epoch"]
+
+
+def test_the_same_rows_in_any_order_give_the_same_model():
+    table = farm(("T1", "T2"), hole=False)
+    settings = dict(series="turbine", target="speed", time="stamp", **TINY)
+    first = ww.train(table, **settings)
+    shuffled = ww.train(table.sample(frac=1.0, random_state=3), **settings)
+    pd.testing.assert_frame_equal(first.history.drop(columns="seconds"), shuffled.history.drop(columns="seconds"))
+    assert first.series == shuffled.series == ["T1", "T2"]
+
+
+def test_new_rows_get_the_runs_fill():
+    table = farm(hole=False)
+    run = ww.train(table.iloc[:-10].drop(columns="turbine"), target="speed", time="stamp", freq="1h",
+                   fill="interpolate", **TINY)
+    new = table.iloc[-10:].drop(columns="turbine")
+    new.iloc[3, new.columns.get_loc("speed")] = np.nan  # a missing value
+    new = new.drop(index=new.index[6])  # and a missing row
+    run.update(new)
+    assert len(run.frame) == len(table) and run.frame["speed"].notna().all()
+    truth = table["speed"].iloc[-10:].to_numpy()
+    filled = run.frame["speed"].iloc[-10:].to_numpy()
+    assert filled[3] == pytest.approx((truth[2] + truth[4]) / 2) and filled[6] == pytest.approx((truth[5] + truth[7]) / 2)
+    plain = ww.train(table.iloc[:-10].drop(columns="turbine"), target="speed", time="stamp", **TINY)
+    with pytest.raises(WindwidgetsError, match=r"hold NaN or inf values"):
+        plain.update(new)  # without fill= a hole is refused, as it was in training
+
+
+def test_a_panel_update_that_fails_for_one_series_changes_none():
+    table = farm(("a", "b"), hole=False)
+    run = ww.train(table.groupby("turbine").head(200), series="turbine", target="speed", time="stamp", **TINY)
+    rows = table.groupby("turbine").nth(list(range(200, 210)))
+    broken = rows.drop(index=rows[rows["turbine"] == "b"].index[4])  # a hole in b only
+    before = {key: len(run.member(key).frame) for key in run.series}
+    with pytest.raises(WindwidgetsError, match=r"series 'b': .*no series was updated"):
+        run.update(broken)
+    assert {key: len(run.member(key).frame) for key in run.series} == before
+    run.update(rows)  # the corrected rows go in
+    assert {key: len(run.member(key).frame) for key in run.series} == {key: n + 10 for key, n in before.items()}
+
+
+def test_panel_forecasts_with_contexts_shared_futures_and_new_series():
+    table = farm(("T1", "T2"), hole=False)
+    run = ww.train(table, series="turbine", target="speed", future_covariates="temperature", time="stamp", **TINY)
+    future = table[table["turbine"] == "T1"].iloc[-24:].drop(columns="turbine")
+    future["stamp"] = future["stamp"] + pd.Timedelta(days=1)  # the hours after the data, shared by both
+    shared = run.forecast(6, future=future)
+    assert list(pd.unique(shared["turbine"])) == ["T1", "T2"] and len(shared) == 12
+    rows = table[table["turbine"] == "T2"].drop(columns="turbine")
+    with pytest.raises(WindwidgetsError, match=r"`context` has no 'turbine' column, so it cannot say which series"):
+        run.forecast(6, context=rows)
+    newcomer = run.forecast(6, context=rows, series="T9", future=future)  # a turbine the model never saw
+    alone = run.forecast(6, context=rows, series="T2", future=future)
+    np.testing.assert_array_equal(newcomer["speed"], alone["speed"])  # the same rows: the same forecast
+    with pytest.raises(WindwidgetsError, match=r"`series` \(\[\]\) names no series"):
+        run.forecast(6, series=[])
