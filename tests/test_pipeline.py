@@ -102,3 +102,14 @@ def test_panel_forecasts_with_contexts_shared_futures_and_new_series():
     np.testing.assert_array_equal(newcomer["speed"], alone["speed"])  # the same rows: the same forecast
     with pytest.raises(WindwidgetsError, match=r"`series` \(\[\]\) names no series"):
         run.forecast(6, series=[])
+
+
+def test_bounds_are_checked_against_the_training_data():
+    wind = ww.datasets.wind(days=8)[["speed"]]
+    settings = dict(target="speed", **TINY)
+    with pytest.raises(WindwidgetsError, match=r"`bounds` gives 'speed' the limits \(None, -1\), but none of its "
+                                               r"\d+ training values lie within them"):
+        ww.train(wind, bounds={"speed": (None, -1)}, **settings)
+    low = float(np.quantile(wind["speed"], 0.1))
+    with pytest.warns(UserWarning, match=r"\d+ of \d+ training values of 'speed' lie outside `bounds` \(\d.*, None\)"):
+        ww.train(wind, bounds={"speed": (low, None)}, **settings)

@@ -1,6 +1,7 @@
 """PanelRun: one global model trained across the series of a panel, used series by series."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .errors import WindwidgetsError, listing
@@ -166,7 +167,13 @@ class PanelRun(Run):
         state["panel"] = []
         for key in self.series:
             member = self.member(key)
-            state["panel"].append({"id": key.item() if hasattr(key, "item") else key, **member._data_state(),
+            given, key = key, key.item() if isinstance(key, np.generic) else key
+            if not isinstance(key, (str, int)) or isinstance(key, bool):
+                raise WindwidgetsError(
+                    f"series id {str(given)!r} ({type(given).__name__}) cannot be kept in a run file, which holds ids as text "
+                    f"or whole numbers; train on ids made text, e.g. df[{self.config.data.series!r}] = "
+                    f"df[{self.config.data.series!r}].astype(str)")
+            state["panel"].append({"id": key, **member._data_state(),
                                    "scaler": member.scaler.state_dict()})
         return state
 

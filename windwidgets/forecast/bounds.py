@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ConfigError, closest, listing
+from ..errors import ConfigError, closest, listing, warn
 
 
 def check_bounds(bounds, targets: tuple) -> None:
@@ -20,6 +20,34 @@ def check_bounds(bounds, targets: tuple) -> None:
                 f"`bounds` names {name!r}, which is not a target{closest(str(name), map(str, targets))}; "
                 f"bounds clip forecasts, so they apply to the targets: {listing(targets)}"
             )
+
+
+def check_against(bounds, targets: tuple, values) -> None:
+    """The training values of each bounded target (``values``: (rows, targets)) against its
+    bounds: none inside is refused (the bounds are wrong, say a swapped pair in the wrong
+    units); some outside are said, since a band clipped there cannot cover them."""
+    if not bounds:
+        return
+    values = np.asarray(values, dtype=np.float64)  # (rows, targets)
+    lower, upper = limits(bounds, targets)
+    for j, name in enumerate(targets):
+        if name not in bounds:
+            continue
+        column = values[:, j]
+        outside = int(((column < lower[j]) | (column > upper[j])).sum())
+        shown = f"({_side(bounds[name][0])}, {_side(bounds[name][1])})"
+        where = f"they run from {column.min():.4g} to {column.max():.4g}"
+        if outside == len(column):
+            raise ConfigError(f"`bounds` gives {name!r} the limits {shown}, but none of its {len(column)} training "
+                              f"values lie within them ({where}); fix the limits or leave `bounds` out")
+        if outside:
+            warn(f"{outside} of {len(column)} training values of {name!r} lie outside `bounds` {shown} ({where}): "
+                 "forecasts and bands are clipped to the bounds, so those values can never be forecast or covered; "
+                 "widen the bounds to what the data holds, or leave them out")
+
+
+def _side(value) -> str:
+    return "None" if value is None else f"{value:g}"
 
 
 def limits(bounds, targets: tuple) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,7 @@ from ..data import Layout, Scaler, prepare
 from ..data.series import SeriesState, season_of
 from ..device import resolve_device
 from ..errors import ConfigError, ModelError, warn
-from ..forecast.bounds import check_bounds
+from ..forecast.bounds import check_against, check_bounds
 from ..forecast.metrics import naive_scale
 from ..forecast.backtest import forecast_error
 from ..forecast.rollout import carries
@@ -44,7 +44,10 @@ def _made(data, config: RunConfig, device: torch.device) -> tuple:
     """(settled config, prepared data, model on ``device``) for ``data`` and ``config``."""
     reads = zoo.entry(config.model.model).reads[0]
     prepared = prepare(data, config.data, device, reads)
-    check_bounds(config.data.bounds, prepared.layout.targets)
+    targets = prepared.layout.targets
+    check_bounds(config.data.bounds, targets)
+    check_against(config.data.bounds, targets, np.concatenate(
+        [part.frame[list(targets)].to_numpy()[: part.n_train] for part in prepared.parts.values()]))
     model = build_model(config, prepared.layout).to(device)
     return settled(config, model, prepared), prepared, model
 
@@ -155,13 +158,46 @@ def restored(config: RunConfig, layout: Layout, series: dict, state_dict: dict, 
 
 
 def load_forecaster(payload: dict, device: torch.device) -> Run:
+    """The Run a file holds, every part checked as ``ww.train`` checks what it is given."""
     config = RunConfig.from_file(payload["config"])
     layout = Layout(**{k: tuple(v) for k, v in payload["layout"].items()})
     if config.data.series is None:
-        series = {None: (_series_from_state(payload, config), Scaler.from_state(payload["scaler"]))}
+        entries = [dict(payload, id=None)]
     else:  # each entry holds its series' scaler (the top-level one repeats the first's)
-        if not payload.get("panel"):
-            raise ModelError(f"it was trained on a panel (series={config.data.series!r}) but holds no series")
-        series = {entry["id"]: (_series_from_state(entry, config), Scaler.from_state(entry["scaler"]))
-                  for entry in payload["panel"]}
+        entries = payload.get("panel") or []
+        if not entries:
+            raise ModelError(f"it was trained on a panel (series={config.data.series!r}) but its 'panel' part "
+                             "holds no series")
+    series = {}
+    for entry in entries:
+        where = "" if entry["id"] is None else f"series {entry['id']!r}: "
+        state, scaler = _series_from_state(entry, config), Scaler.from_state(entry["scaler"])
+        _check_part(where, state, scaler, layout, config)
+        series[entry["id"]] = (state, scaler)
+    if len(series) != len(entries):
+        raise ModelError(f"its 'panel' part names a series more than once ({len(entries)} entries, "
+                         f"{len(series)} ids)")
+    _check_history(payload["history"])
     return restored(config, layout, series, payload["state_dict"], device, payload["history"])
+
+
+def _check_part(where: str, state: SeriesState, scaler: Scaler, layout: Layout, config: RunConfig) -> None:
+    """A series as a file keeps it must be one the model can forecast on."""
+    inputs = len(layout.inputs)
+    for name in ("shift", "scale"):
+        values = getattr(scaler, name)
+        if not isinstance(values, torch.Tensor) or values.shape != (inputs,) or not torch.isfinite(values).all():
+            raise ModelError(f"{where}its scaler's {name!r} is not {inputs} finite numbers, one per input column")
+    if (scaler.scale == 0).any():
+        raise ModelError(f"{where}its scaler's 'scale' holds a zero, which no fit writes")
+    if list(state.frame.columns) != list(layout.inputs):
+        raise ModelError(f"{where}its rows' columns ({list(state.frame.columns)}) are not the model's inputs "
+                         f"({list(layout.inputs)})")
+    if not 0 < state.n_train <= len(state.frame) or state.n_train < min(config.data.window, len(state.frame)):
+        raise ModelError(f"{where}its 'n_train' ({state.n_train}) does not fit its {len(state.frame)} rows")
+
+
+def _check_history(history) -> None:
+    if not isinstance(history, list) or not all(
+            isinstance(row, dict) and {"epoch", "train_loss", "val_loss"} <= set(row) for row in history):
+        raise ModelError("its 'history' is not a list of epochs (each with epoch, train_loss and val_loss)")
