@@ -113,3 +113,15 @@ def test_bounds_are_checked_against_the_training_data():
     low = float(np.quantile(wind["speed"], 0.1))
     with pytest.warns(UserWarning, match=r"\d+ of \d+ training values of 'speed' lie outside `bounds` \(\d.*, None\)"):
         ww.train(wind, bounds={"speed": (low, None)}, **settings)
+
+
+def test_panel_arguments_that_are_not_ids_and_columns_the_calendar_would_overwrite():
+    table = farm(("T1", "T2"), hole=False)
+    run = ww.train(table, series="turbine", target="speed", time="stamp", **TINY)
+    with pytest.raises(WindwidgetsError, match=r"`series` \(\['T1'\]\) must be one id here, such as 'T1'"):
+        run.member(["T1"])
+    with pytest.raises(WindwidgetsError, match=r"series 'T1': `steps` \(500\) is longer than the validation part"):
+        run.backtest(500)
+    with pytest.raises(WindwidgetsError, match=r"`calendar=True` makes the column\(s\) hour_sin, which the data "
+                                               r"already has"):
+        ww.train(table.assign(hour_sin=0.0), series="turbine", target="speed", time="stamp", calendar=True, **TINY)

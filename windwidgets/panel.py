@@ -37,7 +37,11 @@ class PanelRun(Run):
 
     def member(self, key) -> Run:
         """The series ``key`` as a one-series Run sharing this model, scaler and settings."""
-        if key not in self.members:
+        try:
+            known = key in self.members
+        except TypeError:  # a list or an array: unhashable
+            raise WindwidgetsError(f"`series` ({key!r}) must be one id here, such as {self.series[0]!r}") from None
+        if not known:
             raise WindwidgetsError(f"`series` ({key!r}) is not one of the panel's series: "
                                    f"{listing(map(repr, self.members))}")
         if key not in self._views:
@@ -146,8 +150,15 @@ class PanelRun(Run):
                  series=None) -> PanelBacktest:
         """:meth:`Run.backtest` for each of ``series``: a :class:`PanelBacktest`."""
         self.wait()
-        return PanelBacktest({key: self.member(key).backtest(steps, stride, interval)
+        return PanelBacktest({key: self._for(key, lambda run: run.backtest(steps, stride, interval))
                               for key in self._chosen(series)}, self.config.data.series)
+
+    def _for(self, key, call):
+        """``call(member run)``; an error names the series it came from."""
+        try:
+            return call(self.member(key))
+        except WindwidgetsError as error:
+            raise type(error)(f"series {key!r}: {error}") from None
 
     def evaluate(self, steps: int | None = None, stride: int = 1, series=None) -> PanelEvaluation:
         """:meth:`Run.evaluate` over ``series``: the pooled errors as a dict, ``table`` per series."""

@@ -172,6 +172,10 @@ def _shaped(series: dict, layout: Layout, config: DataConfig) -> tuple:
     _check_steps(frames, config.series)
     if config.calendar:  # made after regularising: each row's own time, never averaged
         names = calendar_names(next(iter(frames.values())).index)
+        taken = [name for name in names if name in next(iter(series.values())).columns]
+        if taken:
+            raise DataError(f"`calendar=True` makes the column(s) {listing(taken)}, which the data already has; "
+                            "rename those columns, or leave calendar out")
         frames = {key: with_calendar(part, names) for key, part in frames.items()}
         given = tuple(c for c in layout.future_covariates if c not in names)  # made, not read
         layout = Layout(layout.targets, layout.covariates, given + names)
