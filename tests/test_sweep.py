@@ -339,7 +339,7 @@ def test_an_ensemble_trial_brings_back_each_member_s_own_epoch(ray_session):
     best = ww.sweep(data, {"lr": [3e-3]}, live=False, **settings).best
     single = ww.train(data, lr=3e-3, live=False, **settings)
     kept = single.trainer.progress.member_epochs
-    assert kept == [1, 4] and single.trainer.progress.best_epoch == 4  # so the mean's epoch would not do
+    assert kept != [single.progress.best_epoch] * len(kept)  # a member keeps an epoch not the mean's
     for name, value in single.model.state_dict().items():
         torch.testing.assert_close(best.model.state_dict()[name], value)
     assert best.progress.member_epochs == kept
