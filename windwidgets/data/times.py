@@ -2,9 +2,10 @@
 several zones, periods, and numbers given with their unit.
 
 A column of text whose offset changes from +02:00 to +01:00 on an October night holds
-instants, not wall-clock times: it is parsed in UTC and converted back to its zone when the
-values name one, so forecasts come out where the data lives. Numbers are never guessed to be
-nanoseconds since 1970: ``time_unit=`` says what they count.
+instants, not wall-clock times: it is parsed in UTC, and forecasts come out in UTC, with a
+warning that says so and how to convert to the local zone (Timestamps that name their zone
+stay in it). Numbers are never guessed to be nanoseconds since 1970: ``time_unit=`` says
+what they count.
 """
 from __future__ import annotations
 
@@ -27,8 +28,8 @@ def parsed_times(values, what: str, unit=None, setting: str = "time", source: st
 
     Numbers need ``unit`` ("s", "ms", "us" or "ns" since 1970-01-01 UTC; the times are naive,
     in UTC). Text with one UTC offset keeps it; with several (a daylight saving change, two
-    stations' zones) the instants are kept, with a warning, in the values' one zone where they
-    name one, else in UTC; times with a zone mixed with times without one are refused.
+    stations' zones) the instants are kept, with a warning, in UTC; Timestamps of one named
+    zone stay in it. Times with a zone mixed with times without one are refused.
     ``setting`` is the keyword that names the column and ``source`` the code that holds the
     values (df['stamp'], df.index), for the fixes.
     """
@@ -74,7 +75,8 @@ def _from_numbers(values: pd.Series, what: str, unit, setting: str) -> pd.Dateti
 
 
 def _instants(values: pd.Series, what: str, source: str) -> pd.DatetimeIndex:
-    """Times in several UTC offsets or zones, as instants: in their one zone, else in UTC."""
+    """Times in several UTC offsets or zones, as instants in UTC (times of one named zone
+    across its offsets pandas keeps in that zone before this is reached)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
@@ -90,10 +92,6 @@ def _instants(values: pd.Series, what: str, source: str) -> pd.DatetimeIndex:
             f"them all a zone, e.g. {source} = pd.to_datetime({source}, utc=True) if the bare ones are UTC"
         )
     given = listing(sorted(set(zones) | set(offsets)), limit=4)
-    if len(set(zones)) == 1 and not offsets and not zones[0].startswith(("UTC", "+", "-")):
-        warn(f"{what} holds times of zone {zones[0]} at several UTC offsets; they are read as instants and "
-             f"kept in {zones[0]}, so forecasts come out in {zones[0]}")
-        return stamps.tz_convert(zones[0])
     accessor = ".dt" if source.startswith("df[") else ""
     warn(f"{what} holds times at several UTC offsets or zones ({given}): a change to or from daylight "
          f"saving time does this, as do stations in two zones. They are read as instants in UTC, and "
