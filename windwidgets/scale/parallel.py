@@ -27,7 +27,7 @@ import torch
 from ..config import RunConfig
 from ..errors import ConfigError, TrainingError, check_whole, warn
 from ..train import Event, Trainer, TrainingWarning
-from .cluster import RaySession, first_line, require_ray
+from .cluster import RaySession, check_address, first_line, require_ray
 
 EVENT_INTERVAL = 0.2  # seconds between two batch events sent to the kernel at least
 PROGRESS = ("epoch", "batch", "samples", "batch_loss", "train_loss", "val_loss", "grad_norm", "metrics",
@@ -242,6 +242,7 @@ def fit_parallel(data, config: RunConfig, workers: int, address: str | None = No
     from ..views import make_view
 
     workers = check_workers(workers, config)
+    check_address(address)  # before Ray is imported: a head that does not answer is found in seconds
     ray = require_ray("ww.train(..., workers=...)")
     if address is None and ray.is_initialized():  # a Ray with fewer CPUs would wait for ever
         cpus = int(ray.cluster_resources().get("CPU", 0))
