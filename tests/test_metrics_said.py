@@ -42,7 +42,7 @@ def test_mase_of_a_constant_target_is_explained_as_mape_is():
     table, messages = said(lambda: backtest(flat=True).metrics())
     assert len(messages) == 1, messages
     assert messages[0].startswith("MAPE is NaN for 'power' (1 of 18 true values lie near zero")
-    assert "; MASE is NaN for 'power':" in messages[0]
+    assert ". MASE is NaN for 'power':" in messages[0]
     assert np.isnan(table.loc[("power", "model"), "mase"]) and np.isfinite(table.loc[("speed", "model"), "mase"])
 
 
@@ -55,10 +55,10 @@ def test_a_four_series_two_target_panel_warns_once_per_call_naming_targets_and_s
     bt = panel()
     table, messages = said(bt.metrics)
     assert len(messages) == 1, messages  # not one per series, target and method
-    assert messages[0].startswith("MAPE is NaN for 'power' in series 'T1' (1 of 18 true values lie near zero")
-    assert all(f"'power' in series '{key}'" in messages[0] for key in ("T2", "T3", "T4"))
+    assert messages[0].startswith("MAPE is NaN for 'power' in series 'T1', 'T2', 'T3', 'T4' (1 of 18 true values "
+                                  "lie near zero")
     _, messages = said(lambda: bt.by_lead("mape", target="power"))
-    assert len(messages) == 1 and "'power' in series 'T4'" in messages[0]
+    assert len(messages) == 1 and "'power' in series 'T1', 'T2', 'T3', 'T4'" in messages[0]
     _, messages = said(lambda: PanelEvaluation(bt))
     assert len(messages) == 1
 

@@ -40,19 +40,31 @@ WHY = {"mape": "percentage errors explode near zero; read sMAPE or MASE instead"
 
 
 def warn_skipped(skipped, pooled: str = "") -> None:
-    """One warning for every metric in ``skipped`` (Skipped), named by metric and target (and
-    series); ``pooled`` adds what that did to a pooled figure."""
+    """One warning for every metric in ``skipped`` (Skipped), named by metric and target, with
+    the series of a panel; ``pooled`` adds what that did to a pooled figure."""
     said = []
     for metric in ("mape", "mase"):
-        mine = list(dict.fromkeys(s for s in skipped if s.metric == metric))  # each once, in order
-        if not mine:
-            continue
-        where = [f"{s.target!r}" if s.target is not None else "the target" for s in mine]
-        where = [w + (f" in series {s.series!r}" if s.series is not None else "") + (f" ({s.why})" if s.why else "")
-                 for w, s in zip(where, mine)]
-        said.append(f"{metric.upper()} is NaN for {listing(where, limit=6)}: {WHY[metric]}")
+        targets: dict = {}  # target -> its Skipped, in order
+        for reason in skipped:
+            if reason.metric == metric:
+                targets.setdefault(reason.target, []).append(reason)
+        if targets:
+            where = [_where(target, reasons) for target, reasons in targets.items()]
+            said.append(f"{metric.upper()} is NaN for {'; '.join(where)}: {WHY[metric]}")
     if said:
-        warn("; ".join(said) + pooled)
+        warn(". ".join(said) + pooled)
+
+
+def _where(target, reasons: list) -> str:
+    """"'power' in series 'T1', 'T2' (1 of 18 true values lie near zero, ... in 'T1')"."""
+    name = f"{target!r}" if target is not None else "the target"
+    series = list(dict.fromkeys(r.series for r in reasons if r.series is not None))
+    first = reasons[0]
+    if series:
+        name += f" in series {listing(map(repr, series), limit=6)}"
+    if first.why:
+        name += f" ({first.why}{f' in {first.series!r}' if len(series) > 1 else ''})"
+    return name
 
 
 def mape(truth, prediction, name=None, skipped: list | None = None) -> float:
