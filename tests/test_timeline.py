@@ -246,3 +246,10 @@ def test_text_times_left_in_a_long_table_are_refused_naming_time_and_series():
     with pytest.warns(UserWarning, match=r"column 'stamp' holds times as text, but without time='stamp' the rows "
                                          r"are read as positions"):
         with_time(one)
+
+
+def test_ids_that_pandas_would_read_as_times_are_not_taken_for_text_times():
+    table = long_table(ids=("T1", "May", "2024", "now"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert with_time(table.reset_index(drop=True)).columns.tolist() == ["turbine", "speed"]

@@ -109,3 +109,17 @@ def test_a_series_time_multiindex_becomes_the_series_column_and_the_time_index()
         read_frame(indexed.rename_axis([None, "time"]))
     with pytest.raises(DataError, match=r"the index has 3 levels"):
         read_frame(long.assign(site=1).set_index(["site", "turbine", "time"]))
+
+
+def test_new_rows_and_contexts_read_numeric_times_in_the_runs_unit():
+    from windwidgets.data.frames import Layout
+    from windwidgets.data.inputs import checked_context, checked_rows
+
+    hours = pd.date_range("2024-01-01", periods=60, freq="h", name="t")
+    later = epochs().iloc[:2].assign(t=lambda df: df["t"] + 60 * 3600)
+    rows = checked_rows(later, Layout(("y",)), hours, "t", time_unit="s")
+    assert rows.index.equals(pd.date_range("2024-01-03 12:00", periods=2, freq="h", name="t"))
+    with pytest.raises(DataError, match=r"`time` column 't' of `new_rows` holds numbers .*time_unit='s'"):
+        checked_rows(later, Layout(("y",)), hours, "t")
+    context = checked_context(epochs(1000), Layout(("y",)), 6, 6, "t", time_unit="ms")
+    assert context.index.equals(hours)

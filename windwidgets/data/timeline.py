@@ -8,6 +8,7 @@ on a regular grid and ``fill=`` says what the missing rows hold.
 """
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -18,6 +19,7 @@ from .fills import Regularised, filled, merged
 from .times import parsed_times
 
 FILLS = ("interpolate", "ffill", None)
+DATE = re.compile(r"\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}")  # 2024-10-27, 27.10.2024, 10/27/2024
 
 
 def with_time(frame: pd.DataFrame, time=None, name: str = "data", unit=None) -> pd.DataFrame:
@@ -48,7 +50,8 @@ def with_time(frame: pd.DataFrame, time=None, name: str = "data", unit=None) -> 
             f"`time` names column {time!r}, which is not in the {name}"
             f"{closest(str(time), map(str, frame.columns))}; columns: {listing(frame.columns)}"
         )
-    stamps = parsed_times(frame[time], f"`time` column {time!r}", unit).rename(time)
+    where = f"`time` column {time!r}" + (f" of `{name}`" if name != "data" else "")
+    stamps = parsed_times(frame[time], where, unit).rename(time)
     if stamps.hasnans:
         where = np.flatnonzero(stamps.isna())
         raise DataError(
@@ -161,8 +164,8 @@ def _check_text_times(frame: pd.DataFrame, name: str) -> None:
         if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
             continue
         head = values.dropna().head(5)
-        if not len(head) or not head.map(lambda v: isinstance(v, str)).all():
-            continue
+        if not len(head) or not head.map(lambda v: isinstance(v, str) and DATE.match(v) is not None).all():
+            continue  # only text that starts as a date does: pandas reads "T1" and "May" as times too
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)
             if pd.to_datetime(head, errors="coerce", utc=True, format="mixed").isna().any():
