@@ -253,3 +253,15 @@ def test_ids_that_pandas_would_read_as_times_are_not_taken_for_text_times():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert with_time(table.reset_index(drop=True)).columns.tolist() == ["turbine", "speed"]
+
+
+def test_a_freq_coarser_than_the_data_names_the_rows_it_leaves():
+    data = hourly(rows=240)
+    with pytest.raises(DataError, match=r"`freq` \('MS'\) averages the data's 240 rows \(from 2024-01-01 00:00:00 to "
+                                        r"2024-01-10 23:00:00\) into 1 row; pass a finer freq"):
+        ww.train(data, freq="MS", live=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        _, done = regularised(data, ["speed"], freq="1D")
+    assert done.shrunk() == " (freq='1D' averaged the 240 rows given into 10)"
+    assert regularised(data, ["speed"])[1].shrunk() == ""

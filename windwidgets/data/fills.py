@@ -72,6 +72,13 @@ class Regularised:
             said.append(f"fill={self.fill!r} made up values: {per}")
         return said
 
+    def shrunk(self) -> str:
+        """' (freq='MS' averaged 8,760 rows into 12)' where ``freq`` left under half the rows,
+        else '': the cause to add to an error about too few rows."""
+        if self.freq is None or not self.rows_in or self.rows >= self.rows_in / 2:
+            return ""
+        return f" (freq={self.freq!r} averaged the {self.rows_in:,} rows given into {self.rows:,})"
+
     def warn(self, prefix: str = "") -> None:
         """The messages as one warning, each after ``prefix`` (a panel's "series 'a': ")."""
         said = self.messages()
@@ -92,6 +99,9 @@ def merged(frame: pd.DataFrame, columns: list, freq: str, done: Regularised) -> 
             f"`freq` ({freq!r}) is finer than the data{native}: {empty:,} of {len(sizes):,} rows would be made "
             f"up; pass the data's own step or a coarser one as freq"
         )
+    if len(sizes) < 2 <= len(frame):
+        raise DataError(f"`freq` ({freq!r}) averages the data's {len(frame):,} rows (from {frame.index.min()} to "
+                        f"{frame.index.max()}) into {len(sizes)} row; pass a finer freq, such as the data's own step")
     many = sizes[sizes > 1]
     done.merged, done.merged_into = int(many.sum()), len(many)
     done.repeats = int(frame.index.duplicated().sum())
