@@ -265,3 +265,12 @@ def test_a_freq_coarser_than_the_data_names_the_rows_it_leaves():
         _, done = regularised(data, ["speed"], freq="1D")
     assert done.shrunk() == " (freq='1D' averaged the 240 rows given into 10)"
     assert regularised(data, ["speed"])[1].shrunk() == ""
+
+
+def test_a_fill_across_rows_out_of_time_order_is_refused_before_it_draws():
+    data = hourly()
+    data.iloc[5, 0] = np.nan
+    shuffled = data.iloc[np.random.default_rng(0).permutation(len(data))]
+    with pytest.raises(DataError, match=r"the index is not sorted in time \(out of order near position \d+, label "
+                                        r".*\); sort it with df.sort_index\(\)"):
+        regular(shuffled, ["speed"], fill="interpolate")

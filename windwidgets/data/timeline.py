@@ -98,6 +98,8 @@ def regularised(frame: pd.DataFrame, columns, freq=None, fill=None, fill_limit=N
         )
     if times:
         _check_repeated(frame.index, frame, freq)
+        if freq is None and fill is not None:
+            _check_order(frame.index)  # a fill across rows out of order draws lines between the wrong ones
     if freq is not None:
         frame = merged(frame, columns, freq, done)
     elif times:
@@ -115,7 +117,7 @@ def _check_repeated(index: pd.DatetimeIndex, frame: pd.DataFrame | None = None, 
     repeated = index[index.duplicated(keep="first")]
     if not len(repeated):
         return
-    shown = listing(map(str, repeated[:3]))
+    shown = listing(map(str, repeated.unique()[:3]))
     ids = _id_columns(index, frame) if frame is not None else []
     times = index.nunique()
     if ids or len(repeated) > max(2, times / 2):
@@ -182,6 +184,13 @@ def _check_text_times(frame: pd.DataFrame, name: str) -> None:
         warn(f"`{name}` column {column!r} holds times as text, but without time={column!r} the rows are "
              f"read as positions in their order; pass time={column!r} to forecast at real times")
         return
+
+
+def _check_order(index: pd.DatetimeIndex) -> None:
+    if not index.is_monotonic_increasing:
+        where = int(np.flatnonzero(index[1:] < index[:-1])[0]) + 1
+        raise DataError(f"the index is not sorted in time (out of order near position {where}, label "
+                        f"{index[where]!s}); sort it with df.sort_index()")
 
 
 def _check_gaps(index: pd.DatetimeIndex) -> None:
