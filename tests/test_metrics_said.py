@@ -36,13 +36,13 @@ def said(call):
 
 
 def test_mase_of_a_constant_target_is_explained_as_mape_is():
-    with pytest.warns(UserWarning, match=r"MASE is NaN for 'power': the training part repeats itself exactly .*"
+    with pytest.warns(UserWarning, match=r"MASE is skipped \(NaN\) for 'power': the training part repeats itself exactly .*"
                                          r"read MAE or sMAPE instead"):
         assert np.isnan(mase(np.ones(3), np.ones(3), 0.0, "power"))
     table, messages = said(lambda: backtest(flat=True).metrics())
     assert len(messages) == 1, messages
-    assert messages[0].startswith("MAPE is NaN for 'power' (1 of 18 true values lie near zero")
-    assert ". MASE is NaN for 'power':" in messages[0]
+    assert messages[0].startswith("MAPE is skipped (NaN) for 'power' (1 of 18 true values lie near zero")
+    assert ". MASE is skipped (NaN) for 'power':" in messages[0]
     assert np.isnan(table.loc[("power", "model"), "mase"]) and np.isfinite(table.loc[("speed", "model"), "mase"])
 
 
@@ -55,7 +55,7 @@ def test_a_four_series_two_target_panel_warns_once_per_call_naming_targets_and_s
     bt = panel()
     table, messages = said(bt.metrics)
     assert len(messages) == 1, messages  # not one per series, target and method
-    assert messages[0].startswith("MAPE is NaN for 'power' in series 'T1', 'T2', 'T3', 'T4' (1 of 18 true values "
+    assert messages[0].startswith("MAPE is skipped (NaN) for 'power' in series 'T1', 'T2', 'T3', 'T4' (1 of 18 true values "
                                   "lie near zero")
     _, messages = said(lambda: bt.by_lead("mape", target="power"))
     assert len(messages) == 1 and "'power' in series 'T1', 'T2', 'T3', 'T4'" in messages[0]
@@ -66,7 +66,7 @@ def test_a_four_series_two_target_panel_warns_once_per_call_naming_targets_and_s
 def test_a_panel_pooled_mase_leaves_out_a_constant_series_and_says_so():
     bt = panel(flat="T2")
     pooled, messages = said(bt.pooled)
-    assert len(messages) == 1 and "MASE is NaN for 'power' in series 'T2'" in messages[0]
+    assert len(messages) == 1 and "MASE is skipped (NaN) for 'power' in series 'T2'" in messages[0]
     assert messages[0].endswith("the pooled MASE leaves out series 'T2'")
     assert np.isfinite(pooled.loc[("power", "model"), "mase"])
     others = [b._metrics([]).loc[("power", "model"), "mase"] for key, b in bt.by_series.items() if key != "T2"]

@@ -50,7 +50,7 @@ def warn_skipped(skipped, pooled: str = "") -> None:
                 targets.setdefault(reason.target, []).append(reason)
         if targets:
             where = [_where(target, reasons) for target, reasons in targets.items()]
-            said.append(f"{metric.upper()} is NaN for {'; '.join(where)}: {WHY[metric]}")
+            said.append(f"{metric.upper()} is skipped (NaN) for {'; '.join(where)}: {WHY[metric]}")
     if said:
         warn(". ".join(said) + pooled)
 
