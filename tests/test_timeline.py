@@ -274,3 +274,12 @@ def test_a_fill_across_rows_out_of_time_order_is_refused_before_it_draws():
     with pytest.raises(DataError, match=r"the index is not sorted in time \(out of order near position \d+, label "
                                         r".*\); sort it with df.sort_index\(\)"):
         regular(shuffled, ["speed"], fill="interpolate")
+
+
+def test_a_clock_change_with_a_text_column_that_differs_is_still_a_clock_change():
+    local = pd.date_range("2024-10-26 22:00", periods=100, freq="h", tz="UTC").tz_convert("Europe/Berlin")
+    data = pd.DataFrame({"speed": np.arange(100.0), "status": ["ok", "check"] * 50}, index=local.tz_localize(None))
+    with pytest.raises(DataError, match=r"1 repeated timestamp\(s\) \(first: 2024-10-27 02:00:00\), as a clock change"):
+        regular(data, ["speed"])
+    with pytest.warns(UserWarning, match=r"freq='1h' averaged 2 rows into 1"):
+        assert len(regular(data, ["speed"], freq="1h")) == 99

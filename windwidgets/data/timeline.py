@@ -53,9 +53,9 @@ def with_time(frame: pd.DataFrame, time=None, name: str = "data", unit=None) -> 
     where = f"`time` column {time!r}" + (f" of `{name}`" if name != "data" else "")
     stamps = parsed_times(frame[time], where, unit).rename(time)
     if stamps.hasnans:
-        where = np.flatnonzero(stamps.isna())
+        missing = np.flatnonzero(stamps.isna())
         raise DataError(
-            f"`time` column {time!r} has {len(where)} missing timestamp(s) (first at row {where[0]}); "
+            f"{where} has {len(missing)} missing timestamp(s) (first at row {missing[0]}); "
             f"drop those rows with df = df[df[{time!r}].notna()]"
         )
     return frame.drop(columns=time).set_axis(stamps)
@@ -118,8 +118,9 @@ def _check_repeated(index: pd.DatetimeIndex, frame: pd.DataFrame | None = None, 
     if not len(repeated):
         return
     shown = listing(map(str, repeated.unique()[:3]))
-    ids = _id_columns(index, frame) if frame is not None else []
-    times = index.nunique()
+    times, at = index.nunique(), repeated.nunique()
+    # a clock change repeats an hour or so a year, in which a text column may differ by chance
+    ids = _id_columns(index, frame) if frame is not None and at >= max(3, times / 20) else []
     if ids or len(repeated) > max(2, times / 2):
         why = (f"column {ids[0]!r} holds a different value at each repeat" if ids else
                f"{len(repeated):,} of {len(index):,} rows repeat a time, up to {index.value_counts().max()} "
