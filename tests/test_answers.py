@@ -60,12 +60,22 @@ MIXED_ZONES = {
 }
 
 
-@pytest.mark.parametrize("labels", MIXED_ZONES.values(), ids=MIXED_ZONES.keys())
-def test_mixed_time_zones_are_named_with_a_fix_that_works(data, labels):
+@pytest.mark.parametrize("name", ["timestamps of two zones", "text across a change to summer time"])
+def test_times_at_several_offsets_are_read_as_instants_in_utc_with_a_warning(data, name):
+    labels = MIXED_ZONES[name]
     mixed = data.set_axis(pd.Index(labels, dtype=object))
-    message = refused(lambda: ww.train(mixed, **TINY), "mixes time zones",
-                      "df.index = pd.to_datetime(df.index, utc=True)")
-    assert str(labels[0]) in message
+    with pytest.warns(UserWarning, match=r"the index holds times at several UTC offsets or zones .*read as instants "
+                                         r"in UTC.*df.index = pd.to_datetime\(df.index, utc=True\)"):
+        run = ww.train(mixed, **TINY)
+    assert str(run.frame.index.tz) == "UTC"
+    assert run.frame.index[0] == pd.Timestamp(labels[0]).tz_convert("UTC")
+    assert run.forecast(1).index[0] == run.frame.index[-1] + pd.Timedelta(hours=1)
+
+
+def test_naive_and_aware_times_together_are_refused_with_a_fix_that_works(data):
+    mixed = data.set_axis(pd.Index(MIXED_ZONES["naive and aware timestamps"], dtype=object))
+    refused(lambda: ww.train(mixed, **TINY), "mixes times with a time zone or UTC offset and times without one",
+            "df.index = pd.to_datetime(df.index, utc=True) if the bare ones are UTC")
     mixed.index = pd.to_datetime(mixed.index, utc=True)  # the fix, as the message writes it
     assert len(ww.train(mixed, **TINY).history) == 1
 

@@ -70,3 +70,18 @@ def test_help_of_train_gives_every_default_and_how_the_defaults_were_chosen():
     assert "benchmarks/real_wind.py" in notes
     for name in ("forecast_steps", "horizon", "mode", "loss", "hidden_size", "calendar"):
         assert f"``{name}" in notes, name
+
+
+def test_sizes_have_upper_bounds_with_the_cap_in_the_message():
+    import os
+
+    with pytest.raises(ConfigError, match=r"`ensemble` \(1000000\) is above 64 members.*pass at most 64"):
+        RunConfig.from_kwargs(ensemble=10**6)
+    assert RunConfig.from_kwargs(ensemble=64).model.ensemble == 64
+    most = os.cpu_count() * 4
+    with pytest.raises(ConfigError, match=rf"`threads` \(1000000\) is more than 4 per CPU core of this machine "
+                                          rf"\({os.cpu_count()} cores\); pass at most {most}, or 'auto'"):
+        RunConfig.from_kwargs(threads=10**6)
+    assert RunConfig.from_kwargs(threads=most).train.threads == most
+    with pytest.raises(ConfigError, match=r"`threads` \(0\) must be 'auto' or a whole number of at least 1"):
+        RunConfig.from_kwargs(threads=0)

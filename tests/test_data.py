@@ -62,7 +62,8 @@ def test_indexes_and_column_labels_of_every_kind(tmp_path):
         run = ww.train(frame, target="speed", **settings)
         assert ww.load(run.save(tmp_path / "run.pt")).forecast(2).index.equals(run.forecast(2).index)
         assert run.forecast(1).index[0] == pd.Timestamp("2024-01-11")
-    with pytest.raises(DataError, match=r"the index holds labels that are neither times nor numbers \(first: 'r0'\)"):
+    with pytest.raises(DataError, match=r"the index holds values that are not timestamps: 'r0' at row 0 \(240 such values\).*"
+                                        r"df.reset_index\(drop=True\)"):
         ww.train(wind.set_axis([f"r{i}" for i in range(len(wind))]), target="speed", **settings)
     ww.datasets.sine(300).to_csv(tmp_path / "sine.csv")  # the row numbers are written too
     assert ww.train(tmp_path / "sine.csv", **settings).layout.targets == ("y",)

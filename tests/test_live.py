@@ -289,7 +289,8 @@ def test_dashboard_controls_come_from_the_config_and_train(small_wind):
     assert board.controls["lr"].tooltip == "Adam learning rate"
     for name, choices in board.CHOICES.items():
         for value in choices:
-            RunConfig.from_kwargs(**{name: value})  # every offered choice is valid
+            needs = {"time": "time"} if name == "time_unit" else {}  # a unit reads a time column
+            RunConfig.from_kwargs(**{name: value}, **needs)  # every offered choice is valid
     board.controls["target"].value = ("speed",)
     board.train_button.click()
     board.wait(timeout=60)

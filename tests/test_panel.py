@@ -85,13 +85,13 @@ def test_backtest_and_evaluate_per_series_and_pooled(panel_run):
         warnings.simplefilter("ignore", UserWarning)
         evaluation = panel_run.evaluate(steps=4, stride=4)
     table = evaluation.table
-    assert table.index.names == ["station", "method"]
+    assert table.index.names == ["station", "target", "method"]
     assert list(table.index.get_level_values("station").unique()) == ["S1", "S2", "S3", "S4"]
     backtest = evaluation.backtest
     errors = [np.abs(b.predictions["model"] - b.truth) for b in backtest.by_series.values()]
     assert evaluation["mae"] == pytest.approx(np.concatenate(errors).mean())  # pooled over series
     weights = [len(b.origins) for b in backtest.by_series.values()]
-    mase = [table.loc[(key, "model"), "mase"] for key in panel_run.series]
+    mase = [table.loc[(key, "speed", "model"), "mase"] for key in panel_run.series]
     assert evaluation["mase"] == pytest.approx(np.average(mase, weights=weights))
     frame = backtest.frame
     assert frame.columns[0] == "station" and set(frame["station"]) == {"S1", "S2", "S3", "S4"}

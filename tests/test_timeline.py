@@ -1,10 +1,12 @@
 """Real logs: a time column, gaps, repeated timestamps, missing values (issue 12)."""
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import windwidgets as ww
-from windwidgets.data.timeline import regular, with_time
+from windwidgets.data.timeline import regular, regularised, with_time
 from windwidgets.errors import ConfigError, DataError
 
 TINY = dict(target="speed", window=12, hidden_size=4, num_layers=1, epochs=1, batch_size=32, live=False)
@@ -125,3 +127,159 @@ def test_the_magic_and_the_dashboard_offer_the_new_settings(log):
     settings = board.settings()
     assert settings["time"] == "time" and settings["fill"] == "ffill"
     assert settings["bounds"] == {"speed": [0, float("inf")]} and settings["freq"] is None
+
+
+# -- issue 22: fills that make up data, repeats that are series, freq pandas cannot use ---------
+def hourly(rows: int = 200, columns=("speed", "power")) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    return pd.DataFrame({c: rng.normal(size=rows) for c in columns},
+                        index=pd.date_range("2024-01-01", periods=rows, freq="h"))
+
+
+def test_rows_after_a_columns_last_value_are_dropped_not_held_and_said():
+    data = hourly()
+    data.iloc[-60:, 1] = np.nan  # the power meter stops 60 rows before the end
+    data.iloc[:2, 0] = np.nan
+    for fill in ("ffill", "interpolate"):
+        with pytest.warns(UserWarning, match=r"the first 2 rows are dropped: column\(s\) begin after the data "
+                                             r"\('speed' at 2024-01-01 02:00:00\).*the last 60 rows are dropped: "
+                                             r"column\(s\) end before the data \('power' at 2024-01-06 19:00:00\)"):
+            kept = regular(data, ["speed", "power"], fill=fill)
+        assert kept.index[0] == data.index[2] and kept.index[-1] == data.index[-61]
+        assert kept.notna().all().all()
+    run = ww.train(data, target="speed", covariates=["power"], fill="ffill", window=12, hidden_size=4,
+                   num_layers=1, epochs=1, batch_size=32, live=False)
+    assert len(run.frame) == 138  # the validation part holds no made-up power
+
+
+def test_what_was_made_up_is_reported_per_column_with_the_longest_hole_as_time():
+    data = hourly()
+    data.iloc[[10, 11, 12, 13, 14], 0] = np.nan
+    data.iloc[[40], 0] = np.nan
+    data.iloc[[70, 71], 1] = np.nan
+    frame, done = regularised(data, ["speed", "power"], fill="interpolate")
+    assert done.made_up == {"speed": 6, "power": 2} and done.longest["speed"].rows == 5
+    assert str(done.longest["speed"]) == "5 rows, 5h, from 2024-01-01 10:00:00"
+    assert frame.notna().all().all() and len(frame) == 200
+    with pytest.warns(UserWarning, match=r"^series 'T1': fill='interpolate' made up values: 'speed' 6 of 200 rows "
+                                         r"\(longest hole 5 rows, 5h, from 2024-01-01 10:00:00\); 'power' 2 of 200 rows"):
+        done.warn("series 'T1': ")
+
+
+def test_holes_longer_than_fill_limit_are_refused_with_their_place_and_length():
+    data = hourly()
+    data.iloc[10:15, 0] = np.nan
+    for limit, shown in ((3, r"fill_limit=3,"), ("3h", r"fill_limit='3h' \(3 rows\),")):
+        with pytest.raises(DataError, match=rf"column 'speed' has a hole of 5 rows, 5h, from 2024-01-01 10:00:00, "
+                                            rf"longer than {shown} so fill='ffill' would make up too much; raise fill_limit"):
+            regular(data, ["speed"], fill="ffill", fill_limit=limit)
+    assert regular(data, ["speed"], fill="ffill", fill_limit="5h")["speed"].notna().all()
+    with pytest.raises(DataError, match=r"`fill_limit` \('3h'\) is a duration, but the data's rows are positions"):
+        regular(data.reset_index(drop=True), ["speed"], fill="ffill", fill_limit="3h")
+    for settings, message in ((dict(fill_limit="soon", fill="ffill"), r"`fill_limit` \('soon'\) is not a positive duration"),
+                              (dict(fill_limit=0, fill="ffill"), r"`fill_limit` \(0\) must be a whole number of at least 1"),
+                              (dict(fill_limit=3), r"`fill_limit` \(3\) limits the holes `fill` fills, but fill is None")):
+        with pytest.raises(ConfigError, match=message):
+            ww.train(data, **settings)
+
+
+def test_a_grid_mostly_made_up_is_refused():
+    data = hourly()
+    with pytest.raises(DataError, match=r"`freq` \('1min'\) is finer than the data \(its rows come every 1h\): "
+                                        r"11,741 of 11,941 rows would be made up"):
+        ww.train(data, target="speed", freq="1min", fill="interpolate", live=False)
+    data.iloc[1::3, 0] = np.nan
+    data.iloc[2::3, 0] = np.nan
+    with pytest.raises(DataError, match=r"132 of 199 rows would be made up by fill='ffill' \(columns 'speed'\)"):
+        regular(data, ["speed"], fill="ffill")
+
+
+def test_freq_says_how_many_rows_it_merged():
+    fine = hourly(rows=36).set_axis(pd.date_range("2024-01-01", periods=36, freq="10min"))
+    with pytest.warns(UserWarning, match=r"freq='1h' averaged 36 rows into 6 \(up to 6 in one row\)"):
+        assert len(regular(fine, ["speed"], freq="1h")) == 6
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, done = regularised(fine, ["speed"], freq="1h")  # the report alone warns nothing
+    assert (done.merged, done.merged_into, done.rows_in, done.rows) == (36, 6, 36, 6)
+
+
+def test_a_column_without_values_and_a_step_pandas_cannot_use_name_the_cause():
+    data = hourly().assign(power=np.nan)
+    with pytest.raises(DataError, match=r"column\(s\) 'power' hold no value at all \(every one of 200 rows is NaN\)"):
+        ww.train(data, fill="interpolate", live=False)
+    for freq, words in (("0h", "zero"), ("-1h", "negative")):
+        with pytest.raises(ConfigError, match=rf"`freq` \('{freq}'\) is a step of {words} length; pass a positive one"):
+            ww.train(data, freq=freq, live=False)
+
+
+def long_table(ids=("T1", "T2", "T3", "T4"), rows: int = 48) -> pd.DataFrame:
+    """A farm's export: every turbine's rows at the same times, stacked (turbine id in a column)."""
+    hours = pd.date_range("2024-01-01", periods=rows, freq="h")
+    rng = np.random.default_rng(4)
+    return pd.concat([pd.DataFrame({"turbine": name, "speed": rng.gamma(2.0, 3.0, rows)}, index=hours)
+                      for name in ids]).sort_index(kind="stable")
+
+
+@pytest.mark.parametrize("freq", [None, "1h"])
+def test_repeats_that_look_like_series_are_refused_naming_series_not_freq(freq):
+    with pytest.raises(DataError, match=r"the index repeats timestamps as a long table of several series does: "
+                                        r"144 repeated timestamp\(s\).*column 'turbine' holds a different value at "
+                                        r"each repeat; pass series='turbine'"):
+        ww.train(long_table(), target="speed", freq=freq, live=False)
+    numbered = long_table().assign(turbine=lambda df: df["turbine"].str[1:].astype(int))  # ids as whole numbers
+    with pytest.raises(DataError, match=r"pass series='turbine'"):
+        ww.train(numbered, target="speed", freq=freq, live=False)
+    without_ids = long_table().drop(columns="turbine")
+    with pytest.raises(DataError, match=r"144 of 192 rows repeat a time, up to 4 times; pass "
+                                        r"series='<the column naming each series>'"):
+        ww.train(without_ids, freq=freq, live=False)
+
+
+def test_text_times_left_in_a_long_table_are_refused_naming_time_and_series():
+    table = long_table().rename_axis("stamp").reset_index()
+    table["stamp"] = table["stamp"].dt.strftime("%Y-%m-%d %H:%M")
+    with pytest.raises(DataError, match=r"`data` column 'stamp' holds times as text, and repeats them \(144 rows\).*"
+                                        r"Pass time='stamp' and series='turbine'"):
+        ww.train(table, target="speed", live=False)
+    one = table[table["turbine"] == "T1"].drop(columns="turbine")
+    with pytest.warns(UserWarning, match=r"column 'stamp' holds times as text, but without time='stamp' the rows "
+                                         r"are read as positions"):
+        with_time(one)
+
+
+def test_ids_that_pandas_would_read_as_times_are_not_taken_for_text_times():
+    table = long_table(ids=("T1", "May", "2024", "now"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert with_time(table.reset_index(drop=True)).columns.tolist() == ["turbine", "speed"]
+
+
+def test_a_freq_coarser_than_the_data_names_the_rows_it_leaves():
+    data = hourly(rows=240)
+    with pytest.raises(DataError, match=r"`freq` \('MS'\) averages the data's 240 rows \(from 2024-01-01 00:00:00 to "
+                                        r"2024-01-10 23:00:00\) into 1 row; pass a finer freq"):
+        ww.train(data, freq="MS", live=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        _, done = regularised(data, ["speed"], freq="1D")
+    assert done.shrunk() == " (freq='1D' averaged the 240 rows given into 10)"
+    assert regularised(data, ["speed"])[1].shrunk() == ""
+
+
+def test_a_fill_across_rows_out_of_time_order_is_refused_before_it_draws():
+    data = hourly()
+    data.iloc[5, 0] = np.nan
+    shuffled = data.iloc[np.random.default_rng(0).permutation(len(data))]
+    with pytest.raises(DataError, match=r"the index is not sorted in time \(out of order near position \d+, label "
+                                        r".*\); sort it with df.sort_index\(\)"):
+        regular(shuffled, ["speed"], fill="interpolate")
+
+
+def test_a_clock_change_with_a_text_column_that_differs_is_still_a_clock_change():
+    local = pd.date_range("2024-10-26 22:00", periods=100, freq="h", tz="UTC").tz_convert("Europe/Berlin")
+    data = pd.DataFrame({"speed": np.arange(100.0), "status": ["ok", "check"] * 50}, index=local.tz_localize(None))
+    with pytest.raises(DataError, match=r"1 repeated timestamp\(s\) \(first: 2024-10-27 02:00:00\), as a clock change"):
+        regular(data, ["speed"])
+    with pytest.warns(UserWarning, match=r"freq='1h' averaged 2 rows into 1"):
+        assert len(regular(data, ["speed"], freq="1h")) == 99

@@ -22,10 +22,12 @@ def train(data, workers=None, address=None, **settings) -> Run:
     """Train a model on ``data`` and return its :class:`Run`. Settings are listed below."""
     if workers is None and address is None:
         return prepare(data, **settings).fit()
+    from .scale.cluster import check_address
     from .scale.parallel import RayTrainer, check_workers
 
     config = RunConfig.from_kwargs(**settings)
     workers = check_workers(1 if workers is None else workers, config)
+    check_address(address)  # before Ray is imported: a head that does not answer is found in seconds
     run = tasks.prepare(data, config)
     return run.fit(trainer=RayTrainer(run.trainer, data, run.config, workers, address))
 

@@ -8,13 +8,13 @@ so they cannot drift apart.
 from __future__ import annotations
 
 import dataclasses
-import math
 import typing
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
 import numpy as np
 
+from .config_rules import bounds_rule, frequency_rule, sizes_rule, time_rule
 from .errors import ConfigError, check_whole, closest, warn
 
 Columns = Union[str, list, None]
@@ -66,9 +66,14 @@ class DataConfig:
                                   choices=("global", "series"))
     time: Optional[str] = setting(None, "column of timestamps that becomes the index; None picks a lone "
                                   "datetime column")
+    time_unit: Optional[str] = setting(None, 'what numbers in the time column count since 1970-01-01 UTC: "s" | '
+                                       '"ms" | "us" | "ns" (naive times, in UTC); None refuses numbers',
+                                       choices=("s", "ms", "us", "ns", None))
     freq: Optional[str] = setting(None, 'regularise the times to this step ("1h"), averaging rows; None refuses gaps')
     fill: Optional[str] = setting(None, 'missing values: "interpolate" | "ffill" | None to refuse them',
                                   choices=("interpolate", "ffill", None))
+    fill_limit: Any = setting(None, 'the longest hole fill may fill, in rows (3) or as a duration ("3h"); '
+                              "None: any, unless most rows would be made up")
     bounds: Optional[dict] = setting(None, 'physical limits per target, {"power": (0, None)}: clip forecasts '
                                      "and bands")
 
@@ -284,15 +289,15 @@ class RunConfig:
             value = getattr(d, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (str, int))):
                 raise ConfigError(f"`{name}` ({value!r}) must be the name of one column, such as {name}={example!r}")
-        _frequency(d.freq)
-        _bounds(d.bounds)
+        frequency_rule(d.freq)
+        time_rule(d)
+        bounds_rule(d.bounds)
         if not isinstance(m.options, dict) or not all(isinstance(k, str) for k in m.options):
             raise ConfigError(f"`options` ({m.options!r}) must be a dict of the model's extra keywords, "
                               "such as options={'kernel_size': 3}")
         if isinstance(t.seed, bool) or not isinstance(t.seed, int) or not 0 <= t.seed < 2**63:
             raise ConfigError(f"`seed` ({t.seed!r}) must be a whole number from 0 to 2**63 - 1, such as 0")
-        if t.threads != "auto" and (isinstance(t.threads, bool) or not isinstance(t.threads, int) or t.threads < 1):
-            raise ConfigError(f"`threads` ({t.threads!r}) must be 'auto' or a whole number of at least 1")
+        sizes_rule(m.ensemble, t.threads)
         if not 0.0 < float(d.val_fraction) < 1.0:
             raise ConfigError(
                 f"`val_fraction` ({d.val_fraction}) must lie strictly between 0 and 1; "
@@ -317,40 +322,6 @@ def _columns(name: str, value) -> None:
     if value is not None and not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in names):
         raise ConfigError(f"`{name}` ({value!r}) must be a column name or a list of names, "
                           f"such as {name}=['temperature']")
-
-
-def _frequency(value) -> None:
-    if value is None:
-        return
-    import pandas as pd
-
-    try:
-        if not isinstance(value, str):
-            raise TypeError
-        pd.tseries.frequencies.to_offset(value)
-    except (ValueError, TypeError):
-        raise ConfigError(f"`freq` ({value!r}) is not a pandas frequency; pass one such as '1h', '10min' "
-                          "or '1D', or None to keep the rows as they are") from None
-
-
-def _bounds(value) -> None:
-    """``{"power": (0, None)}``: per column, a lower and an upper limit, None (or inf) for none."""
-    if value is None:
-        return
-    example = "bounds={'power': (0, None)}"
-    if not isinstance(value, dict) or not value:
-        raise ConfigError(f"`bounds` ({value!r}) must be a dict from target name to (lower, upper), "
-                          f"such as {example}, or None")
-    for name, pair in value.items():
-        if not isinstance(pair, (list, tuple)) or len(pair) != 2 or not all(
-                v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v))
-                for v in pair):
-            raise ConfigError(f"`bounds` gives {name!r} the limits {pair!r}; give a pair (lower, upper) of "
-                              f"numbers, None for no limit on that side, such as {example}")
-        low, high = (-math.inf if pair[0] is None else pair[0]), (math.inf if pair[1] is None else pair[1])
-        if not low < high:
-            raise ConfigError(f"`bounds` gives {name!r} a lower limit ({pair[0]}) that is not below its "
-                              f"upper limit ({pair[1]}); swap them or widen the range")
 
 
 INTERVAL_WORDS = {"(0, inf)": "positive and finite", "(0, inf]": "positive"}  # as messages say them

@@ -8,6 +8,7 @@ there is an option, with its help line, without touching this module. ``%%windsw
 """
 from __future__ import annotations
 
+import re
 import shlex
 import sys
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ else:  # pragma: no cover - Python 3.10 reads TOML bodies through tomli when it 
         tomllib = None
 
 TRUE, FALSE, NONE = ("true", "yes", "on", "1"), ("false", "no", "off", "0"), "none"
+BARE_NONE = re.compile(r'(?<![\w."\'-])none(?![\w"\'-])', re.IGNORECASE)  # none outside a word or quotes
 
 
 KINDS = {"int": "INT", "float": "FLOAT", "bool": "[true|false]", "str": "TEXT",
@@ -65,6 +67,8 @@ class Option:
         if kind == "columns":
             names = [part.strip() for part in text.split(",") if part.strip()]
             return names if "," in text else text.strip()
+        if kind == "dict" and self.name == "bounds":  # an empty side is no limit: power=[0,]
+            return _one_sided(_pairs(re.sub(r",\s*\]", ",none]", re.sub(r"\[\s*,", "[none,", text)), self.flag))
         if kind == "dict":
             return _pairs(text, self.flag)
         if kind == "any":
@@ -75,6 +79,8 @@ class Option:
         """The value of ``name = value`` in a cell body; TOML already typed it."""
         if isinstance(value, str):
             return self.from_text(value)
+        if self.name == "bounds" and isinstance(value, dict):
+            return _one_sided(value)
         kind, ok = self.kind, False
         if kind == "int":
             ok = isinstance(value, int) and not isinstance(value, bool)
@@ -205,7 +211,7 @@ def _body_table(cell: str, options: dict[str, Option]) -> dict:
     if tomllib is None:  # pragma: no cover
         raise UsageError("a %%windtrain cell body needs Python 3.11 (tomllib) or the tomli package")
     try:
-        table = tomllib.loads(cell)
+        table = tomllib.loads(_quoted_none(cell))
     except tomllib.TOMLDecodeError as error:
         raise UsageError(f"the cell body is not valid TOML ({error}); write one setting a line, "
                          "e.g. hidden_size = 32 or target = \"speed\"") from None
@@ -281,7 +287,7 @@ def _top_level(text: str) -> list[str]:
 
 
 def _literal(text: str):
-    """A TOML literal (3, 0.5, true, [1, 2]) when the text is one, else the text itself."""
+    """A TOML literal (3, 0.5, true, [1, 2], [0, none]) when the text is one, else the text itself."""
     lowered = text.lower()
     if lowered in ("true", "false"):
         return lowered == "true"
@@ -289,10 +295,40 @@ def _literal(text: str):
         return None
     if tomllib is not None:
         try:
-            return tomllib.loads(f"value = {text}")["value"]
+            return _none_in(tomllib.loads(f"value = {_quoted_none(text)}")["value"])
         except tomllib.TOMLDecodeError:
             pass
     return text
+
+
+def _quoted_none(text: str) -> str:
+    """TOML with each bare ``none`` (the README's word for None, which TOML lacks) in quotes;
+    comments, quoted text and lines with single quotes are left as they are."""
+    lines = []
+    for line in text.splitlines():
+        if "'" in line or line.count('"') % 2:  # single quotes, or a quote left open: TOML judges it
+            lines.append(line)
+            continue
+        parts = line.split('"')
+        for k in range(0, len(parts), 2):  # the text outside double quotes
+            code, hash_, comment = parts[k].partition("#")
+            parts[k] = BARE_NONE.sub('"none"', code) + hash_ + comment
+            if hash_:
+                break  # the rest of the line is a comment
+        lines.append('"'.join(parts))
+    return "\n".join(lines)
+
+
+def _none_in(value):
+    """"none" as None inside lists (TOML has no null): [0, "none"] is [0, None]."""
+    if isinstance(value, list):
+        return [None if isinstance(v, str) and v.lower() == NONE else _none_in(v) for v in value]
+    return value
+
+
+def _one_sided(bounds: dict) -> dict:
+    """Bounds with "none" (or an empty side) as None: ``{"power": [0, None]}``."""
+    return {name: _none_in(list(pair)) if isinstance(pair, (list, tuple)) else pair for name, pair in bounds.items()}
 
 
 def _nearest(name: str, valid, prefix: str) -> str:

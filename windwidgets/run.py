@@ -158,7 +158,8 @@ class Run(BaseRun):
             forecast = self.forecast(steps or 4 * self.config.data.window, future=future,
                                      start=start, context=context, interval=interval)
         frame = self.frame if context is None else checked_context(
-            context, self.layout, 1, self.config.data.window, self.config.data.time, self.forecaster.calendar)
+            self.forecaster._regularised(context), self.layout, 1, self.config.data.window, self.config.data.time,
+            self.forecaster.calendar, self.config.data.time_unit)
         first = forecast.index[0]
         origin = frame.index.get_loc(first) if first in frame.index else len(frame)
         last = last or 3 * len(forecast)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, closest, listing
+from .times import parsed_times
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -81,8 +82,11 @@ def _read_file(path: Path, name: str) -> pd.DataFrame:
 
 def _time_index(frame: pd.DataFrame) -> pd.DataFrame:
     """Periods become timestamps and text labels are parsed as times; positions and
-    timestamps stay as they are. Anything else cannot say where a row lies in time."""
+    timestamps stay as they are. Anything else cannot say where a row lies in time. A
+    (series, time) MultiIndex becomes a series column and a time index."""
     index = frame.index
+    if isinstance(index, pd.MultiIndex):
+        return _series_and_time(frame)
     if isinstance(index, pd.PeriodIndex):
         index = index.to_timestamp()
     elif not (isinstance(index, pd.DatetimeIndex) or pd.api.types.is_numeric_dtype(index)):
@@ -98,27 +102,28 @@ def _time_index(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _parsed_times(index: pd.Index) -> pd.DatetimeIndex:
-    try:
-        with warnings.catch_warnings():  # pandas warns before failing on labels like "r0"
-            warnings.simplefilter("ignore", UserWarning)
-            return pd.DatetimeIndex(pd.to_datetime(index), name=index.name)
-    except (ValueError, TypeError):
-        pass
-    try:  # timestamps in several time zones or UTC offsets (a change to summer time, say)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            pd.to_datetime(index, utc=True)
-    except (ValueError, TypeError):
+    return parsed_times(index, "the index", source="df.index")
+
+
+def _series_and_time(frame: pd.DataFrame) -> pd.DataFrame:
+    """A (series, time) MultiIndex as a series column (the id level, which `series=` names) and
+    a time index, as a long table with a time column and an id column has them."""
+    index = frame.index
+    timed = [i for i, level in enumerate(index.levels) if isinstance(level, (pd.DatetimeIndex, pd.PeriodIndex))]
+    if index.nlevels != 2 or len(timed) != 1:
         raise DataError(
-            f"the index holds labels that are neither times nor numbers (first: {index[0]!r}); "
-            "convert it with df.index = pd.to_datetime(df.index), or drop it with "
-            "df.reset_index(drop=True)"
-        ) from None
-    raise DataError(
-        f"the index mixes time zones or UTC offsets (first: {index[0]!s}, last: {index[-1]!s}), so "
-        "its times cannot be put in one order as they are; convert them to one zone with "
-        "df.index = pd.to_datetime(df.index, utc=True)"
-    )
+            f"the index has {index.nlevels} levels ({listing(index.names)}) of which {len(timed)} hold(s) times; "
+            "a long table's index may be (series, time): one level naming the series, one of timestamps. "
+            "Move the others to columns with df.reset_index(level=[...])"
+        )
+    series = index.names[1 - timed[0]]
+    if series is None or series in frame.columns:
+        raise DataError(
+            f"the index's series level is {'unnamed' if series is None else f'named {series!r}, as a column is'}; "
+            "name it so series= can name it: df.index = df.index.set_names(['turbine', 'time'])"
+        )
+    frame = frame.reset_index(level=series)
+    return _time_index(frame)
 
 
 def as_list(columns) -> list:

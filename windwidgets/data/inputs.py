@@ -15,7 +15,8 @@ from .timeline import with_time
 from ..errors import DataError, listing
 
 
-def future_values(future, names: tuple, labels: pd.Index, time=None, calendar: tuple = ()) -> np.ndarray:
+def future_values(future, names: tuple, labels: pd.Index, time=None, calendar: tuple = (),
+                  time_unit=None) -> np.ndarray:
     """The known-future covariates ``names`` for the forecast rows ``labels``, as a
     (steps, len(names)) array.
 
@@ -23,13 +24,13 @@ def future_values(future, names: tuple, labels: pd.Index, time=None, calendar: t
     earlier; its step must be the data's and it may have no gaps); otherwise its first
     ``len(labels)`` rows are taken in order. Its ``time`` column (the data's) becomes its index.
     The ``calendar`` features among ``names`` (of a model trained with ``calendar=True``) are
-    made from ``labels``.
+    made from ``labels``. ``time_unit`` is the data's: what numbers in the time column count.
     """
     if calendar:
         given = tuple(n for n in names if n not in calendar)
         known = calendar_frame(labels, calendar)
         if given:
-            known[list(given)] = future_values(future, given, labels, time)
+            known[list(given)] = future_values(future, given, labels, time, time_unit=time_unit)
         return known[list(names)].to_numpy(dtype=np.float64)  # (steps, future covariates)
     steps, first = len(labels), labels[0]
     if future is None:
@@ -40,7 +41,7 @@ def future_values(future, names: tuple, labels: pd.Index, time=None, calendar: t
     if isinstance(future, pd.Series):
         future = future.to_frame()
     if isinstance(future, pd.DataFrame):
-        future = _timed(future, time, "future")
+        future = _timed(future, time, "future", time_unit)
     else:
         raise DataError(f"`future` is a {type(future).__name__}; pass a DataFrame with columns "
                         f"{', '.join(names)}")
@@ -105,10 +106,10 @@ def _aligned(future: pd.DataFrame, labels: pd.DatetimeIndex) -> pd.DataFrame:
 
 
 def checked_context(context, layout: Layout, least: int, window: int, time=None,
-                    calendar: tuple = ()) -> pd.DataFrame:
+                    calendar: tuple = (), time_unit=None) -> pd.DataFrame:
     """``context`` as a DataFrame of the model's input columns, with at least ``least`` rows;
-    its ``time`` column (the data's) becomes its index."""
-    frame = with_calendar(_timed(read_frame(context, "context"), time, "context"), calendar)
+    its ``time`` column (the data's, numbers read in ``time_unit``) becomes its index."""
+    frame = with_calendar(_timed(read_frame(context, "context"), time, "context", time_unit), calendar)
     missing = [c for c in layout.inputs if c not in frame.columns]
     if missing:
         raise DataError(
@@ -126,14 +127,15 @@ def checked_context(context, layout: Layout, least: int, window: int, time=None,
     return frame
 
 
-def checked_rows(rows, layout: Layout, index: pd.Index, time=None, calendar: tuple = ()) -> pd.DataFrame:
+def checked_rows(rows, layout: Layout, index: pd.Index, time=None, calendar: tuple = (),
+                 time_unit=None) -> pd.DataFrame:
     """New observations that continue the series whose labels are ``index``; their ``time``
-    column (the data's) becomes their index.
+    column (the data's, numbers read in ``time_unit``) becomes their index.
 
     Timestamped rows must start one step after the last label and keep the data's step;
     rows of a series labelled by position are relabelled to continue it.
     """
-    frame = _timed(read_frame(rows, "new_rows"), time, "new_rows")
+    frame = _timed(read_frame(rows, "new_rows"), time, "new_rows", time_unit)
     if len(frame):
         frame = with_calendar(frame, calendar)
     missing = [c for c in layout.inputs if c not in frame.columns]
@@ -163,11 +165,13 @@ def checked_rows(rows, layout: Layout, index: pd.Index, time=None, calendar: tup
     return frame.set_axis(pd.RangeIndex(start, start + len(frame), name=index.name))
 
 
-def _timed(frame: pd.DataFrame, time, name: str) -> pd.DataFrame:
-    """The data's time column as the index, where ``frame`` has that column."""
-    if time is not None and time not in frame.columns:
+def _timed(frame: pd.DataFrame, time, name: str, time_unit=None) -> pd.DataFrame:
+    """The data's time column as the index, where ``frame`` has that column (or an index of
+    that name holding numbers of ``time_unit``)."""
+    named_index = time is not None and frame.index.name == time and time_unit is not None
+    if time is not None and time not in frame.columns and not named_index:
         return frame
-    return with_time(frame, time, name)
+    return with_time(frame, time, name, time_unit)
 
 
 def _steps_of(index: pd.DatetimeIndex) -> str:

@@ -24,7 +24,7 @@ from .frames import Layout, check_values, columns_of, layout_of, read_frame
 from .grids import channel_scaler, grid_frame
 from .scaling import Scaler
 from .series import season_of
-from .timeline import regular, with_time
+from .timeline import regularised, with_time
 from .windows import Windows
 
 READS = ("table", "grids")  # the kinds of data a model can read (the zoo's ``reads=``)
@@ -96,8 +96,8 @@ def prepare(data, config: DataConfig, device: torch.device, reads: str = "table"
     series = _series(frame, config.series)
     if layout is None:
         layout = layout_of(frame, config.target, config.covariates, config.future_covariates)
-    frames, layout = _shaped(series, layout, config)
-    splits = {key: _named(key, config.series, split_point, len(part), config) for key, part in frames.items()}
+    frames, layout, reports = _shaped(series, layout, config)
+    splits = {key: _named(key, config.series, _split, part, config, reports[key]) for key, part in frames.items()}
     values = {key: torch.tensor(part.to_numpy(dtype=np.float32)) for key, part in frames.items()}  # (rows, inputs)
     scalers = _scalers(values, splits, layout, config)
     encoded = {key: encode(values[key], scalers[key], layout, config.horizon) for key in frames}  # (rows, inputs)
@@ -131,7 +131,7 @@ def _read(data, config: DataConfig, reads: str) -> tuple:
     if reads == "grids":
         frame, shape = grid_frame(data)
         return frame, Layout(tuple(frame.columns), grid=shape)
-    return with_time(read_frame(data), config.time), None
+    return with_time(read_frame(data), config.time, unit=config.time_unit), None
 
 
 def _series(frame: pd.DataFrame, name) -> dict:
@@ -166,9 +166,12 @@ def _in_time_order(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _shaped(series: dict, layout: Layout, config: DataConfig) -> tuple:
     """Each series on its time grid, filled, with its calendar features, in the model's
-    columns and checked; and the layout with the calendar features added."""
-    frames = {key: _named(key, config.series, regular, part, layout.inputs, config.freq, config.fill)
-              for key, part in series.items()}
+    columns and checked; the layout with the calendar features added; and what
+    regularising did to each series (said in one warning)."""
+    done = {key: _named(key, config.series, regularised, part, layout.inputs, config.freq, config.fill,
+                        config.fill_limit) for key, part in series.items()}
+    frames, reports = {key: frame for key, (frame, _) in done.items()}, {key: report for key, (_, report) in done.items()}
+    _say(reports, config.series)
     _check_steps(frames, config.series)
     if config.calendar:  # made after regularising: each row's own time, never averaged
         names = calendar_names(next(iter(frames.values())).index)
@@ -182,8 +185,27 @@ def _shaped(series: dict, layout: Layout, config: DataConfig) -> tuple:
     frames = {key: columns_of(part, layout.inputs) for key, part in frames.items()}
     for key, part in frames.items():
         _named(key, config.series, check_values, part, layout.inputs, fix=FILL_HINT)
-    return frames, layout
+    return frames, layout, reports
 
+
+def _say(reports: dict, name, most: int = 8) -> None:
+    """What regularising did (rows merged, dropped, made up), in one warning for all series."""
+    if name is None:
+        next(iter(reports.values())).warn()
+        return
+    said = [(key, lines) for key, report in reports.items() if (lines := report.messages())]
+    if said:
+        shown = [f"series {key!r}: {line}" for key, lines in said[:most] for line in lines]
+        more = f"; and {len(said) - most} more series" if len(said) > most else ""
+        warn("; ".join(shown) + more)
+
+
+def _split(frame: pd.DataFrame, config: DataConfig, report) -> int:
+    """:func:`split_point`, its error saying when ``freq`` left too few rows."""
+    try:
+        return split_point(len(frame), config)
+    except DataError as error:
+        raise DataError(f"{error}{report.shrunk()}") from None
 
 def _check_steps(frames: dict, name) -> None:
     """Series of one panel share one step: a window of 12 rows must span the same time in each."""

@@ -24,7 +24,7 @@ def season_of(index: pd.Index) -> int:
 
 
 def regularised(rows, layout: Layout, time=None, freq=None, fill=None, calendar: tuple = (), after=None,
-                name: str = "new_rows"):
+                name: str = "new_rows", time_unit=None, fill_limit=None):
     """``rows`` (new rows, or a context) put on the time grid with ``freq`` and filled with
     ``fill``, as the training data was; returned as given when neither is set. ``after``:
     the series the rows continue, whose last row a fill may start from (a hole between it
@@ -33,7 +33,7 @@ def regularised(rows, layout: Layout, time=None, freq=None, fill=None, calendar:
         return rows
     frame = read_frame(rows, name)
     if time is not None and time in frame.columns:
-        frame = with_time(frame, time, name)
+        frame = with_time(frame, time, name, unit=time_unit)
     given = [c for c in layout.inputs if c not in calendar]
     missing = [c for c in given if c not in frame.columns]
     if missing or not len(frame):
@@ -44,7 +44,7 @@ def regularised(rows, layout: Layout, time=None, freq=None, fill=None, calendar:
         last = 1
         frame = pd.concat([after[given].iloc[-1:], frame])
     try:
-        filled = regular(frame, given, freq, fill)
+        filled = regular(frame, given, freq, fill, fill_limit)
     except DataError as error:
         raise DataError(f"`{name}`: {error}") from None
     return filled.iloc[last:] if len(filled) and last and filled.index[0] == frame.index[0] else filled
@@ -115,12 +115,13 @@ class SeriesState:
         return self.offset
 
     def checked(self, new_rows, layout: Layout, time=None, calendar: tuple = (), freq=None,
-                fill=None) -> pd.DataFrame:
+                fill=None, time_unit=None, fill_limit=None) -> pd.DataFrame:
         """``new_rows`` checked to continue the series (see
         :func:`~windwidgets.data.inputs.checked_rows`), in the model's input columns, after
         the run's own ``freq`` and ``fill`` put them on its time grid, as its data was."""
-        rows = regularised(new_rows, layout, time, freq, fill, calendar, after=self.frame)
-        return checked_rows(rows, layout, self.frame.index, time, calendar)
+        rows = regularised(new_rows, layout, time, freq, fill, calendar, after=self.frame, time_unit=time_unit,
+                           fill_limit=fill_limit)
+        return checked_rows(rows, layout, self.frame.index, time, calendar, time_unit=time_unit)
 
     def append(self, rows: pd.DataFrame) -> None:
         """Add rows that :meth:`checked` passed after the last one."""

@@ -11,7 +11,7 @@ import torch
 
 from ..data.windows import sliding
 from ..errors import WindwidgetsError
-from .metrics import coverage, point_metrics
+from .metrics import coverage, point_metrics, warn_skipped
 from .rollout import roll
 
 METHODS = ("model", "naive", "seasonal_naive")
@@ -121,16 +121,25 @@ class Backtest:
         One target (or a grid, whose cells share their units): one row per method. Several
         targets: one row per target and method (index levels ``target`` and ``method``),
         since their units differ (m/s and kW in one MAE mean nothing); see :meth:`pooled`
-        for the errors pooled in scaled units. MAPE is NaN, with a warning, for a target
-        whose truth comes near zero.
+        for the errors pooled in scaled units. MAPE is NaN for a target whose truth comes
+        near zero, MASE for one whose training part repeats itself each season (a constant):
+        one warning per call names them.
         """
+        skipped: list = []
+        table = self._metrics(skipped)
+        warn_skipped(skipped)
+        return table
+
+    def _metrics(self, skipped: list) -> pd.DataFrame:
+        """:meth:`metrics`, the reasons for its NaNs added to ``skipped`` instead of warned."""
         if self.pooled_units:
             name = self.targets[0] if len(self.targets) == 1 else None
             return self._table(self.truth, self.predictions, self.lower, self.upper,
-                               float(np.mean(self.scales)), name)
+                               float(np.mean(self.scales)), name, skipped)
         tables = {name: self._table(self.truth[..., j], {m: p[..., j] for m, p in self.predictions.items()},
                                     None if self.lower is None else self.lower[..., j],
-                                    None if self.upper is None else self.upper[..., j], self.scales[j], name)
+                                    None if self.upper is None else self.upper[..., j], self.scales[j], name,
+                                    skipped)
                   for j, name in enumerate(self.targets)}
         if len(self.targets) == 1:
             return next(iter(tables.values()))
@@ -141,13 +150,16 @@ class Backtest:
         its own seasonal-naive scale) and sMAPE (percent), averaged over the targets with
         equal weight; one row per method. MAE and RMSE are left out: they would add up
         different units."""
-        table = self.metrics()
+        return self._pooled(self.metrics())
+
+    @staticmethod
+    def _pooled(table: pd.DataFrame) -> pd.DataFrame:
         if table.index.nlevels == 1:
             return table[["smape", "mase"]]
         return table[["smape", "mase"]].groupby(level="method", sort=False).mean()
 
-    def _table(self, truth, predictions, lower, upper, scale, name) -> pd.DataFrame:
-        table = pd.DataFrame({method: point_metrics(truth, predictions[method], scale, name)
+    def _table(self, truth, predictions, lower, upper, scale, name, skipped: list) -> pd.DataFrame:
+        table = pd.DataFrame({method: point_metrics(truth, predictions[method], scale, name, skipped)
                               for method in METHODS}).T
         if self.level is not None:
             table["coverage"] = [coverage(truth, lower, upper), np.nan, np.nan]
@@ -172,6 +184,13 @@ class Backtest:
         With several targets pass ``target`` (one name) for a metric in original units; the
         scaled ones ("mase", "smape") are averaged over the targets when ``target`` is None.
         """
+        self._check_lead(metric, target)
+        skipped: list = []
+        table = self._lead_table(metric, target, skipped)
+        warn_skipped([s for s in skipped if s.metric == metric])  # once, for the metric asked for
+        return table
+
+    def _check_lead(self, metric: str, target) -> None:
         if metric not in ("mae", "rmse", "mape", "smape", "mase"):
             raise WindwidgetsError(
                 f"`metric` ({metric!r}) is not one of 'mae', 'rmse', 'mape', 'smape', 'mase'"
@@ -185,24 +204,23 @@ class Backtest:
                 f"{len(self.targets)} targets ({', '.join(map(repr, self.targets))}); pass "
                 f"target={self.targets[0]!r}, or a scaled metric ('mase', 'smape') to pool them"
             )
+
+    def _lead_table(self, metric: str, target, skipped: list) -> pd.DataFrame:
         if target is not None or self.pooled_units:
             columns = [self.targets.index(target)] if target is not None else slice(None)
-            return self._by_lead(metric, columns)
-        return sum(self._by_lead(metric, [j]) for j in range(len(self.targets))) / len(self.targets)
+            return self._by_lead(metric, columns, skipped)
+        return sum(self._by_lead(metric, [j], skipped) for j in range(len(self.targets))) / len(self.targets)
 
-    def _by_lead(self, metric: str, columns) -> pd.DataFrame:
+    def _by_lead(self, metric: str, columns, skipped: list) -> pd.DataFrame:
         scale = float(np.mean(self.scales[columns]))
         single = self.targets[0] if len(self.targets) == 1 else None
         name = self.targets[columns[0]] if isinstance(columns, list) else single
-        with warnings.catch_warnings():  # a skipped MAPE is said only when MAPE is asked for
-            if metric != "mape":
-                warnings.simplefilter("ignore", UserWarning)
-            table = pd.DataFrame(
-                {method: [point_metrics(self.truth[:, k, columns], self.predictions[method][:, k, columns],
-                                        scale, name)[metric]
-                          for k in range(self.steps)] for method in METHODS},
-                index=pd.RangeIndex(1, self.steps + 1, name="lead"),
-            )
+        table = pd.DataFrame(
+            {method: [point_metrics(self.truth[:, k, columns], self.predictions[method][:, k, columns],
+                                    scale, name, skipped)[metric]
+                      for k in range(self.steps)] for method in METHODS},
+            index=pd.RangeIndex(1, self.steps + 1, name="lead"),
+        )
         if self.level is not None:
             table["coverage"] = [coverage(self.truth[:, k, columns], self.lower[:, k, columns],
                                           self.upper[:, k, columns]) for k in range(self.steps)]
@@ -214,12 +232,11 @@ class Backtest:
         return None if self.level is None else coverage(self.truth, self.lower, self.upper)
 
     def _summary(self) -> str:
-        with warnings.catch_warnings():  # a skipped MAPE is said where the metrics are asked for
-            warnings.simplefilter("ignore", UserWarning)
-            return self._summary_text()
-
-    def _summary_text(self) -> str:
-        name, table = ("MAE", self.metrics()) if self.pooled_units else ("MASE (pooled, scaled)", self.pooled())
+        """One line; a skipped metric is said where the metrics are asked for, not here."""
+        table = self._metrics([])
+        if not self.pooled_units:
+            table = self._pooled(table)
+        name = "MAE" if self.pooled_units else "MASE (pooled, scaled)"
         error = table[name.split()[0].lower()]
         text = (f"Backtest({len(self.origins)} origins x {self.steps} steps, {name} model {error['model']:.4g}, "
                 f"naive {error['naive']:.4g}, seasonal naive {error['seasonal_naive']:.4g}")

@@ -105,9 +105,11 @@ class Forecaster:
         run's data was, checked to continue what they follow); nothing changes yet."""
         d, stream = self.config.data, self._stream
         if stream is not None and not stream.follows_data:
-            rows = regularised(new_rows, self.layout, d.time, d.freq, d.fill, self.calendar, after=stream.frame)
-            return checked_rows(rows, self.layout, stream.index, d.time, self.calendar)
-        return self.series.checked(new_rows, self.layout, d.time, self.calendar, d.freq, d.fill)
+            rows = regularised(new_rows, self.layout, d.time, d.freq, d.fill, self.calendar, after=stream.frame,
+                               time_unit=d.time_unit, fill_limit=d.fill_limit)
+            return checked_rows(rows, self.layout, stream.index, d.time, self.calendar, time_unit=d.time_unit)
+        return self.series.checked(new_rows, self.layout, d.time, self.calendar, d.freq, d.fill, d.time_unit,
+                                   d.fill_limit)
 
     def append(self, rows: pd.DataFrame) -> None:
         """Add rows that :meth:`checked` made: to the stream kept, and to the series when the
@@ -157,7 +159,7 @@ class Forecaster:
         window = self.config.data.window
         if context is not None:
             frame = checked_context(self._regularised(context), self.layout, self._least_context(), window,
-                                    self.config.data.time, self.calendar)
+                                    self.config.data.time, self.calendar, self.config.data.time_unit)
             return frame, len(frame), min(window, len(frame))
         series = self.series
         origin, least = series.position(start), self._least_context()
@@ -174,7 +176,7 @@ class Forecaster:
             frame, follows = self.series.frame.iloc[-d.window :], True
         else:
             frame, follows = checked_context(self._regularised(context), self.layout, self._least_context(),
-                                             d.window, d.time, self.calendar), False
+                                             d.window, d.time, self.calendar, d.time_unit), False
             frame = frame.iloc[-d.window :]
         return Stream(self.model, frame, self.scaler, self.layout, d.window, d.horizon, self.device, follows,
                       self._carry())
@@ -182,7 +184,8 @@ class Forecaster:
     def _regularised(self, context):
         """A context put on the run's time grid and filled as its data was (``freq``, ``fill``)."""
         d = self.config.data
-        return regularised(context, self.layout, d.time, d.freq, d.fill, self.calendar, name="context")
+        return regularised(context, self.layout, d.time, d.freq, d.fill, self.calendar, name="context",
+                           time_unit=d.time_unit, fill_limit=d.fill_limit)
 
     def _future_of(self, future, labels: pd.Index, frame, origin: int):
         """The known-future covariates of the forecast rows, or None.
@@ -204,12 +207,13 @@ class Forecaster:
         if future is None and frame is not None and origin + steps <= len(frame):
             future = frame.iloc[origin : origin + steps + extra]  # what happened: forecasting the past
         time = self.config.data.time
-        values = future_values(future, names, labels, time, self.calendar)  # (steps, future covariates)
+        unit = self.config.data.time_unit
+        values = future_values(future, names, labels, time, self.calendar, unit)  # (steps, future covariates)
         if not extra:
             return values
         try:
             return future_values(future, names, labels.append(future_index(labels, extra)), time,
-                                 self.calendar)
+                                 self.calendar, unit)
         except DataError:  # the rows past `steps` are not known
             return np.concatenate([values, np.repeat(values[-1:], extra, axis=0)])
 

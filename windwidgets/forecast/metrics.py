@@ -1,9 +1,17 @@
-"""Point-forecast errors. Every function takes arrays of the same shape, original units."""
+"""Point-forecast errors. Every function takes arrays of the same shape, original units.
+
+A metric that cannot be computed is NaN and said why: MAPE where a truth lies near zero,
+MASE where the training part never changes from one season to the next (its scale is 0).
+Callers that compute many (every target, method, lead and series) collect the reasons in a
+list of :class:`Skipped` and warn once per call with :func:`warn_skipped`.
+"""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import warn
+from ..errors import listing, warn
 
 NEAR_ZERO = 0.01  # MAPE is skipped when a truth lies within this share of the mean absolute truth
 
@@ -16,20 +24,63 @@ def rmse(truth, prediction) -> float:
     return float(np.sqrt(np.mean((truth - prediction) ** 2)))
 
 
-def mape(truth, prediction, name=None) -> float:
-    """Mean absolute percentage error; NaN, with a warning, when a truth lies near zero.
+@dataclass(frozen=True)
+class Skipped:
+    """A metric left NaN, and why, for the one warning of a call."""
+
+    metric: str  # "mape" or "mase"
+    target: object  # the column's name, or None
+    why: str  # "12 of 480 true values lie near zero (|truth| <= 0.031)"
+    series: object = None  # a panel's series id
+
+
+WHY = {"mape": "percentage errors explode near zero; read sMAPE or MASE instead",
+       "mase": "the training part repeats itself exactly from one season to the next, so the seasonal-naive "
+               "forecast MASE is scaled by makes no error (a constant target, say); read MAE or sMAPE instead"}
+
+
+def warn_skipped(skipped, pooled: str = "") -> None:
+    """One warning for every metric in ``skipped`` (Skipped), named by metric and target, with
+    the series of a panel; ``pooled`` adds what that did to a pooled figure."""
+    said = []
+    for metric in ("mape", "mase"):
+        targets: dict = {}  # target -> its Skipped, in order
+        for reason in skipped:
+            if reason.metric == metric:
+                targets.setdefault(reason.target, []).append(reason)
+        if targets:
+            where = [_where(target, reasons) for target, reasons in targets.items()]
+            said.append(f"{metric.upper()} is skipped (NaN) for {'; '.join(where)}: {WHY[metric]}")
+    if said:
+        warn(". ".join(said) + pooled)
+
+
+def _where(target, reasons: list) -> str:
+    """"'power' in series 'T1', 'T2' (1 of 18 true values lie near zero, ... in 'T1')"."""
+    name = f"{target!r}" if target is not None else "the target"
+    series = list(dict.fromkeys(r.series for r in reasons if r.series is not None))
+    first = reasons[0]
+    if series:
+        name += f" in series {listing(map(repr, series), limit=6)}"
+    if first.why:
+        name += f" ({first.why}{f' in {first.series!r}' if len(series) > 1 else ''})"
+    return name
+
+
+def mape(truth, prediction, name=None, skipped: list | None = None) -> float:
+    """Mean absolute percentage error; NaN, said why, when a truth lies near zero.
 
     A truth near zero (within ``NEAR_ZERO`` of the mean absolute truth: power at 0 kW, a calm)
     makes its percentage error explode and rule the mean, so the metric would say nothing
-    about the rest; sMAPE and MASE stay meaningful there. ``name`` names the column in the warning.
+    about the rest; sMAPE and MASE stay meaningful there. ``name`` names the column. The
+    reason is added to ``skipped`` (a list) where one is given, else warned at once.
     """
     size = float(np.mean(np.abs(truth))) if np.size(truth) else 0.0
     near = np.abs(truth) <= NEAR_ZERO * size
     if near.any():
-        what = f"of {name!r} " if name is not None else ""
-        warn(f"MAPE {what}is skipped (NaN): {int(near.sum())} of {near.size} true values lie near zero "
-             f"(|truth| <= {NEAR_ZERO * size:.3g}, {NEAR_ZERO:.0%} of its mean size), where percentage "
-             "errors explode; read sMAPE or MASE instead")
+        reason = Skipped("mape", name, f"{int(near.sum())} of {near.size} true values lie near zero, "
+                                       f"|truth| <= {NEAR_ZERO * size:.3g}, {NEAR_ZERO:.0%} of its mean size")
+        _said(reason, skipped)
         return float("nan")
     return float(100 * np.mean(np.abs((truth - prediction) / truth)))
 
@@ -51,18 +102,30 @@ def naive_scale(train, season: int) -> np.ndarray:
     return np.mean(np.abs(train[season:] - train[:-season]), axis=0)  # (columns,)
 
 
-def mase(truth, prediction, scale: float) -> float:
-    """Mean absolute scaled error: below 1 beats the in-sample seasonal-naive forecast."""
-    return mae(truth, prediction) / scale if scale > 0 else float("nan")
+def mase(truth, prediction, scale: float, name=None, skipped: list | None = None) -> float:
+    """Mean absolute scaled error: below 1 beats the in-sample seasonal-naive forecast; NaN,
+    said why as :func:`mape` says it, when that forecast makes no error (``scale`` 0)."""
+    if scale > 0:
+        return mae(truth, prediction) / scale
+    _said(Skipped("mase", name, ""), skipped)
+    return float("nan")
 
 
-def point_metrics(truth, prediction, scale: float, name=None) -> dict:
+def _said(reason: Skipped, skipped: list | None) -> None:
+    if skipped is None:
+        warn_skipped([reason])
+    else:
+        skipped.append(reason)
+
+
+def point_metrics(truth, prediction, scale: float, name=None, skipped: list | None = None) -> dict:
+    """MAE, RMSE, MAPE, sMAPE and MASE; the reasons for a NaN go to ``skipped`` where given."""
     return {
         "mae": mae(truth, prediction),
         "rmse": rmse(truth, prediction),
-        "mape": mape(truth, prediction, name),
+        "mape": mape(truth, prediction, name, skipped),
         "smape": smape(truth, prediction),
-        "mase": mase(truth, prediction, scale),
+        "mase": mase(truth, prediction, scale, name, skipped),
     }
 
 

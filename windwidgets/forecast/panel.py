@@ -1,20 +1,22 @@
 """The backtests of a panel's series together: per series, and pooled over the series."""
 from __future__ import annotations
 
-import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from ..errors import WindwidgetsError
 from .backtest import Backtest, Evaluation, metrics_html, model_rows
+from .metrics import warn_skipped
 
 
 class PanelBacktest:
     """One :class:`Backtest` per series of a panel (``by_series``), read together.
 
     ``frame`` is the long table of every series with the id in its first column;
-    ``metrics()`` has a row per series (first index level, named after the id column);
+    ``metrics()`` has a row per series, target and method (index levels: the id column's
+    name, ``target``, ``method``, whatever the number of series and targets);
     ``pooled()`` the same metrics over the forecasts of all series together. A target has
     the same units in every series, so MAE and RMSE pool over series; MASE is the mean of
     the series' own MASE weighted by their forecasts (each series keeps its own scale).
@@ -34,13 +36,41 @@ class PanelBacktest:
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
 
-    def metrics(self) -> pd.DataFrame:
-        """The metrics of each series (see :meth:`Backtest.metrics`), the id as first level."""
-        tables = {key: backtest.metrics() for key, backtest in self.by_series.items()}
+    def metrics(self, target=None) -> pd.DataFrame:
+        """The metrics of each series (see :meth:`Backtest.metrics`), always indexed by
+        (series, target, method), whatever the number of series and targets; ``target`` (one
+        name) keeps that target's rows, as :meth:`by_lead` takes it. A metric left NaN (MAPE
+        near zero, MASE of a constant) is said in one warning naming the targets and series."""
+        self._check_target(target)
+        skipped: list = []
+        table = self._metrics(skipped)
+        if target is not None:
+            table = table.xs(target, level="target", drop_level=False)
+            skipped = [s for s in skipped if s.target == target]
+        warn_skipped(skipped)
+        return table
+
+    def _metrics(self, skipped: list) -> pd.DataFrame:
+        tables = {}
+        for key, backtest in self.by_series.items():
+            mine: list = []
+            table = backtest._metrics(mine)
+            if table.index.nlevels == 1:  # one target, or a grid's cells scored together
+                label = self.targets[0] if len(self.targets) == 1 else "all targets"
+                table = pd.concat({label: table}, names=["target", "method"])
+            tables[key] = table
+            skipped.extend(replace(s, series=key) for s in mine)
         return pd.concat(tables, names=[self.name])
 
     def pooled(self) -> pd.DataFrame:
-        """The metrics over every series' forecasts together, shaped as one series' ``metrics()``."""
+        """The metrics over every series' forecasts together, shaped as one series' ``metrics()``.
+        MASE is the series' own, weighted by their forecasts, over the series that have one."""
+        skipped: list = []
+        table = self._pooled(skipped)
+        warn_skipped(skipped, self._left_out(skipped))
+        return table
+
+    def _pooled(self, skipped: list) -> pd.DataFrame:
         backtests = list(self.by_series.values())
         joined = Backtest(np.concatenate([b.truth for b in backtests]),
                           {m: np.concatenate([b.predictions[m] for b in backtests])
@@ -50,19 +80,41 @@ class PanelBacktest:
                           None if self.level is None else np.concatenate([b.lower for b in backtests]),
                           None if self.level is None else np.concatenate([b.upper for b in backtests]),
                           same_units=backtests[0].same_units)
-        table = joined.metrics()
-        with warnings.catch_warnings():  # the MAPE warnings were given for the joined forecasts
-            warnings.simplefilter("ignore", UserWarning)
-            weights = [len(b.origins) for b in backtests]
-            table["mase"] = sum(w * b.metrics()["mase"] for w, b in zip(weights, backtests)) / sum(weights)
+        together: list = []
+        table = joined._metrics(together)
+        skipped.extend(s for s in together if s.metric == "mape")  # its MASE is the series', below
+        mase, weights = 0.0, 0.0
+        for key, backtest in self.by_series.items():
+            mine: list = []
+            own = backtest._metrics(mine)["mase"]
+            skipped.extend(replace(s, series=key) for s in mine if s.metric == "mase")
+            weight = len(backtest.origins) * own.notna()
+            mase, weights = mase + weight * own.fillna(0.0), weights + weight
+        table["mase"] = mase / weights.where(weights > 0)
         return table
+
+    def _left_out(self, skipped: list) -> str:
+        series = list(dict.fromkeys(s.series for s in skipped if s.metric == "mase"))
+        return f"; the pooled MASE leaves out series {', '.join(map(repr, series))}" if series else ""
 
     def by_lead(self, metric: str = "mae", target=None, series=None) -> pd.DataFrame:
         """``metric`` by lead time for one ``series``, or averaged over the series."""
         if series is not None:
             return self._one(series).by_lead(metric, target)
-        tables = [backtest.by_lead(metric, target) for backtest in self.by_series.values()]
+        next(iter(self.by_series.values()))._check_lead(metric, target)  # the series share their targets
+        skipped: list = []
+        tables = []
+        for key, backtest in self.by_series.items():
+            mine: list = []
+            tables.append(backtest._lead_table(metric, target, mine))
+            skipped.extend(replace(s, series=key) for s in mine if s.metric == metric)
+        warn_skipped(skipped)
         return sum(tables) / len(tables)
+
+    def _check_target(self, target) -> None:
+        if target is not None and target not in self.targets:
+            raise WindwidgetsError(f"`target` ({target!r}) is not one of the targets: "
+                                   f"{', '.join(map(repr, self.targets))}")
 
     @property
     def coverage(self) -> float | None:
@@ -88,12 +140,14 @@ class PanelEvaluation(Evaluation):
     the pooled errors of the model per target."""
 
     def __init__(self, backtest: PanelBacktest):
-        pooled = backtest.pooled()
+        skipped: list = []
+        pooled, table = backtest._pooled(skipped), backtest._metrics(skipped)
+        warn_skipped(skipped, backtest._left_out(skipped))  # once for the evaluation
         if pooled.index.nlevels == 1:
             values = pooled.loc["model"]
         else:  # several targets: only the scaled errors pool over them
             values = pooled[["smape", "mase"]].groupby(level="method", sort=False).mean().loc["model"]
-        super().__init__(values.to_dict(), table=backtest.metrics(), backtest=backtest)
+        super().__init__(values.to_dict(), table=table, backtest=backtest)
         self.pooled = pooled
 
     @property

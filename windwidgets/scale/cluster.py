@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import os
+import socket
 
 from ..errors import ConfigError, check_whole
 
 INSTALL = 'pip install "windwidgets[ray]"  (or: pip install "ray[tune,train]")'
 LOOPBACK = "127.0.0.1"
 LOCAL_ONLY = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+PROBE_SECONDS = 3.0  # a head that has not answered by then is not there: Ray itself would wait minutes
 
 
 def require_ray(what: str = "ww.sweep"):
@@ -37,9 +39,7 @@ class RaySession:
     def __init__(self, address: str | None = None, num_cpus: int | None = None, keep: bool = False):
         if num_cpus is not None:
             num_cpus = check_whole("num_cpus", num_cpus, hint=", or None to let Ray count the CPUs")
-        if address is not None and not isinstance(address, str):
-            raise ConfigError(f"`address` ({address!r}) must be a Ray address such as 'auto' or "
-                              "'ray://head:10001', or None for a local Ray")
+        check_address(address)
         self.address, self.num_cpus, self.keep = address, num_cpus, keep
         self.started = False
 
@@ -68,6 +68,27 @@ class RaySession:
     def cpus(self) -> int:
         """CPUs Ray has for trials."""
         return max(1, int(require_ray().cluster_resources().get("CPU", 1)))
+
+
+def check_address(address) -> None:
+    """Refuse an ``address`` that is no Ray address, or whose head does not answer within
+    :data:`PROBE_SECONDS` (Ray's own connection retries run for minutes, then exit the process)."""
+    example = "such as 'auto' or 'ray://head:10001', or None for Ray on this machine"
+    if address is None or address in ("auto", "local"):
+        return  # "auto" finds the address itself, and says so at once when there is none
+    if not isinstance(address, str) or not address.strip():
+        raise ConfigError(f"`address` ({address!r}) must be a Ray address {example}")
+    host, _, port = address.split("://", 1)[-1].rstrip("/").rpartition(":")
+    if not host or not port.isdigit():
+        raise ConfigError(f"`address` ({address!r}) names no host and port; pass a Ray address {example}")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_SECONDS).close()
+    except OSError as error:
+        raise ConfigError(
+            f"`address` ({address!r}) names a Ray head that does not answer ({error.strerror or error} within "
+            f"{PROBE_SECONDS:g} s); start it (ray start --head), check the host and port, or pass "
+            "address=None to run Ray on this machine"
+        ) from None
 
 
 def _local_only_here() -> None:

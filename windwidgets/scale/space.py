@@ -59,6 +59,22 @@ class SearchSpace:
             return self.ranges[name][2]
         return max(self.lists.get(name, [fixed]))
 
+    def points(self) -> list:
+        """(name, value, settings): every listed value and both ends of every range once, each
+        with the other names at their first value (or lower end), the first point (name and
+        value None) all at those; the data is checked against each before Ray starts."""
+        first = {name: values[0] for name, values in self.lists.items()}
+        first.update({name: low for name, (_, low, _) in self.ranges.items()})
+        points = [(None, None, first)]
+        for name, values in self.lists.items():
+            seen = [values[0]]
+            for value in values[1:]:
+                if value not in seen:  # a list may hold dicts (options), which do not hash
+                    seen.append(value)
+                    points.append((name, value, {**first, name: value}))
+        points += [(name, high, {**first, name: high}) for name, (_, _, high) in self.ranges.items()]
+        return points
+
     def grid_size(self) -> int:
         return math.prod(len(v) for v in self.lists.values())
 
@@ -94,6 +110,15 @@ class SearchSpace:
             else:
                 result[name] = tune.loguniform(low, high) if kind == "loguniform" else tune.uniform(low, high)
         return result
+
+
+def check_sweep_arguments(live, keep_ray) -> None:
+    """``ww.sweep``'s own ``live`` and ``keep_ray``, checked as ``ww.train`` checks its settings."""
+    from ..config import describe
+
+    describe()["live"].check(live)
+    if not isinstance(keep_ray, bool):
+        raise ConfigError(f"`keep_ray` ({keep_ray!r}) must be True or False")
 
 
 def _range(name: str, value: dict) -> tuple:

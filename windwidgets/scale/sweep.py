@@ -14,12 +14,12 @@ import threading
 import pandas as pd
 
 from ..config import RunConfig
-from ..errors import ConfigError, TrainingError, check_whole
+from ..errors import ConfigError, TrainingError, WindwidgetsError, check_whole
 from ..run import Run
 from ..tasks import prepare
 from ..tasks.forecast import trained
 from .cluster import RaySession, require_ray
-from .space import SearchSpace
+from .space import SearchSpace, check_sweep_arguments
 from .tuning import METRICS, drain, tune
 
 AUTO = "auto"  # the metric that picks each fit's best epoch: val_forecast where forecasts are scored
@@ -65,6 +65,7 @@ def sweep(data, space: dict, *, metric: str = AUTO, trials: int | None = None, a
     ...                   target="speed", epochs=10, trials=8)          # doctest: +SKIP
     >>> result.table; result.best.forecast(24)                         # doctest: +SKIP
     """
+    check_sweep_arguments(live, keep_ray)
     if metric not in (AUTO, *METRICS):
         raise ConfigError(f"`metric` ({metric!r}) is not one a trial reports; use one of "
                           f"{', '.join(map(repr, (AUTO, *METRICS)))}")
@@ -220,10 +221,20 @@ class Sweep:
         return self._runs[key]
 
     def _check_data(self) -> Run:
-        """The data and the first trial's settings, prepared here: errors before Ray starts."""
-        first = {name: values[0] for name, values in self.space.lists.items()}
-        first.update({name: low for name, (_, low, _) in self.space.ranges.items()})
-        return prepare(self.data, RunConfig.from_kwargs(**{**self.fixed, **first, "live": False}))
+        """The data with every value of the space (:meth:`SearchSpace.points`), prepared here:
+        errors before Ray starts. The first trial's Run comes back."""
+        first = None
+        for name, value, point in self.space.points():
+            try:
+                run = prepare(self.data, RunConfig.from_kwargs(**{**self.fixed, **point, "live": False}))
+            except WindwidgetsError as error:
+                if name is None:
+                    raise
+                raise type(error)(f"`space` gives {name!r} the value {value!r}, which fails on the data: "
+                                  f"{error}") from None
+            if first is None:
+                first = run
+        return first
 
     def _raise(self) -> None:
         if self._error is not None:

@@ -1,0 +1,89 @@
+"""The rules of :meth:`~windwidgets.config.RunConfig.validate` that a field's description
+cannot say: a frequency pandas reads but cannot step by, settings that need another, limits
+on sizes, physical bounds."""
+from __future__ import annotations
+
+import math
+import os
+
+import pandas as pd
+
+from .errors import ConfigError, check_whole
+
+
+def frequency_rule(value) -> None:
+    """`freq`: a pandas frequency of positive length ("0h" divides by zero, "-1h" runs backwards)."""
+    if value is None:
+        return
+    try:
+        if not isinstance(value, str):
+            raise TypeError
+        step = pd.tseries.frequencies.to_offset(value)
+    except (ValueError, TypeError):
+        raise ConfigError(f"`freq` ({value!r}) is not a pandas frequency; pass one such as '1h', '10min' "
+                          "or '1D', or None to keep the rows as they are") from None
+    if step.n <= 0:
+        raise ConfigError(f"`freq` ({value!r}) is a step of {'zero' if step.n == 0 else 'negative'} length; "
+                          "pass a positive one, such as '1h' or '10min'")
+
+
+def time_rule(d) -> None:
+    """``time_unit`` reads a ``time`` column; ``fill_limit`` limits a ``fill``."""
+    if d.time_unit is not None and d.time is None:
+        raise ConfigError(f"`time_unit` ({d.time_unit!r}) says what the numbers of a time column count, but "
+                          "`time` names none; pass time='<the column of numbers>' too")
+    limit = d.fill_limit
+    if limit is None:
+        return
+    if isinstance(limit, str):
+        try:
+            whole = pd.Timedelta(limit) > pd.Timedelta(0)
+        except ValueError:
+            whole = False
+        if not whole:
+            raise ConfigError(f"`fill_limit` ({limit!r}) is not a positive duration; pass one such as '3h' or "
+                              "'30min', a number of rows such as 3, or None")
+    else:
+        check_whole("fill_limit", limit, 1, hint=" (rows), a duration such as '3h', or None")
+    if d.fill is None:
+        raise ConfigError(f"`fill_limit` ({limit!r}) limits the holes `fill` fills, but fill is None; pass "
+                          "fill='interpolate' or fill='ffill' too, or leave fill_limit out")
+
+
+MAX_ENSEMBLE = 64  # members; more is a typo, or a sweep's job
+THREADS_PER_CORE = 4  # a cap on threads: more only spins, and far more crashes inside torch
+
+
+def sizes_rule(ensemble: int, threads) -> None:
+    """Upper bounds on sizes that would otherwise build models until killed or crash torch."""
+    if ensemble > MAX_ENSEMBLE:
+        raise ConfigError(f"`ensemble` ({ensemble}) is above {MAX_ENSEMBLE} members, each a whole model trained "
+                          f"side by side; pass at most {MAX_ENSEMBLE} (5 to 10 is usual)")
+    if threads == "auto":
+        return
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ConfigError(f"`threads` ({threads!r}) must be 'auto' or a whole number of at least 1")
+    most = (os.cpu_count() or 1) * THREADS_PER_CORE
+    if threads > most:
+        raise ConfigError(f"`threads` ({threads}) is more than {THREADS_PER_CORE} per CPU core of this machine "
+                          f"({os.cpu_count()} cores); pass at most {most}, or 'auto'")
+
+
+def bounds_rule(value) -> None:
+    """``{"power": (0, None)}``: per column, a lower and an upper limit, None (or inf) for none."""
+    if value is None:
+        return
+    example = "bounds={'power': (0, None)}"
+    if not isinstance(value, dict) or not value:
+        raise ConfigError(f"`bounds` ({value!r}) must be a dict from target name to (lower, upper), "
+                          f"such as {example}, or None")
+    for name, pair in value.items():
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2 or not all(
+                v is None or (isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v))
+                for v in pair):
+            raise ConfigError(f"`bounds` gives {name!r} the limits {pair!r}; give a pair (lower, upper) of "
+                              f"numbers, None for no limit on that side, such as {example}")
+        low, high = (-math.inf if pair[0] is None else pair[0]), (math.inf if pair[1] is None else pair[1])
+        if not low < high:
+            raise ConfigError(f"`bounds` gives {name!r} a lower limit ({pair[0]}) that is not below its "
+                              f"upper limit ({pair[1]}); swap them or widen the range")
