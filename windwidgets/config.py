@@ -8,6 +8,7 @@ so they cannot drift apart.
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union

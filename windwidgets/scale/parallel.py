@@ -27,7 +27,7 @@ import torch
 from ..config import RunConfig
 from ..errors import ConfigError, TrainingError, check_whole, warn
 from ..train import Event, Trainer, TrainingWarning
-from .cluster import RaySession, check_address, first_line, require_ray
+from .cluster import RaySession, first_line, require_ray
 
 EVENT_INTERVAL = 0.2  # seconds between two batch events sent to the kernel at least
 PROGRESS = ("epoch", "batch", "samples", "batch_loss", "train_loss", "val_loss", "grad_norm", "metrics",

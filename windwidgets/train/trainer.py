@@ -128,7 +128,7 @@ class Trainer:
         return p
 
     def _train_epoch(self, start: float) -> None:
-        p, config = self.progress, self.config
+        p = self.progress
         self.model.train()
         p.batch, total = 0, 0.0
         state = None
