@@ -283,3 +283,15 @@ def test_a_clock_change_with_a_text_column_that_differs_is_still_a_clock_change(
         regular(data, ["speed"])
     with pytest.warns(UserWarning, match=r"freq='1h' averaged 2 rows into 1"):
         assert len(regular(data, ["speed"], freq="1h")) == 99
+
+
+def test_fill_without_freq_puts_rows_on_their_own_plain_step_and_says_so():
+    wind = ww.datasets.wind(days=10)[["speed"]]
+    gappy = wind.drop(index=wind.index[[20, 21, 50]])
+    with pytest.warns(UserWarning, match=r"fill='interpolate' without freq: the rows keep one step with 3 rows "
+                                         r"missing, so they were put on its grid \(freq='h'"):
+        run = ww.train(gappy, target="speed", fill="interpolate", window=12, hidden_size=4, epochs=1, live=False)
+    assert run.frame.index.equals(wind.index)
+    uneven = gappy.set_axis(gappy.index[:-1].append(pd.DatetimeIndex([gappy.index[-1] + pd.Timedelta("7min")])))
+    with pytest.raises(ww.DataError, match=r"the index is irregular"):  # off its step: nothing plain to infer
+        ww.train(uneven, target="speed", fill="interpolate", window=12, hidden_size=4, epochs=1, live=False)

@@ -48,12 +48,17 @@ class Regularised:
     dropped_last: int = 0  # rows after a column's last real value
     begins_late: tuple = ()  # (column, label of its first value) for the columns that begin after the data
     ends_early: tuple = ()  # (column, label of its last value) for the columns that end before the data
+    inferred: Optional[str] = None  # the step fill= put the rows on when no freq was given
+    inferred_missing: int = 0  # the rows missing from that grid
     made_up: dict = field(default_factory=dict)  # column -> rows filled
     longest: dict = field(default_factory=dict)  # column -> its longest Hole
 
     def messages(self) -> list:
         """One sentence per thing done, empty when the rows came out as they went in."""
         said = []
+        if self.inferred:
+            said.append(f"fill={self.fill!r} without freq: the rows keep one step with {self.inferred_missing:,} "
+                        f"rows missing, so they were put on its grid (freq={self.inferred!r}; pass it to say so)")
         if self.merged:
             repeats = f", {self.repeats:,} of them at a time given before" if self.repeats else ""
             said.append(f"freq={self.freq!r} averaged {self.merged:,} rows into {self.merged_into:,} (up to "

@@ -102,6 +102,10 @@ def regularised(frame: pd.DataFrame, columns, freq=None, fill=None, fill_limit=N
             _check_order(frame.index)  # a fill across rows out of order draws lines between the wrong ones
     if freq is not None:
         frame = merged(frame, columns, freq, done)
+    elif times and fill is not None and (grid := _plain_grid(frame.index)) is not None:
+        done.inferred = _freq_text(grid[1] - grid[0])
+        done.inferred_missing = len(grid) - len(frame)
+        frame = frame.reindex(grid)  # the holes become rows to fill, on the rows' own step
     elif times:
         _check_gaps(frame.index)
     if fill is not None:
@@ -215,6 +219,22 @@ def _check_gaps(index: pd.DatetimeIndex) -> None:
         f"all); windows would span the holes. Pass freq={freq!r} to put the rows on a regular "
         f"grid, with fill='interpolate' or fill='ffill' for the rows that were missing"
     )
+
+
+def _plain_grid(index: pd.DatetimeIndex) -> pd.DatetimeIndex | None:
+    """The regular grid the rows lie on when some are missing: every step a whole multiple of
+    the most common one, every row on the grid from the first (else None: nothing plain to
+    infer, and the gaps are refused as they are without ``fill``)."""
+    if len(index) < 3 or not index.is_monotonic_increasing or index.has_duplicates:
+        return None
+    steps = pd.Series(index[1:] - index[:-1])
+    step = steps.mode().iloc[0]
+    if step <= pd.Timedelta(0) or (steps == step).all():
+        return None
+    offsets = (index - index[0]) / step
+    if not np.allclose(offsets, np.round(offsets)):
+        return None
+    return pd.date_range(index[0], index[-1], freq=step, name=index.name)
 
 
 def _inferred(index: pd.DatetimeIndex):
