@@ -1,5 +1,7 @@
 """One pipeline for every kind of data: a series is a panel of one, settings mean the same on
 both, and new rows and contexts get the run's own regularising and filling."""
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -125,3 +127,46 @@ def test_panel_arguments_that_are_not_ids_and_columns_the_calendar_would_overwri
     with pytest.raises(WindwidgetsError, match=r"`calendar=True` makes the column\(s\) hour_sin, which the data "
                                                r"already has"):
         ww.train(table.assign(hour_sin=0.0), series="turbine", target="speed", time="stamp", calendar=True, **TINY)
+
+
+def farm_export(path) -> None:
+    """Three turbines, 10-minute rows over the autumn clock change, as a SCADA export writes
+    them: text times whose UTC offset changes, a lost half hour, a missing value, a row sent
+    twice, the rows in no order (the README's "Real data as it comes")."""
+    rng = np.random.default_rng(0)
+    times = pd.date_range("2024-10-24", "2024-10-30", freq="10min", tz="Europe/Berlin")
+    text = times.strftime("%Y-%m-%d %H:%M:%S") + times.strftime("%z").str[:3] + ":" + times.strftime("%z").str[3:]
+    rows = []
+    for k, turbine in enumerate(["T1", "T2", "T3"]):
+        speed = 7 + 2 * np.sin(np.arange(len(times)) * 2 * np.pi / 144 + k) + rng.normal(0, 0.5, len(times))
+        part = pd.DataFrame({"turbine": turbine, "timestamp": text, "speed": speed.round(2),
+                             "power": (np.clip(speed, 3, 12) ** 3 * 1.1).round(1)})
+        part = part.drop(index=part.index[200 + 30 * k : 203 + 30 * k])
+        part.loc[part.index[400], "speed"] = np.nan
+        rows.append(pd.concat([part, part.iloc[[500]]]))
+    pd.concat(rows).sample(frac=1.0, random_state=1).to_csv(path, index=False)
+
+
+def test_a_farm_export_walks_from_the_csv_to_forecasts_per_turbine(tmp_path):
+    farm_export(tmp_path / "farm.csv")
+    scada = pd.read_csv(tmp_path / "farm.csv")
+    assert scada["timestamp"].str.contains(r"\+02:00").any() and scada["timestamp"].str.contains(r"\+01:00").any()
+    with pytest.raises(WindwidgetsError, match=r"holds times as text, and repeats them .* Pass time='timestamp'"):
+        ww.train(scada, target="speed", live=False)
+    with pytest.warns(UserWarning, match=r"several UTC offsets"), \
+            pytest.raises(WindwidgetsError, match=r"pass series='<the column naming each series>'"):
+        ww.train(scada, target="speed", time="timestamp", live=False)
+    with pytest.warns(UserWarning) as said:
+        run = ww.train(scada, target="speed", covariates="power", series="turbine", time="timestamp",
+                       freq="10min", fill="interpolate", window=36, hidden_size=8, num_layers=1, epochs=1,
+                       live=False)
+    report = " ".join(str(w.message) for w in said)
+    for turbine in ("T1", "T2", "T3"):  # what was merged and made up, per turbine
+        assert re.search(rf"series '{turbine}': fill='interpolate' made up values: 'speed' 4 of \d+ rows "
+                         r"\(longest hole 3 rows, 30min", report)
+        assert f"series '{turbine}': freq='10min' averaged 2 rows into 1" in report
+    assert run.series == ["T1", "T2", "T3"] and str(run.member("T1").frame.index.tz) == "UTC"
+    forecast = run.forecast(6, series="T2")
+    assert len(forecast) == 6 and forecast.index[0] == pd.Timestamp("2024-10-29 23:10", tz="UTC")
+    table = run.evaluate(steps=6, stride=6).table
+    assert set(table.index.get_level_values("turbine")) == {"T1", "T2", "T3"}
