@@ -42,9 +42,16 @@ MATRIX = {
     "series_scaling": ("series", {"one series": ("warns", r"without `series=` the data is one series"),
                                   "grids": ("warns", r"without `series=` the data is one series")}),
     "time": ("stamp", {"grids": ("refused", GRIDS)}),
+    "time_unit": (Per({"one series": Together(time="seconds", time_unit="s"),
+                       "panel": Together(time="seconds", time_unit="s"), "grids": Together(time_unit="s")}),
+                  {"grids": ("refused", r"`time_unit` \('s'\) says what the numbers of a time column count, but "
+                                        r"`time` names none")}),
     "freq": ("1h", {"grids": ("refused", r"`freq` \('1h'\) regularises timestamps, but the data's index holds "
                                          r"positions")}),
     "fill": ("ffill", {}),
+    "fill_limit": (Per({"one series": Together(fill="ffill", fill_limit="3h"),
+                        "panel": Together(fill="ffill", fill_limit="3h"),
+                        "grids": Together(fill="ffill", fill_limit=3)}), {}),
     "bounds": (Per({"one series": {"speed": (0, None)}, "panel": {"speed": (0, None)}, "grids": {"0:0:0": (0, 1)}}),
                {}),
     "model": (Per({"one series": "gru", "panel": "gru", "grids": "convlstm"}), {}),
@@ -85,6 +92,7 @@ def data_of(kind: str):
         return ww.datasets.grid(n=60, size=4), dict(model="convlstm")
     wind = ww.datasets.wind(days=5)[["speed", "temperature", "pressure"]]
     table = wind.rename_axis("stamp").reset_index()
+    table["seconds"] = table["stamp"].astype("int64") // 10**6  # the same times as epoch seconds
     parts = [table.assign(turbine="T1")]
     if kind == "panel":
         parts.append(table.assign(turbine="T2", speed=table["speed"] * 1.2))
