@@ -2,6 +2,8 @@
 training and stopping in the background, a failing fit, comparing Runs, and the copied cell
 run in a real IPython shell."""
 import re
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -180,3 +182,20 @@ def test_windboard_opens_the_dashboard_with_the_options_as_starting_values():
             shell.run_line_magic("windboard", "wind --epoch 3")
     finally:
         shell.run_line_magic("unload_ext", "windwidgets")
+
+
+def test_a_script_that_trains_from_the_dashboard_waits_and_exits_ends_cleanly():
+    """run.wait() returns once the fit and the dashboard's scoring of it have ended: no
+    thread is left inside a torch call to abort the exit ("terminate called without an
+    active exception", status 134)."""
+    code = (
+        "import threading, windwidgets as ww\n"
+        "board = ww.Dashboard(ww.datasets.wind(days=60), target='speed', hidden_size=8, num_layers=1, "
+        "window=12, epochs=1, batch_size=64)\n"
+        "board.train_button.click()\n"
+        "run = board.runs[0].wait()\n"
+        "print(len(board.rows), [t.name for t in threading.enumerate() if t is not threading.main_thread()])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1 []" and "terminate called" not in result.stderr

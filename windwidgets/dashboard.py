@@ -290,7 +290,7 @@ class Dashboard(widgets.VBox):
         self.train_button.disabled, self.stop_button.disabled = True, False
         self._follower = threading.Thread(target=self._follow, args=(run, len(self.runs) - 1),
                                           name="windwidgets-dashboard", daemon=True)
-        self._follower.start()
+        run._job.follow(self._follower)  # run.wait() then returns once the Run is scored and listed
 
     def _on_stop(self, _button=None) -> None:
         if self.runs:

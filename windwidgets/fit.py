@@ -7,6 +7,7 @@ import html
 import math
 import sys
 import threading
+import time
 import weakref
 from pathlib import Path
 
@@ -25,12 +26,17 @@ def _stop_background_fits() -> None:
     end: a thread killed inside a torch call aborts the process on its way out."""
     for fit in list(_BACKGROUND):
         fit.stop()
-        fit.thread.join(timeout=10)
+        for thread in [fit.thread, *fit.followers]:
+            thread.join(timeout=10)
 
 
 class Fit:
     """A trainer's run: in the caller's thread, or in a background thread that ``wait``
     joins and whose error ``wait`` raises where the caller waits.
+
+    ``followers`` are threads that finish a background fit's work after it (the dashboard
+    scores the Run and lists it): ``wait`` joins them too, so that once it returns no
+    thread of the fit still runs torch code and the process may exit at once.
 
     ``trainer`` is None for a Run loaded from a file: its ``history`` is then the saved one.
     """
@@ -39,6 +45,7 @@ class Fit:
         self.trainer = trainer
         self.history = history if history is not None else trainer.progress.history  # one dict per epoch
         self.thread: threading.Thread | None = None
+        self.followers: list[threading.Thread] = []
         self.error: BaseException | None = None
 
     def start(self, background: bool = False) -> None:
@@ -59,14 +66,25 @@ class Fit:
     def running(self) -> bool:
         return self.thread is not None and self.thread.is_alive()
 
+    def follow(self, thread: threading.Thread) -> None:
+        """Start ``thread``, which finishes this fit's work; ``wait`` joins it as well."""
+        self.followers.append(thread)
+        thread.start()
+
     def wait(self, timeout: float | None = None) -> None:
-        """Block until a background fit ends (Ctrl-C asks it to stop, then waits)."""
-        if self.thread is not None:
+        """Block until a background fit and its followers end (Ctrl-C asks the fit to stop,
+        then waits). A follower that waits for the fit waits for the fit alone."""
+        current = threading.current_thread()
+        threads = [] if self.thread is None or self.thread is current else [self.thread]
+        if current is not self.thread and current not in self.followers:
+            threads += self.followers
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in threads:
             try:
-                self.thread.join(timeout)
+                thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
             except KeyboardInterrupt:
                 self.stop()
-                self.thread.join()
+                thread.join()
         if self.error is not None:
             error, self.error = self.error, None
             raise error
