@@ -3,16 +3,15 @@ from __future__ import annotations
 
 import inspect
 
-import numpy as np
 import torch
 
 from . import tasks
 from .config import RunConfig, field_docs
 from .errors import ConfigError, ModelError, WindwidgetsError
 from .files import read_run_file
-from .forecast.rollout import as_array, carries, rollout
+from .forecast.preview import live_preview
 from .run import Run
-from .views import TextView, in_notebook, make_view
+from .views import TextView, in_notebook, make_view, score_text
 
 
 def train(data, workers=None, address=None, **settings) -> Run:
@@ -35,7 +34,7 @@ def fit(data, config: RunConfig, show=None, background: bool | None = None) -> R
     run = prepare_run(data, config)
     m = config.model
     view = make_view(config.train.live, stop=run.stop, preview=forecast_preview(run), show=show,
-                     title=f"{m.model}, {m.size}")
+                     title=f"{m.model}, {m.size}", scored=score_text(run))
     if view is not None:
         run.trainer.events.subscribe(view)
     return run._fit(background=in_background(view) if background is None else background)
@@ -62,39 +61,9 @@ def prepare_run(data, config: RunConfig) -> Run:
 
 
 def forecast_preview(run: Run, steps: int | None = None):
-    """For live views: a callable returning the model's free-running forecast over the start
-    of the validation part and the truth there, for the first target, in original units
-    (a dict of ``name``, ``context``, ``truth``, ``forecast`` arrays). None when there is
-    nothing to roll forward. Call it between batches (it switches the model to eval mode)."""
-    if not isinstance(run, Run):  # a classifier has no series to roll forward
-        return None
-    d, layout = run.config.data, run.layout
-    steps = min(len(run.frame) - run.n_train, steps or max(2 * d.window, 48))
-    if steps < 1:
-        return None
-    target = layout.targets[0]
-    column = list(layout.outputs).index(target)
-    series = run.frame[target].to_numpy(np.float64)
-    context = series[max(0, run.n_train - d.window) : run.n_train]
-    truth = series[run.n_train : run.n_train + steps]
-    encoded = run.trainer.data.inputs  # (rows, inputs), scaled, on the device
-    if run.trainer.data.segments:  # a panel: the first series, as run.frame is
-        first, rows, _ = run.trainer.data.segments[0]
-        encoded = encoded[first : first + rows]  # (rows of the first series, inputs)
-    outputs = slice(0, len(layout.outputs))
-
-    def preview() -> dict:
-        training = run.model.training
-        run.model.eval()
-        try:
-            scaled = rollout(run.model, encoded, run.n_train, steps, d.window, d.horizon,
-                             len(layout.outputs), carries(run.config.train.mode))  # (steps, outputs)
-        finally:
-            run.model.train(training)
-        forecast = as_array(run.scaler.inverse(scaled, outputs))[:, column]  # (steps,)
-        return {"name": target, "context": context, "truth": truth, "forecast": forecast}
-
-    return preview
+    """For live views: :func:`windwidgets.forecast.preview.live_preview` (kept under this name
+    for the callers that use it)."""
+    return live_preview(run, steps)
 
 
 def load(path, device="cpu") -> Run:

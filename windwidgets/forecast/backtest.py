@@ -286,7 +286,8 @@ def forecast_error(encoded: torch.Tensor, n_train: int, steps: int, window: int,
     training loss, so an epoch is judged by what the fit minimises; scaled units, the
     targets) of rolled forecasts of ``steps`` rows from up to ``origins`` origins spread
     over the validation part of ``encoded`` (rows, inputs), each read and rolled as a
-    backtest does; None when the validation part is shorter than ``steps``.
+    backtest does; None when the validation part is shorter than ``steps``. Its ``steps``
+    and ``origins`` attributes say what it scores.
     """
     rows = encoded.shape[0]
     if rows - n_train < steps:
@@ -304,4 +305,5 @@ def forecast_error(encoded: torch.Tensor, n_train: int, steps: int, window: int,
             model.train(training)
         return float(error(predicted[..., :targets], truth))
 
+    score.steps, score.origins = steps, len(first)  # what it scores, for the views to say
     return score
