@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from .text import TextView
+from .text import TextView, score_text
 
 
 def in_notebook() -> bool:
@@ -19,7 +19,7 @@ def in_notebook() -> bool:
 
 
 def make_view(live, stop: Optional[Callable] = None, preview: Optional[Callable] = None,
-              title: str = "training", show: Optional[Callable] = None):
+              title: str = "training", show: Optional[Callable] = None, scored: str = ""):
     """The subscriber for ``live``, or None for ``live=False``.
 
     Parameters
@@ -31,6 +31,8 @@ def make_view(live, stop: Optional[Callable] = None, preview: Optional[Callable]
     title : the panel's first line.
     show : places the panel (a dashboard puts it in its own layout); by default the panel is
         displayed in the cell's output, where the final image replaces it when the fit ends.
+    scored : what ``val_forecast`` scores (:func:`~windwidgets.views.text.score_text`), said
+        once by either view.
 
     Whether the fit then runs in a background thread is the API's choice
     (:func:`windwidgets.api.in_background`).
@@ -38,14 +40,14 @@ def make_view(live, stop: Optional[Callable] = None, preview: Optional[Callable]
     if live is False or live is None:
         return None
     if live == "text":
-        return TextView()
+        return TextView(scored=scored)
     if live == "widgets" or show is not None or in_notebook():
         from .live import LiveView
 
-        view = LiveView(stop=stop, preview=preview, title=title)
+        view = LiveView(stop=stop, preview=preview, title=title, scored=scored)
         if show is not None:
             show(view.panel)
         else:
             view.display()
         return view
-    return TextView()
+    return TextView(scored=scored)
