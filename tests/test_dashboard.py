@@ -49,17 +49,68 @@ def test_the_chosen_model_shows_its_own_knobs_and_options(small_wind):
 
 def test_a_long_table_offers_its_time_and_series_columns():
     farm = ww.datasets.wind(stations=2, days=10)  # station, time, then the numeric columns
+    farm["note"] = [f"reading {i}" for i in range(len(farm))]  # text, neither a time nor an id
+    farm["stamp"] = farm["time"].astype(str)  # text that parses as times
     board = ww.Dashboard(farm, name="farm", target="speed", **TINY)
     assert {"time", "series"} <= shown(board)
     assert board.controls["time"].value == "time"  # the one datetime column, chosen out loud
+    assert board.controls["time"].options == ("none", "time", "stamp")
     assert board.controls["series"].options == ("none", "station")
-    assert board.controls["covariates"].options == ("speed", "direction", "temperature", "pressure")
+    assert board.controls["covariates"].options == ("direction", "temperature", "pressure")  # not the target
+    board.controls["covariates"].value = ("temperature", "pressure")
+    board.controls["target"].value = ("speed", "temperature")
+    assert board.controls["covariates"].options == ("direction", "pressure")
+    assert board.controls["covariates"].value == ("pressure",)
+    board.controls["target"].value = ("speed",)
+
+    whole = bytes(board.preview.value)
+    assert board.preview_series.layout.display == "none"
     board.controls["series"].value = "station"
+    assert board.preview_series.options == (("S1", "S1"), ("S2", "S2")) and board.preview_series.value == "S1"
+    first = bytes(board.preview.value)
+    board.preview_series.value = "S2"
+    assert len({whole, first, bytes(board.preview.value)}) == 3  # one series at a time, redrawn
+    board.controls["window"].value = 500  # checked as it changes, before Train
+    assert ("series &#x27;S1&#x27;: `window` + `horizon` (500 + 1) is longer than the training part of the "
+            "series (192 of 240 rows") in board.message.value
+    board.controls["window"].value = 12
+    assert board.message.value == ""
+
     board.train_button.click()
     board.wait(timeout=60)
     assert board.output.outputs == ()  # no warning about guessing the time column
     (run,) = board.runs
     assert run.config.data.series == "station" and 'series = "station"' in board.cell_text.value
+    assert board.explore_series.options == (("S1", "S1"), ("S2", "S2")) and board.explore_series.value == "S1"
+    assert board.explore_note.value.startswith("run 0, series S1: 48 steps from row 192")
+    board.explore_series.value = "S2"
+    assert board.explore_note.value.startswith("run 0, series S2: 48 steps from row 192")
+    assert bytes(board.explore_plot.value).startswith(b"\x89PNG")
+
+
+def test_the_rows_of_one_series_by_time():
+    from windwidgets.dashboard_data import series_rows
+
+    farm = ww.datasets.wind(stations=2, days=3)
+    rows = series_rows(farm, "station", "S2", "time")
+    assert list(rows["station"].unique()) == ["S2"] and len(rows) == 72
+    assert isinstance(rows.index, pd.DatetimeIndex) and rows.index.is_monotonic_increasing
+
+
+def test_a_bad_column_is_refused_with_the_columns_it_may_be_and_the_readmes_bounds_train(small_wind):
+    with pytest.raises(ww.WindwidgetsError, match=r"`target` \('nope'\) names 'nope', not a numeric column "
+                                                  r"of the data; numeric columns: 'speed', 'direction'"):
+        ww.Dashboard(small_wind, target="nope")
+    with pytest.raises(ww.WindwidgetsError, match=r"`covariates` \(\['speed', 'wind'\]\) names 'wind'"):
+        ww.Dashboard(small_wind, covariates=["speed", "wind"])
+    board = ww.Dashboard(small_wind, target="speed", bounds={"speed": (0, None)}, **TINY)
+    assert board.settings()["bounds"] == {"speed": (0, None)} and board.message.value == ""
+    board.controls["bounds"].value = "{speed = [0, inf]}"  # a TOML table, as a %%windtrain body writes it
+    assert board.settings()["bounds"] == {"speed": [0, float("inf")]} and board.message.value == ""
+    board.controls["bounds"].value = "{'speed': (0, None)}"
+    board.train_button.click()
+    board.wait(timeout=60)
+    assert board.output.outputs == () and board.runs[0].config.data.bounds == {"speed": [0, None]}
 
 
 def test_an_invalid_combination_shows_the_librarys_message_beside_train(small_wind):
