@@ -64,9 +64,10 @@ class LiveView:
     draw_pace, preview_pace : the schedules (:class:`~windwidgets.views.pace.Pace`).
     """
 
-    # The share of the fit that redraws and previews may each take; with the bookkeeping of
-    # each batch the view stays well under 3% (benchmarks/live_overhead.py measures it).
-    DRAW_BUDGET = PREVIEW_BUDGET = 0.01
+    # The shares of the fit that previews and redraws may take: with the bookkeeping of each
+    # batch the view stays under 3% (benchmarks/live_overhead.py measures it). A preview of
+    # the quickstart's LSTM (65 ms) then comes every 4.3 s at most; a small model's every 2 s.
+    PREVIEW_BUDGET, DRAW_BUDGET = 0.015, 0.005
     PREVIEW_INTERVAL = 2.0  # seconds between two previews at most, unless the budget asks for more
 
     def __init__(self, stop: Optional[Callable[[], object]] = None,
@@ -123,7 +124,7 @@ class LiveView:
         self.loss_chart = widgets.HTML(empty_svg(LOSS_SIZE, "loss: waiting for the first batch"))
         self.gradient_chart = widgets.HTML(empty_svg(GRADIENT_SIZE, "gradient norm"))
         self.forecast_chart = widgets.HTML(empty_svg(
-            FORECAST_SIZE, "forecast preview: after a few seconds of training" if self._preview else
+            FORECAST_SIZE, "forecast preview: after the first epoch" if self._preview else
             "no forecast preview for this model"))
         self.errors = widgets.Output()
         self.charts = widgets.HBox(

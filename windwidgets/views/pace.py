@@ -35,6 +35,7 @@ class Pace:
         self.interval, self.budget, self.clock = interval, budget, clock
         self.last = -math.inf  # when the job last ended
         self.runs = 0
+        self.seconds = 0.0  # spent in the job, all runs together
         self._costs: deque = deque(maxlen=samples)
 
     def cost(self) -> float:
@@ -61,6 +62,7 @@ class Pace:
             return job(*args)
         finally:
             self.last = self.clock()
+            self.seconds += self.last - start
             if self.runs:  # the first run's cost (allocation, warm-up) is not typical
                 self._costs.append(self.last - start)
             self.runs += 1
