@@ -65,6 +65,8 @@ def test_a_long_table_offers_its_time_and_series_columns():
 
     whole = bytes(board.preview.value)
     assert board.preview_series.layout.display == "none"
+    assert ("`time` (&#x27;time&#x27;) repeats its values: the table holds several series; choose the column "
+            "that names them as `series` (&#x27;station&#x27;)") in board.message.value
     board.controls["series"].value = "station"
     assert board.preview_series.options == (("S1", "S1"), ("S2", "S2")) and board.preview_series.value == "S1"
     first = bytes(board.preview.value)

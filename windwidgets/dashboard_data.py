@@ -80,11 +80,16 @@ def check_columns(name: str, value, numeric: list[str]) -> list[str]:
 
 def check_data(data: pd.DataFrame, config: DataConfig) -> str:
     """What stops these settings from training on ``data``, found before Train ("" when
-    nothing does): the time column, the series column, and the length of each series
+    nothing does): the time column, the series column (needed where times repeat), and the
+    length of each series
     against ``window`` and ``horizon``. The library checks again, and more, at Train."""
     if config.time is not None and config.time in data.columns and not _is_time(data[config.time]):
         return (f"`time` ({config.time!r}) holds no dates or times; choose a column of timestamps, "
                 "or none to use the index")
+    if config.series is None and config.time in data.columns and data[config.time].duplicated().any():
+        ids = series_columns(data)
+        return (f"`time` ({config.time!r}) repeats its values: the table holds several series; choose "
+                f"the column that names them as `series`" + (f" ({listing(map(repr, ids))})" if ids else ""))
     if config.series is None:
         parts = {None: len(data)}
     elif config.series not in data.columns:
