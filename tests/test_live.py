@@ -299,6 +299,20 @@ def test_forecast_preview_is_the_runs_own_forecast(small_wind, tiny_settings):
     assert len(preview["context"]) == tiny_settings["window"] and not run.model.training
 
 
+@pytest.mark.parametrize("mode", ["window", "sequence"])
+def test_the_preview_reads_the_series_state_with_known_future_covariates(small_wind, tiny_settings, tmp_path, mode):
+    run = ww.train(small_wind, target="speed", covariates=["pressure"], future_covariates=["temperature"],
+                   horizon=3, mode=mode, **tiny_settings)
+    preview = forecast_preview(run)()
+    expected = run.forecast(48, start=run.n_train)["speed"].to_numpy()  # the realised temperatures
+    np.testing.assert_allclose(preview["forecast"], expected, rtol=1e-5, atol=1e-5)
+    loaded = ww.load(run.save(tmp_path / "run.pt"))  # no trainer, no training tensors: its kept rows
+    assert loaded.trainer is None and loaded.n_train < run.n_train
+    again = forecast_preview(loaded)()
+    expected = loaded.forecast(len(again["forecast"]), start=loaded.frame.index[loaded.n_train])["speed"]
+    np.testing.assert_allclose(again["forecast"], expected.to_numpy(), rtol=1e-5, atol=1e-5)
+
+
 def test_a_failing_preview_is_reported_and_training_goes_on(small_wind, tiny_settings):
     run = prepared(small_wind, target="speed", **tiny_settings)
 
