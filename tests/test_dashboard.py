@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -13,7 +14,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 import windwidgets as ww
 from windwidgets.dashboard import devices, model_options
-from windwidgets.views.compare import COLUMNS
+from windwidgets.views.compare import COLUMNS, compare_figure
 from windwidgets.zoo import registry
 
 TINY = dict(hidden_size=8, num_layers=1, window=12, epochs=2, batch_size=32)
@@ -88,6 +89,13 @@ def test_a_long_table_offers_its_time_and_series_columns():
     board.explore_series.value = "S2"
     assert board.explore_note.value.startswith("run 0, series S2: 48 steps from row 192")
     assert bytes(board.explore_plot.value).startswith(b"\x89PNG")
+    board.compared.value = (0,)  # the explored series, named in the legend
+    assert bytes(board.compare_plot.value).startswith(b"\x89PNG") and board.output.outputs == ()
+    figure = compare_figure({"run 0": run}, 24, "S2")
+    assert [line.get_label() for line in figure.axes[0].get_lines()] == ["speed (truth)", "run 0, S2"]
+    s2 = run.member("S2")
+    truth = figure.axes[0].get_lines()[0].get_ydata()
+    np.testing.assert_allclose(truth, s2.frame["speed"].iloc[s2.n_train - 24 : s2.n_train + 24])
 
 
 def test_the_rows_of_one_series_by_time():

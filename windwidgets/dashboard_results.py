@@ -178,4 +178,4 @@ class ResultsTabs:
             picture(self.compare_plot, b"")
             return
         steps = self.steps_slider.value if self.run_choice.value is not None else 24
-        picture(self.compare_plot, png(compare_figure(chosen, steps)))
+        picture(self.compare_plot, png(compare_figure(chosen, steps, self.explore_series.value)))

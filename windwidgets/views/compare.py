@@ -53,14 +53,18 @@ def table_html(rows: list[dict], by: str = "val loss", descending: bool = False)
                          float_format=lambda v: f"{v:.4g}")
 
 
-def compare_figure(runs: dict, steps: int) -> Figure:
+def compare_figure(runs: dict, steps: int, series=None) -> Figure:
     """``runs`` (label -> Run): left, each Run's forecast of ``steps`` rows from the start of
     its validation part with the truth there; right, each Run's MAE by lead time over the
-    validation part (MASE when a Run has several targets, whose units differ)."""
+    validation part (MASE when a Run has several targets, whose units differ). A panel shows
+    its series ``series`` (its first when it has no such series), named in the legend."""
     figure = Figure(figsize=(10, 3.2), layout="constrained")
     forecasts, errors = figure.subplots(1, 2, gridspec_kw={"width_ratios": (3, 2)})
     truth_drawn = set()
     for label, run in runs.items():
+        if getattr(run, "members", None):  # a panel: one of its series, as a one-series Run
+            key = series if series in run.members else run.series[0]
+            run, label = run.member(key), f"{label}, {key}"
         target = run.layout.targets[0]
         n = min(steps, len(run.frame) - run.n_train)
         forecast = run.forecast(n, start=run.n_train)
