@@ -66,11 +66,14 @@ def test_a_long_table_offers_its_time_and_series_columns():
 
     whole = bytes(board.preview.value)
     assert board.preview_series.layout.display == "none"
+    assert board.preview_figure().axes[0].get_lines() == []  # not the series interleaved as one line
     assert ("`time` (&#x27;time&#x27;) repeats its values: the table holds several series; choose the column "
             "that names them as `series` (&#x27;station&#x27;)") in board.message.value
     board.controls["series"].value = "station"
     assert board.preview_series.options == (("S1", "S1"), ("S2", "S2")) and board.preview_series.value == "S1"
     first = bytes(board.preview.value)
+    line, validation = board.preview_figure().axes[0].get_lines()  # one series, where validation starts
+    assert len(line.get_xdata()) == 240 and board.preview_figure().axes[0].get_title(loc="left") == "series S1"
     board.preview_series.value = "S2"
     assert len({whole, first, bytes(board.preview.value)}) == 3  # one series at a time, redrawn
     board.controls["window"].value = 500  # checked as it changes, before Train

@@ -270,15 +270,21 @@ class Dashboard(ResultsTabs, widgets.VBox):
 
     @reported
     def _draw_preview(self, _change=None) -> None:
-        """The chosen columns of one series over time, the start of its validation part marked."""
-        if self._silent:
-            return
+        if not self._silent:
+            picture(self.preview, png(self.preview_figure()))
+
+    def preview_figure(self):
+        """The data tab's plot: the chosen columns of one series over time, the start of its
+        validation part marked; nothing drawn where several series are interleaved."""
         chosen = [c for name in NUMERIC_SETTINGS for c in self.controls[name].value]
-        rows = series_rows(self.data, parse(self.controls["series"].value), self.preview_series.value,
-                           parse(self.controls["time"].value))
+        key = self.preview_series.value
+        rows = series_rows(self.data, parse(self.controls["series"].value), key, parse(self.controls["time"].value))
+        interleaved = rows.index.has_duplicates  # several series at each time: not one line to draw
         fraction = self.controls["val_fraction"].value
         n_train = int(len(rows) * (1 - fraction)) if isinstance(fraction, float) and 0 < fraction < 1 else None
-        picture(self.preview, png(columns_figure(rows, list(dict.fromkeys(chosen)), n_train)))
+        return columns_figure(rows, [] if interleaved else list(dict.fromkeys(chosen)), n_train,
+                              note="the times repeat: choose `series` to preview one series" if interleaved
+                              else "choose a target", title="" if key is None else f"series {key}")
 
     # -- training --------------------------------------------------------------------------
     def _on_train(self, _button=None) -> None:

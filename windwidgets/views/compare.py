@@ -84,9 +84,11 @@ def compare_figure(runs: dict, steps: int, series=None) -> Figure:
     return figure
 
 
-def columns_figure(frame: pd.DataFrame, columns: list, n_train: int | None = None) -> Figure:
+def columns_figure(frame: pd.DataFrame, columns: list, n_train: int | None = None,
+                   note: str = "choose a target", title: str = "") -> Figure:
     """A small stacked plot of ``columns`` (at most four), with the start of the validation
-    part marked: what the data tab shows of the chosen columns."""
+    part marked: what the data tab shows of the chosen columns (of one series, named in
+    ``title``); ``note`` when none is drawn."""
     columns = list(columns)[:4]
     figure = Figure(figsize=(10, 0.45 + 0.9 * max(1, len(columns))), layout="constrained")
     axes = np.atleast_1d(figure.subplots(max(1, len(columns)), 1, sharex=True))
@@ -97,8 +99,10 @@ def columns_figure(frame: pd.DataFrame, columns: list, n_train: int | None = Non
         ax.set_ylabel(str(column), fontsize="small")
         if n_train is not None and 0 < n_train < len(frame):
             ax.axvline(_x(frame.index[[n_train]])[0], color="grey", linestyle="--", linewidth=0.8)
+    if title:
+        axes[0].set_title(title, fontsize="small", loc="left")
     if not columns:
-        axes[0].text(0.5, 0.5, "choose a target", ha="center", va="center", transform=axes[0].transAxes)
+        axes[0].text(0.5, 0.5, note, ha="center", va="center", transform=axes[0].transAxes)
     return figure
 
 
