@@ -181,6 +181,28 @@ def test_previews_keep_up_after_a_slow_first_one(recorded):
     assert title_of(view.forecast_chart.value) == "speed, free-running forecast, kept weights of epoch 4"
 
 
+def test_a_slow_preview_is_spaced_by_the_budget_and_its_title_says_the_fit_moved_on(recorded):
+    events, run = recorded
+    clock, real = Clock(), forecast_preview(run)
+
+    def preview():
+        clock.now += 1.0  # 1 s a preview: within 1.5% of the fit, one a minute at most
+        return real()
+
+    view, titles = eager(LiveView(preview=preview, clock=clock)), []
+    for event, p in events:
+        clock.now += 3.0 / p.batches if event is Event.BATCH_END else 0.0  # 3 s an epoch
+        view(event, p)
+        if event is Event.EPOCH_END:
+            titles.append(title_of(view.forecast_chart.value))
+    assert titles == ["speed, free-running forecast, epoch 1",  # its cost, the first, left out
+                      "speed, free-running forecast, epoch 2",  # 1 s: the next one 67 s later
+                      "speed, free-running forecast, epoch 2 (fit at epoch 3)",
+                      "speed, free-running forecast, epoch 2 (fit at epoch 4)"]
+    assert title_of(view.forecast_chart.value) == "speed, free-running forecast, kept weights of epoch 4"
+    assert view.preview_pace.runs == 3 and view.preview_pace.gap() == pytest.approx(1.0 / LiveView.PREVIEW_BUDGET)
+
+
 def title_of(svg: str) -> str:
     return re.search(r"font-weight='bold'>([^<]*)<", svg).group(1)
 

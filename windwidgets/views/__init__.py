@@ -27,7 +27,8 @@ def make_view(live, stop: Optional[Callable] = None, preview: Optional[Callable]
     live : "auto" (or True) picks the widget panel in a notebook kernel and the text view
         elsewhere; "widgets" and "text" force one; False or None shows nothing.
     stop : asks the fit to end after the current batch (the panel's Stop button).
-    preview : returns the forecast preview the panel draws (see ``windwidgets.api``).
+    preview : returns the forecast preview the panel draws (see
+        :func:`windwidgets.forecast.preview.live_preview`).
     title : the panel's first line.
     show : places the panel (a dashboard puts it in its own layout); by default the panel is
         displayed in the cell's output, where the final image replaces it when the fit ends.

@@ -255,7 +255,7 @@ class LiveView:
         if self._preview is not None and kept and (
                 p.member_epochs or p.best_epoch != self._forecast_epoch
                 or (self._forecast or {}).get("series", self._series) != self._series):
-            self._guarded(self._run_preview, p)  # with the weights that were kept
+            self._guarded(self.preview_pace.timed, self._run_preview, p)  # with the weights that were kept
         if self._forecast is not None and kept:
             self._forecast_epoch = p.best_epoch
         self.draw_pace.timed(self._draw, p, kept)
