@@ -7,7 +7,7 @@ if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
   else
-    echo "chromium is missing: run 'sudo apt-get install chromium' (the browser test is skipped)" >&2
+    echo "chromium is missing: run 'sudo apt-get install chromium' (the browser test is skipped; under CI=true it fails)" >&2
   fi
 fi
 exec .venv/bin/python -m pytest "$@"

@@ -2,7 +2,10 @@
 training and stopping in the background, a failing fit, comparing Runs, and the copied cell
 run in a real IPython shell."""
 import re
+import subprocess
+import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -11,7 +14,7 @@ from IPython.core.interactiveshell import InteractiveShell
 
 import windwidgets as ww
 from windwidgets.dashboard import devices, model_options
-from windwidgets.views.compare import COLUMNS
+from windwidgets.views.compare import COLUMNS, compare_figure
 from windwidgets.zoo import registry
 
 TINY = dict(hidden_size=8, num_layers=1, window=12, epochs=2, batch_size=32)
@@ -47,17 +50,80 @@ def test_the_chosen_model_shows_its_own_knobs_and_options(small_wind):
 
 def test_a_long_table_offers_its_time_and_series_columns():
     farm = ww.datasets.wind(stations=2, days=10)  # station, time, then the numeric columns
+    farm["note"] = [f"reading {i}" for i in range(len(farm))]  # text, neither a time nor an id
+    farm["stamp"] = farm["time"].astype(str)  # text that parses as times
     board = ww.Dashboard(farm, name="farm", target="speed", **TINY)
     assert {"time", "series"} <= shown(board)
     assert board.controls["time"].value == "time"  # the one datetime column, chosen out loud
+    assert board.controls["time"].options == ("none", "time", "stamp")
     assert board.controls["series"].options == ("none", "station")
-    assert board.controls["covariates"].options == ("speed", "direction", "temperature", "pressure")
+    assert board.controls["covariates"].options == ("direction", "temperature", "pressure")  # not the target
+    board.controls["covariates"].value = ("temperature", "pressure")
+    board.controls["target"].value = ("speed", "temperature")
+    assert board.controls["covariates"].options == ("direction", "pressure")
+    assert board.controls["covariates"].value == ("pressure",)
+    board.controls["target"].value = ("speed",)
+
+    whole = bytes(board.preview.value)
+    assert board.preview_series.layout.display == "none"
+    assert board.preview_figure().axes[0].get_lines() == []  # not the series interleaved as one line
+    assert ("`time` (&#x27;time&#x27;) repeats its values: the table holds several series; choose the column "
+            "that names them as `series` (&#x27;station&#x27;)") in board.message.value
     board.controls["series"].value = "station"
+    assert board.preview_series.options == (("S1", "S1"), ("S2", "S2")) and board.preview_series.value == "S1"
+    first = bytes(board.preview.value)
+    line, validation = board.preview_figure().axes[0].get_lines()  # one series, where validation starts
+    assert len(line.get_xdata()) == 240 and board.preview_figure().axes[0].get_title(loc="left") == "series S1"
+    board.preview_series.value = "S2"
+    assert len({whole, first, bytes(board.preview.value)}) == 3  # one series at a time, redrawn
+    board.controls["window"].value = 500  # checked as it changes, before Train
+    assert ("series &#x27;S1&#x27;: `window` + `horizon` (500 + 1) is longer than the training part of the "
+            "series (192 of 240 rows") in board.message.value
+    board.controls["window"].value = 12
+    assert board.message.value == ""
+
     board.train_button.click()
     board.wait(timeout=60)
     assert board.output.outputs == ()  # no warning about guessing the time column
     (run,) = board.runs
     assert run.config.data.series == "station" and 'series = "station"' in board.cell_text.value
+    assert board.explore_series.options == (("S1", "S1"), ("S2", "S2")) and board.explore_series.value == "S1"
+    assert board.explore_note.value.startswith("run 0, series S1: 48 steps from row 192")
+    board.explore_series.value = "S2"
+    assert board.explore_note.value.startswith("run 0, series S2: 48 steps from row 192")
+    assert bytes(board.explore_plot.value).startswith(b"\x89PNG")
+    board.compared.value = (0,)  # the explored series, named in the legend
+    assert bytes(board.compare_plot.value).startswith(b"\x89PNG") and board.output.outputs == ()
+    figure = compare_figure({"run 0": run}, 24, "S2")
+    assert [line.get_label() for line in figure.axes[0].get_lines()] == ["speed (truth)", "run 0, S2"]
+    s2 = run.member("S2")
+    truth = figure.axes[0].get_lines()[0].get_ydata()
+    np.testing.assert_allclose(truth, s2.frame["speed"].iloc[s2.n_train - 24 : s2.n_train + 24])
+
+
+def test_the_rows_of_one_series_by_time():
+    from windwidgets.dashboard_data import series_rows
+
+    farm = ww.datasets.wind(stations=2, days=3)
+    rows = series_rows(farm, "station", "S2", "time")
+    assert list(rows["station"].unique()) == ["S2"] and len(rows) == 72
+    assert isinstance(rows.index, pd.DatetimeIndex) and rows.index.is_monotonic_increasing
+
+
+def test_a_bad_column_is_refused_with_the_columns_it_may_be_and_the_readmes_bounds_train(small_wind):
+    with pytest.raises(ww.WindwidgetsError, match=r"`target` \('nope'\) names 'nope', not a numeric column "
+                                                  r"of the data; numeric columns: 'speed', 'direction'"):
+        ww.Dashboard(small_wind, target="nope")
+    with pytest.raises(ww.WindwidgetsError, match=r"`covariates` \(\['speed', 'wind'\]\) names 'wind'"):
+        ww.Dashboard(small_wind, covariates=["speed", "wind"])
+    board = ww.Dashboard(small_wind, target="speed", bounds={"speed": (0, None)}, **TINY)
+    assert board.settings()["bounds"] == {"speed": (0, None)} and board.message.value == ""
+    board.controls["bounds"].value = "{speed = [0, inf]}"  # a TOML table, as a %%windtrain body writes it
+    assert board.settings()["bounds"] == {"speed": [0, float("inf")]} and board.message.value == ""
+    board.controls["bounds"].value = "{'speed': (0, None)}"
+    board.train_button.click()
+    board.wait(timeout=60)
+    assert board.output.outputs == () and board.runs[0].config.data.bounds == {"speed": [0, None]}
 
 
 def test_an_invalid_combination_shows_the_librarys_message_beside_train(small_wind):
@@ -180,3 +246,20 @@ def test_windboard_opens_the_dashboard_with_the_options_as_starting_values():
             shell.run_line_magic("windboard", "wind --epoch 3")
     finally:
         shell.run_line_magic("unload_ext", "windwidgets")
+
+
+def test_a_script_that_trains_from_the_dashboard_waits_and_exits_ends_cleanly():
+    """run.wait() returns once the fit and the dashboard's scoring of it have ended: no
+    thread is left inside a torch call to abort the exit ("terminate called without an
+    active exception", status 134)."""
+    code = (
+        "import threading, windwidgets as ww\n"
+        "board = ww.Dashboard(ww.datasets.wind(days=60), target='speed', hidden_size=8, num_layers=1, "
+        "window=12, epochs=1, batch_size=64)\n"
+        "board.train_button.click()\n"
+        "run = board.runs[0].wait()\n"
+        "print(len(board.rows), [t.name for t in threading.enumerate() if t is not threading.main_thread()])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1 []" and "terminate called" not in result.stderr

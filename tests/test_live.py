@@ -1,4 +1,5 @@
 """The live views without a browser: widget state after events, Stop clicks, text output."""
+import copy
 import gc
 import io
 import re
@@ -13,22 +14,24 @@ import numpy as np
 import pytest
 
 import windwidgets as ww
-from windwidgets.api import forecast_preview, prepare_run
+from windwidgets.fit import _in_background
+from windwidgets.forecast.preview import live_preview as forecast_preview
 from windwidgets.config import RunConfig
 from windwidgets.train import Event, Progress, TrainingWarning
 from windwidgets.train.guards import GradientWatch
 from windwidgets.views import make_view
 from windwidgets.views.live import LiveView
+from windwidgets.views.pace import Pace
 from windwidgets.views.svg import Trace
 from windwidgets.views.text import TextView
 
 def prepared(data, **settings):
-    return prepare_run(data, RunConfig.from_kwargs(**settings))
+    return ww.prepare(data, **settings)
 
 
 def eager(view: LiveView) -> LiveView:
-    """Redraw on every event, so a test sees each one (the throttle has its own test)."""
-    view.min_interval, view.DRAW_BUDGET = 0.0, float("inf")
+    """Redraw on every event, so a test sees each one (the schedule has its own tests)."""
+    view.draw_pace = Pace(0.0, float("inf"))
     return view
 
 
@@ -37,75 +40,172 @@ def points(svg: str) -> list[int]:
     return [len(p.split()) for p in re.findall(r"points='([^']*)'", svg)]
 
 
-def simulate(view, epochs=2, batches=3, losses=None):
-    """Feed a view the events of a fit, as the trainer would."""
-    p = Progress(epochs=epochs, batches=batches, device="cpu")
-    losses = iter(np.geomspace(1.0, 0.1, epochs * batches) if losses is None else losses)
-    view(Event.FIT_START, p)
-    for p.epoch in range(1, epochs + 1):
-        view(Event.EPOCH_START, p)
-        total = 0.0
-        for p.batch in range(1, batches + 1):
-            p.batch_loss = float(next(losses))
-            total += p.batch_loss
-            p.train_loss, p.grad_norm = total / p.batch, 0.5
-            p.samples += 32
-            p.seconds += 0.1
-            view(Event.BATCH_END, p)
-        p.val_loss = p.train_loss * 1.1
-        if p.val_loss < p.best_val_loss:
-            p.best_val_loss, p.best_epoch = p.val_loss, p.epoch
-        p.history.append({"epoch": p.epoch, "train_loss": p.train_loss, "val_loss": p.val_loss,
-                          "lr": 1e-3, "seconds": 0.3, "grad_norm": p.grad_norm})
-        view(Event.EPOCH_END, p)
-    return p
+class Clock:
+    """A clock that moves only when told: the views' schedules without sleeping."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
-def test_panel_state_follows_the_events():
+@pytest.fixture(scope="module")
+def recorded():
+    """The events of a real tiny fit (4 epochs, 25 batches each), with a copy of the progress
+    as each subscriber saw it, to replay to views; and the Run."""
+    run = prepared(ww.datasets.wind(days=21), target="speed", hidden_size=8, num_layers=1, window=12,
+                   epochs=4, batch_size=16, live=False)
+    events = []
+    run.trainer.events.subscribe(lambda event, p: events.append((event, copy.deepcopy(p))))
+    run.fit()
+    return events, run
+
+
+def replay(view, events, clock: Clock | None = None, epoch_seconds: float = 0.0, until=None) -> None:
+    """Feed ``view`` the recorded events; the clock moves ``epoch_seconds`` over each epoch."""
+    for event, p in events:
+        if clock is not None and event is Event.BATCH_END:
+            clock.now += epoch_seconds / p.batches
+        if event is until:
+            return
+        view(event, p)
+
+
+def test_panel_state_follows_the_events(recorded):
+    events, run = recorded
     view = eager(LiveView(title="lstm, hidden 8 x 1 layers"))
-    p = Progress(epochs=2, batches=3, device="cpu")
-    view(Event.FIT_START, p)
-    assert view.bar.max == 6 and "training on cpu" in view.status.value
-    p.epoch, p.batch, p.batch_loss, p.train_loss, p.grad_norm = 1, 2, 0.5, 0.6, 0.3
-    p.samples, p.seconds = 64, 0.5
-    view(Event.BATCH_END, p)
-    assert view.bar.value == 2
-    assert "epoch 1/2 &middot; batch 2/3" in view.progress_text.value
-    assert "128 samples/s" in view.progress_text.value  # 64 windows in 0.5 s
-    assert "0:01 left" in view.progress_text.value  # 4 batches to go at 0.25 s each
-    assert "train loss <b>0.6</b>" in view.stats.value and "device cpu" in view.stats.value
+    fit_start, first = events[0][1], next(p for e, p in events if e is Event.BATCH_END)
+    view(Event.FIT_START, fit_start)
+    assert view.bar.max == 4 * fit_start.batches and "training on cpu" in view.status.value
+    view(Event.BATCH_END, first)
+    assert view.bar.value == 1
+    assert f"epoch 1/4 &middot; batch 1/{first.batches}" in view.progress_text.value
+    assert f"train loss <b>{first.train_loss:.4g}</b>" in view.stats.value and "device cpu" in view.stats.value
     assert "val loss" not in view.stats.value  # no epoch has finished yet
 
-    p = simulate(view)
-    assert view.bar.value == 6
-    assert f"best epoch 2 (val {p.best_val_loss:.4g})" in view.stats.value
+    replay(view, events[2:], until=Event.FIT_END)
+    p = events[-1][1]
+    assert view.bar.value == 4 * p.batches
+    assert f"best epoch {p.best_epoch} (val {p.best_val_loss:.4g})" in view.stats.value
     loss_svg = view.loss_chart.value
-    # batch trace (6 points), train by epoch (2), validation by epoch (2)
-    assert sorted(points(loss_svg)) == [2, 2, 7]  # 7: the batch from the first check, then 6
+    # batch trace (one point per batch, the first one twice), train and validation by epoch
+    assert sorted(points(loss_svg)) == [4, 4, 4 * p.batches + 1]
     assert "validation" in loss_svg and "stroke-dasharray" in loss_svg  # best-epoch marker
-    assert ">best epoch 2<" in loss_svg and ">per batch<" in loss_svg and ">epoch<" in loss_svg
+    assert f">best epoch {p.best_epoch}<" in loss_svg and ">per batch<" in loss_svg and ">epoch<" in loss_svg
     assert re.findall(r"text-anchor='middle'>([^<]*)<", loss_svg)[:3] == ["0", "1", "2"]  # whole epochs
-    assert sorted(points(view.gradient_chart.value)) == [7]
+    assert sorted(points(view.gradient_chart.value)) == [4 * p.batches + 1]
 
 
-def test_log_scale_toggle_redraws_the_chart_in_place():
+def test_log_scale_toggle_redraws_the_chart_in_place(recorded):
     view = eager(LiveView())
-    simulate(view, epochs=3, losses=np.geomspace(100.0, 0.01, 9))
+    replay(view, recorded[0], until=Event.FIT_END)
     log_chart = view.loss_chart.value
-    assert ">1e-2<" in log_chart or ">0.01<" in log_chart  # decade ticks on a log axis
     chart_widget = view.loss_chart
     view.log_scale.value = False
     assert view.loss_chart is chart_widget and view.loss_chart.value != log_chart
-    assert ">0.01<" not in view.loss_chart.value and ">50<" in view.loss_chart.value
+    view.log_scale.value = True
+    assert view.loss_chart.value == log_chart
 
 
-def test_redraws_are_throttled_by_time_not_by_batches():
-    view = LiveView(min_interval=60.0)
-    simulate(view, epochs=5, batches=200)
-    assert view.draws == 1  # the first batch only: 1000 batches in well under a minute
-    assert len(view.batch_loss) == 1000  # yet every batch was recorded
-    view(Event.FIT_END, view._progress)
+def test_redraws_are_throttled_by_time_not_by_batches(recorded):
+    events, _ = recorded
+    clock = Clock()  # still: every batch comes at once
+    view = LiveView(min_interval=0.3, clock=clock)
+    replay(view, events, until=Event.FIT_END)
+    batches = 4 * events[-1][1].batches
+    assert view.draws == 1  # the first batch only
+    assert len(view.batch_loss) == batches  # yet every batch was recorded
+    view(Event.FIT_END, events[-1][1])
     assert view.draws == 2  # the end always draws
+    clock = Clock()
+    view = LiveView(min_interval=0.3, clock=clock)
+    replay(view, events, clock, epoch_seconds=3.0, until=Event.FIT_END)
+    # a batch every 0.12 s: a redraw every third batch (0.36 s >= 0.3 s), from the first
+    assert view.draws == len(range(0, batches, 3))
+
+
+# -- the schedule of redraws and previews -----------------------------------------------------
+def test_a_slow_first_run_does_not_hold_the_next_ones_back():
+    clock = Clock()
+    pace = Pace(interval=2.0, budget=0.01, clock=clock)
+    runs = []
+
+    def job(cost):
+        clock.now += cost
+        runs.append(clock.now)
+
+    while clock.now < 60:  # a check every half second, as epoch ends would
+        clock.now += 0.5
+        if pace.due():
+            pace.timed(job, 5.0 if not runs else 0.001)  # the first: 5 s of warm-up
+    # the old rule (wait cost / budget after each run) waited 500 s after the first
+    gaps = [b - a for a, b in zip(runs, runs[1:])]
+    assert len(runs) >= 22 and max(gaps) <= 2.0 + 0.5 + 0.001
+    assert pace.cost() == pytest.approx(0.001)
+
+
+def test_one_slow_run_among_many_is_ignored_and_a_steady_cost_is_spaced_by_the_budget():
+    clock = Clock()
+    pace = Pace(interval=2.0, budget=0.01, clock=clock)
+    for cost in (1.0, 0.01, 0.01, 3.0, 0.01):  # the first left out, one outlier at 3 s
+        pace.timed(lambda: setattr(clock, "now", clock.now + cost))
+    assert pace.cost() == pytest.approx(0.01) and pace.gap() == 2.0
+    for _ in range(5):
+        pace.timed(lambda: setattr(clock, "now", clock.now + 0.1))
+    assert pace.cost() == pytest.approx(0.1)
+    assert pace.gap() == pytest.approx(10.0) and pace.gap(urgent=True) == pytest.approx(10.0)
+    clock.now += 5.0
+    assert not pace.due() and not pace.due(urgent=True)  # 5 s of 0.1 s runs would be 2%
+    cheap = Pace(interval=2.0, budget=0.01, clock=clock)
+    cheap.timed(lambda: None)
+    assert not cheap.due() and cheap.due(urgent=True)  # a new best does not wait for the interval
+
+
+def test_previews_keep_up_after_a_slow_first_one(recorded):
+    """A real fit's events, 3 s per epoch on an injected clock; the first preview takes 20 s
+    (as one run while another process held the CPU might): the later ones still come at each
+    epoch end (3 s >= PREVIEW_INTERVAL), where the old rule (the last cost over the budget)
+    waited 4000 s. The preview of the last epoch, the best, is the kept weights' one."""
+    events, run = recorded
+    clock, made = Clock(), []
+    real = forecast_preview(run)
+
+    def preview():
+        clock.now += 20.0 if not made else 0.01
+        made.append(view._progress.epoch)
+        return real()
+
+    view = LiveView(preview=preview, clock=clock)
+    replay(view, events, clock, epoch_seconds=3.0)
+    assert made == [1, 2, 3, 4] and run.trainer.progress.best_epoch == 4
+    assert title_of(view.forecast_chart.value) == "speed, free-running forecast, kept weights of epoch 4"
+
+
+def test_a_slow_preview_is_spaced_by_the_budget_and_its_title_says_the_fit_moved_on(recorded):
+    events, run = recorded
+    clock, real = Clock(), forecast_preview(run)
+
+    def preview():
+        clock.now += 1.0  # 1 s a preview: within 1.5% of the fit, one a minute at most
+        return real()
+
+    view, titles = eager(LiveView(preview=preview, clock=clock)), []
+    for event, p in events:
+        clock.now += 3.0 / p.batches if event is Event.BATCH_END else 0.0  # 3 s an epoch
+        view(event, p)
+        if event is Event.EPOCH_END:
+            titles.append(title_of(view.forecast_chart.value))
+    assert titles == ["speed, free-running forecast, epoch 1",  # its cost, the first, left out
+                      "speed, free-running forecast, epoch 2",  # 1 s: the next one 67 s later
+                      "speed, free-running forecast, epoch 2 (fit at epoch 3)",
+                      "speed, free-running forecast, epoch 2 (fit at epoch 4)"]
+    assert title_of(view.forecast_chart.value) == "speed, free-running forecast, kept weights of epoch 4"
+    assert view.preview_pace.runs == 3 and view.preview_pace.gap() == pytest.approx(1.0 / LiveView.PREVIEW_BUDGET)
+
+
+def title_of(svg: str) -> str:
+    return re.search(r"font-weight='bold'>([^<]*)<", svg).group(1)
 
 
 def test_trace_stays_bounded_and_keeps_the_mean():
@@ -141,7 +241,7 @@ def test_a_nan_loss_shows_the_trainers_warning(small_wind, tiny_settings):
     view = LiveView(stop=run.stop, preview=forecast_preview(run))
     run.trainer.events.subscribe(view)
     with pytest.warns(TrainingWarning):
-        run._fit()
+        run.fit()
     assert "the loss became inf at epoch 1, batch 1" in view.badge.value
     assert "learning rate" in view.badge.value and view.badge.layout.display is None
     assert view.bar.bar_style == "danger" and "stopped: the loss turned NaN" in view.status.value
@@ -160,7 +260,7 @@ def test_stop_click_ends_the_fit_after_the_current_batch(small_wind, tiny_settin
                 view.stop_button.click()
 
     run.trainer.events.subscribe(click_in_epoch_two)
-    run._fit()
+    run.fit()
     assert batches_seen[-1] == (2, 3)  # no batch ran after the click
     assert run.stop_reason == "stopped" and len(run.history) == 2
     assert view.status.value.startswith("stopped at epoch 2 on request; kept the weights of epoch")
@@ -173,7 +273,7 @@ def test_stop_click_answers_a_fit_running_in_the_background(small_wind, tiny_set
     run = prepared(small_wind, target="speed", **{**tiny_settings, "epochs": 500})
     view = LiveView(stop=run.stop)
     run.trainer.events.subscribe(view)
-    run._fit(background=True)
+    run.fit(background=True)
     deadline = time.monotonic() + 30
     while run.trainer.progress.epoch < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -191,12 +291,12 @@ def test_frozen_panel_keeps_its_charts_an_image_and_no_model(small_wind, tiny_se
     run = prepared(small_wind, target="speed", **{**tiny_settings, "epochs": 3})
     view = eager(LiveView(stop=run.stop, preview=forecast_preview(run), title="lstm, hidden 8"))
     run.trainer.events.subscribe(view)
-    run._fit()
+    run.fit()
     best = run.trainer.progress.best_epoch
     assert view.status.value.startswith("finished 3 epochs; kept the weights of epoch")
     assert view.stop_button.disabled and view.log_scale.disabled
     assert view.bar.bar_style == "success" and view.bar.value == view.bar.max
-    assert f"free-running forecast, epoch {best}</text>" in view.forecast_chart.value
+    assert title_of(view.forecast_chart.value) == f"speed, free-running forecast, kept weights of epoch {best}"
     image = ElementTree.fromstring(view.summary)  # well-formed SVG: the cell's final image
     texts = [t.text for t in image.iter("{http://www.w3.org/2000/svg}text")]
     assert texts[:2] == ["lstm, hidden 8", view.status.value]
@@ -222,6 +322,20 @@ def test_forecast_preview_is_the_runs_own_forecast(small_wind, tiny_settings):
     assert len(preview["context"]) == tiny_settings["window"] and not run.model.training
 
 
+@pytest.mark.parametrize("mode", ["window", "sequence"])
+def test_the_preview_reads_the_series_state_with_known_future_covariates(small_wind, tiny_settings, tmp_path, mode):
+    run = ww.train(small_wind, target="speed", covariates=["pressure"], future_covariates=["temperature"],
+                   horizon=3, mode=mode, **tiny_settings)
+    preview = forecast_preview(run)()
+    expected = run.forecast(48, start=run.n_train)["speed"].to_numpy()  # the realised temperatures
+    np.testing.assert_allclose(preview["forecast"], expected, rtol=1e-5, atol=1e-5)
+    loaded = ww.load(run.save(tmp_path / "run.pt"))  # no trainer, no training tensors: its kept rows
+    assert loaded.trainer is None and loaded.n_train < run.n_train
+    again = forecast_preview(loaded)()
+    expected = loaded.forecast(len(again["forecast"]), start=loaded.frame.index[loaded.n_train])["speed"]
+    np.testing.assert_allclose(again["forecast"], expected.to_numpy(), rtol=1e-5, atol=1e-5)
+
+
 def test_a_failing_preview_is_reported_and_training_goes_on(small_wind, tiny_settings):
     run = prepared(small_wind, target="speed", **tiny_settings)
 
@@ -230,7 +344,7 @@ def test_a_failing_preview_is_reported_and_training_goes_on(small_wind, tiny_set
 
     view = LiveView(stop=run.stop, preview=broken)
     run.trainer.events.subscribe(view)
-    run._fit()
+    run.fit()
     assert len(run.history) == tiny_settings["epochs"] and run.stop_reason is None
     (report,) = view.errors.outputs
     assert report["name"] == "stderr" and "this model cannot roll forward" in report["text"]
@@ -244,7 +358,7 @@ def test_make_view_is_the_one_choice():
     placed = []
     view = make_view("widgets", show=placed.append, title="gru")
     assert isinstance(view, LiveView) and placed == [view.panel]
-    assert not ww.api.in_background(view)  # no kernel to keep free
+    assert not _in_background(view)  # no kernel to keep free
     assert "<b>gru</b>" in view.title.value
 
 
@@ -257,22 +371,24 @@ class Terminal(io.StringIO):
 def test_text_view_prints_one_line_per_epoch(small_wind, tiny_settings, capsys):
     ww.train(small_wind, target="speed", **{**tiny_settings, "live": "text"})
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 3 and "\r" not in "".join(lines)
-    assert re.match(r"epoch   1/2  train [\d.]+ +val [\d.]+ +val_forecast [\d.]+ +[\d.]+s", lines[0])
-    assert lines[2].startswith("finished 2 epochs; kept the weights of epoch")
+    assert len(lines) == 4 and "\r" not in "".join(lines)
+    origins = len(small_wind) - int(len(small_wind) * 0.8) - 24 + 1  # every validation row that starts a day
+    assert lines[0] == f"val_forecast: MSE of 24-step forecasts from {origins} validation origins (scaled units)"
+    assert re.match(r"epoch   1/2  train [\d.]+ +val [\d.]+ +val_forecast [\d.]+ +[\d.]+s", lines[1])
+    assert lines[3].startswith("finished 2 epochs; kept the weights of epoch")
 
 
 def test_text_view_draws_a_carriage_return_bar_on_a_tty(small_wind, tiny_settings):
     run = prepared(small_wind, target="speed", **tiny_settings)
     terminal = Terminal()
     run.trainer.events.subscribe(TextView(stream=terminal, min_interval=0.0))
-    run._fit()
+    run.fit()
     text = terminal.getvalue()
     bars = re.findall(r"\repoch 1/2 \[#* *\] \d+/\d+ loss [\d.]+ +\d+s left", text)
     assert len(bars) == run.trainer.progress.batches
     screen = [line.rsplit("\r", 1)[-1] for line in text.split("\n")]  # what stays visible
     assert screen[0].startswith("epoch   1/2  train") and "[" not in screen[0]
-    assert screen[2].startswith("finished 2 epochs")
+    assert screen[2].startswith("finished 2 epochs")  # no first line: this view was not told the score
 
 
 def test_live_false_prints_nothing(small_wind, tiny_settings, capsys):
@@ -319,11 +435,9 @@ def test_exit_during_a_background_fit_is_clean():
     aborts the process with "terminate called without an active exception")."""
     code = (
         "import time, windwidgets as ww\n"
-        "from windwidgets.api import prepare_run\n"
-        "from windwidgets.config import RunConfig\n"
-        "run = prepare_run(ww.datasets.wind(days=21), RunConfig.from_kwargs(target='speed', "
-        "hidden_size=8, num_layers=1, window=12, epochs=400, live=False))\n"
-        "run._fit(background=True)\n"
+        "run = ww.prepare(ww.datasets.wind(days=21), target='speed', "
+        "hidden_size=8, num_layers=1, window=12, epochs=400, live=False)\n"
+        "run.fit(background=True)\n"
         "time.sleep(0.5)\n"
         "print(run.training)\n"
     )
@@ -358,3 +472,46 @@ def test_a_classifier_gets_the_panel_with_its_accuracy_and_no_preview():
     assert re.search(r"val_accuracy <b>0?\.\d+</b>", view.stats.value)
     assert "no forecast preview for this model" in view.forecast_chart.value
     assert view.status.value.startswith("finished 2 epochs")
+
+
+def test_a_panels_preview_names_its_series_and_the_picker_changes_it():
+    farm = ww.datasets.wind(stations=3, days=10)
+    titles = []
+    run = ww.prepare(farm, target="speed", series="station", time="time", hidden_size=8, num_layers=1, window=12,
+                     epochs=4, batch_size=32, forecast_steps=12, live="widgets")
+    view = LiveView(stop=run.stop, preview=forecast_preview(run), title="lstm")
+    run.trainer.events.subscribe(view)
+
+    def pick_at_epoch_two(event, p):
+        if event is Event.EPOCH_END:
+            titles.append(title_of(view.forecast_chart.value))
+            if p.epoch == 2:
+                view.series_picker.value = "S3"  # as a click in the front end would
+
+    run.trainer.events.subscribe(pick_at_epoch_two)
+    run.fit()
+    assert view.series_picker.options == (("S1", "S1"), ("S2", "S2"), ("S3", "S3"))
+    assert view.series_picker.layout.display is None and view.series_picker.disabled  # frozen
+    assert titles[0] == "S1: speed, free-running forecast, epoch 1"  # the first series by default
+    assert titles[2].startswith("S3: speed, free-running forecast, epoch 3")  # the next epoch after the pick
+    best = run.trainer.progress.best_epoch
+    assert title_of(view.forecast_chart.value) == f"S3: speed, free-running forecast, kept weights of epoch {best}"
+    preview = forecast_preview(run)("S3")
+    s3 = run.member("S3")
+    np.testing.assert_allclose(preview["forecast"], run.forecast(48, start=s3.frame.index[s3.n_train],
+                                                                 series="S3")["speed"], rtol=1e-5)
+    assert preview["series"] == "S3"
+
+
+def test_the_panel_says_what_val_forecast_scores(small_wind):
+    from windwidgets.api import fit
+
+    placed = []
+    run = fit(small_wind, RunConfig.from_kwargs(target="speed", hidden_size=8, num_layers=1, window=12,
+                                                epochs=1, forecast_steps=6, live="widgets"), show=placed.append)
+    (view,) = [s for s in run.trainer.events._subscribers if isinstance(s, LiveView)]
+    origins = len(run.frame) - run.n_train - 6 + 1
+    assert view.scored.value == (f"<small>val_forecast: MSE of 6-step forecasts from {origins} validation "
+                                 "origins (scaled units)</small>")
+    assert view.scored.layout.display is None
+    assert LiveView().scored.layout.display == "none"  # nothing to say without a score

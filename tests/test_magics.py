@@ -189,6 +189,21 @@ def test_windforecast_interval_and_context(shell, trained):
                                   trained.forecast(5, context=shell.user_ns["wind"].iloc[-60:-20]))
 
 
+def test_windforecast_series_picks_one_series_of_a_panel_and_names_it(shell, trained, capsys):
+    shell.user_ns["farm"] = ww.datasets.wind(stations=3, days=10)
+    shell.run_cell(f"%windtrain --data farm --target speed --series station --time time {TINY} --epochs 1 "
+                   "--live false --out farm_run").raise_error()
+    farm_run = shell.user_ns["farm_run"]
+    capsys.readouterr()
+    shell.run_cell("%windforecast farm_run --steps 24 --series S3 --plot --out s3").raise_error()
+    pd.testing.assert_frame_equal(shell.user_ns["s3"], farm_run.forecast(24, series="S3"))
+    assert "<Figure: S3: lstm forecast of speed, 24 hours ahead>" in capsys.readouterr().out
+    with pytest.raises(UsageError, match="--series S9: not a series of this panel; its series are S1, S2, S3"):
+        shell.run_line_magic("windforecast", "farm_run --steps 2 --series S9")
+    with pytest.raises(UsageError, match="--series S1: this Run was trained on one series"):
+        shell.run_line_magic("windforecast", "wind_run --steps 2 --series S1")
+
+
 def test_windforecast_plots_grids(shell):
     shell.user_ns["blobs"] = ww.datasets.grid(n=40, size=4)  # (time, 1, rows, columns)
     shell.run_cell("%windtrain --data blobs --model convlstm --hidden-size 2 --num-layers 1 --window 4 "

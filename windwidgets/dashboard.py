@@ -5,14 +5,14 @@ generated from the fields' descriptions (kinds, choices, defaults, help as toolt
 model tab shows only the knobs the chosen model reads (the zoo registry's ``knobs``) and its
 own options (the keywords and defaults of the module its builder returns). Train calls
 :func:`windwidgets.api.fit`, which checks everything as ``ww.train`` does, in a background
-thread so that Stop and the other tabs answer. Results tabs: Explore (a Run's forecast
-against the truth), Compare (this dashboard's Runs in a table, overlaid in one figure) and
-Code (the ``%%windtrain`` cell and ``ww.train`` call that train the Run again).
+thread so that Stop and the other tabs answer. The controls offer only the columns that can
+fill each role (see :mod:`windwidgets.dashboard_data`), and the data and settings are
+checked as they change, beside Train. The results tabs live in
+:mod:`windwidgets.dashboard_results`.
 """
 from __future__ import annotations
 
 import dataclasses
-import functools
 import html
 import inspect
 import math
@@ -27,16 +27,16 @@ import pandas as pd
 from . import zoo
 from .api import fit
 from .config import CHOICES, ModelConfig, RunConfig, Setting, describe
+from .dashboard_data import (check_columns, check_data, label, numeric_columns, parse, series_columns,
+                             series_rows, time_columns)
+from .dashboard_results import DESCRIPTION, GRID, ResultsTabs, picture, reported
 from .data.frames import read_frame
 from .errors import WindwidgetsError
-from .views import code
-from .views.compare import COLUMNS, columns_figure, compare_figure, png, summary, table_html
+from .views.compare import columns_figure, png, summary
 
 NUMERIC_SETTINGS = ("target", "covariates", "future_covariates")
 COLUMN_SETTINGS = NUMERIC_SETTINGS + ("time", "series")
-PREVIEWED = NUMERIC_SETTINGS + ("val_fraction",)
-DESCRIPTION = {"description_width": "130px"}
-GRID = dict(grid_template_columns="repeat(2, minmax(300px, 1fr))", grid_gap="4px 12px")
+PREVIEWED = NUMERIC_SETTINGS + ("val_fraction", "time", "series")
 LR_RANGE = (-6, 0)  # the learning-rate slider's powers of ten
 
 
@@ -61,21 +61,7 @@ def model_options(name: str) -> dict:
     return {key: (parameters[key].default if key in parameters else None) for key in entry.options or ()}
 
 
-def _reported(callback):
-    """A widget callback whose errors land in the dashboard's output, not in a kernel log."""
-    @functools.wraps(callback)
-    def reported(self, *args):
-        try:
-            return callback(self, *args)
-        except WindwidgetsError as error:
-            self.output.append_stderr(f"{type(error).__name__}: {error}\n")
-        except Exception:
-            self.output.append_stderr(traceback.format_exc())
-
-    return reported
-
-
-class Dashboard(widgets.VBox):
+class Dashboard(ResultsTabs, widgets.VBox):
     """Choose the settings, press Train, watch the fit, explore and compare the Runs, copy
     the one you like as code.
 
@@ -110,7 +96,9 @@ class Dashboard(widgets.VBox):
                 f"unknown setting(s) {', '.join(map(repr, unknown))} for the Dashboard; "
                 f"valid settings: {', '.join(sorted(described))}"
             )
-        self.numeric = [str(c) for c in self.data.select_dtypes("number").columns]
+        self.numeric = numeric_columns(self.data)
+        for setting in NUMERIC_SETTINGS:  # a wrong column is refused here, with the columns it may be
+            check_columns(setting, defaults.get(setting), self.numeric)
         pages: dict = {section: [] for section in RunConfig.SECTIONS}
         for name, setting in described.items():
             if name not in self.SKIPPED:
@@ -122,8 +110,12 @@ class Dashboard(widgets.VBox):
         self.options_box = widgets.VBox()
         self._given_options = dict(defaults.get("options") or {})
         self.preview = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.preview_series = widgets.Dropdown(description="preview series", options=[], style=DESCRIPTION,
+                                               layout=widgets.Layout(width="300px", display="none"))
+        self.preview_series.add_class("windwidgets-preview-series")
         self.settings_tabs = widgets.Tab([
-            widgets.VBox([widgets.GridBox(pages["data"], layout=widgets.Layout(**GRID)), self.preview]),
+            widgets.VBox([widgets.GridBox(pages["data"], layout=widgets.Layout(**GRID)), self.preview_series,
+                          self.preview]),
             widgets.VBox([widgets.GridBox(pages["model"], layout=widgets.Layout(**GRID)), self.options_box]),
             widgets.GridBox(pages["train"], layout=widgets.Layout(**GRID)),
         ], titles=list(RunConfig.SECTIONS))
@@ -144,12 +136,16 @@ class Dashboard(widgets.VBox):
                           self.output, self.live, self.results])
         self.add_class("windwidgets-dashboard")
         self.controls["model"].observe(self._on_model, "value")
+        self.controls["target"].observe(self._offer_covariates, "value")
+        self.controls["series"].observe(self._offer_series, "value")
+        self.preview_series.observe(self._draw_preview, "value")
         for setting, control in self.controls.items():
             control.observe(self._check, "value")
             if setting in PREVIEWED:
                 control.observe(self._draw_preview, "value")
         self._on_model()
-        self._draw_preview()
+        self._offer_covariates()
+        self._offer_series()
         self._check()
 
     # -- controls --------------------------------------------------------------------------
@@ -162,13 +158,13 @@ class Dashboard(widgets.VBox):
             return widgets.SelectMultiple(options=self.numeric, value=chosen,
                                           rows=min(4, max(1, len(self.numeric))), **common)
         if name in ("time", "series"):  # shown only when the table has such columns
-            candidates = self._time_columns() if name == "time" else self._series_columns()
+            candidates = time_columns(self.data) if name == "time" else series_columns(self.data)
             stamps = [str(c) for c in self.data.columns if pd.api.types.is_datetime64_any_dtype(self.data[c])]
             if name == "time" and value is None and len(stamps) == 1:
                 value = stamps[0]  # what ww.train would pick by itself, said out loud
-            if value is not None and value not in candidates:
+            if value is not None and value not in candidates:  # given: kept, and checked beside Train
                 candidates.append(value)
-            control = widgets.Dropdown(options=["none"] + candidates, value=_label(value), **common)
+            control = widgets.Dropdown(options=["none"] + candidates, value=label(value), **common)
             control.layout.display = None if candidates else "none"
             return control
         if name == "model":
@@ -178,10 +174,10 @@ class Dashboard(widgets.VBox):
             return widgets.FloatLogSlider(value=value, base=10, min=low, max=high, step=0.1,
                                           readout_format=".1e", continuous_update=False, **common)
         if name in self.CHOICES:
-            options = [_label(v) for v in self.CHOICES[name]]
-            if _label(value) not in options:  # a device this list does not name: keep it
-                options.append(_label(value))
-            return widgets.Dropdown(options=options, value=_label(value), **common)
+            options = [label(v) for v in self.CHOICES[name]]
+            if label(value) not in options:  # a device this list does not name: keep it
+                options.append(label(value))
+            return widgets.Dropdown(options=options, value=label(value), **common)
         if setting.kind == "bool":
             return widgets.Checkbox(value=value, indent=False, description=name)
         if setting.kind == "int" and not setting.optional:
@@ -191,19 +187,31 @@ class Dashboard(widgets.VBox):
         # optional numbers and free strings: a text box where an empty one means None
         return widgets.Text(value="" if value is None else str(value), placeholder="none", **common)
 
-    def _time_columns(self) -> list[str]:
-        """Columns that may hold the timestamps: datetimes, or text to parse."""
-        return [str(c) for c in self.data.columns if pd.api.types.is_datetime64_any_dtype(self.data[c])
-                or pd.api.types.is_object_dtype(self.data[c]) or pd.api.types.is_string_dtype(self.data[c])]
+    @reported
+    def _offer_covariates(self, _change=None) -> None:
+        """Covariates are chosen among the numeric columns that are not a target."""
+        targets = set(self.controls["target"].value)
+        for name in ("covariates", "future_covariates"):
+            control = self.controls[name]
+            kept = [c for c in control.value if c not in targets]
+            control.options = [c for c in self.numeric if c not in targets]
+            control.value = kept
 
-    def _series_columns(self) -> list[str]:
-        """Columns that may name the series of a long table: text, categories, whole numbers."""
-        return [str(c) for c in self.data.columns
-                if not pd.api.types.is_datetime64_any_dtype(self.data[c])
-                and not pd.api.types.is_float_dtype(self.data[c])
-                and not pd.api.types.is_bool_dtype(self.data[c])]
+    @reported
+    def _offer_series(self, _change=None) -> None:
+        """The data preview draws one series of a long table: the ids of the chosen column."""
+        column = parse(self.controls["series"].value)
+        ids = list(pd.unique(self.data[column])) if column in self.data.columns else []
+        self._silent = True  # one drawing below
+        try:
+            self.preview_series.options = [(str(key), key) for key in ids]
+            self.preview_series.value = ids[0] if ids else None
+            self.preview_series.layout.display = None if ids else "none"
+        finally:
+            self._silent = False
+        self._draw_preview()
 
-    @_reported
+    @reported
     def _on_model(self, _change=None) -> None:
         """Show the knobs the chosen model reads, and its own options."""
         name = self.controls["model"].value
@@ -239,32 +247,44 @@ class Dashboard(widgets.VBox):
             if name in NUMERIC_SETTINGS:
                 value = list(value) if len(value) > 1 else (value[0] if value else None)
             elif isinstance(control, (widgets.Text, widgets.Dropdown)) and name != "model":
-                value = _parse(value)
+                value = parse(value)
             settings[name] = value
         defaults = model_options(settings["model"])
         options = {}
         for option, control in self.option_controls.items():
-            value = _parse(control.value) if isinstance(control, widgets.Text) else control.value
+            value = parse(control.value) if isinstance(control, widgets.Text) else control.value
             if value != defaults.get(option):
                 options[option] = value
         settings["options"] = options
         return settings
 
     def _check(self, _change=None) -> None:
-        """Say at once, beside Train, what the library thinks of the settings."""
+        """Say at once, beside Train, what stops these settings from training on this data:
+        the library's word on the settings, then the checks of the data against them."""
         try:
-            RunConfig.from_kwargs(**self.settings())
+            config = RunConfig.from_kwargs(**self.settings())
+            problem = check_data(self.data, config.data)
         except WindwidgetsError as error:
-            self.message.value = f"<span style='color:#b00020'>{html.escape(f'{type(error).__name__}: {error}')}</span>"
-            return
-        self.message.value = ""
+            problem = f"{type(error).__name__}: {error}"
+        self.message.value = f"<span style='color:#b00020'>{html.escape(problem)}</span>" if problem else ""
 
-    @_reported
+    @reported
     def _draw_preview(self, _change=None) -> None:
+        if not self._silent:
+            picture(self.preview, png(self.preview_figure()))
+
+    def preview_figure(self):
+        """The data tab's plot: the chosen columns of one series over time, the start of its
+        validation part marked; nothing drawn where several series are interleaved."""
         chosen = [c for name in NUMERIC_SETTINGS for c in self.controls[name].value]
+        key = self.preview_series.value
+        rows = series_rows(self.data, parse(self.controls["series"].value), key, parse(self.controls["time"].value))
+        interleaved = rows.index.has_duplicates  # several series at each time: not one line to draw
         fraction = self.controls["val_fraction"].value
-        n_train = int(len(self.data) * (1 - fraction)) if isinstance(fraction, float) and 0 < fraction < 1 else None
-        _picture(self.preview, png(columns_figure(self.data, list(dict.fromkeys(chosen)), n_train)))
+        n_train = int(len(rows) * (1 - fraction)) if isinstance(fraction, float) and 0 < fraction < 1 else None
+        return columns_figure(rows, [] if interleaved else list(dict.fromkeys(chosen)), n_train,
+                              note="the times repeat: choose `series` to preview one series" if interleaved
+                              else "choose a target", title="" if key is None else f"series {key}")
 
     # -- training --------------------------------------------------------------------------
     def _on_train(self, _button=None) -> None:
@@ -290,7 +310,7 @@ class Dashboard(widgets.VBox):
         self.train_button.disabled, self.stop_button.disabled = True, False
         self._follower = threading.Thread(target=self._follow, args=(run, len(self.runs) - 1),
                                           name="windwidgets-dashboard", daemon=True)
-        self._follower.start()
+        run._job.follow(self._follower)  # run.wait() then returns once the Run is scored and listed
 
     def _on_stop(self, _button=None) -> None:
         if self.runs:
@@ -325,148 +345,10 @@ class Dashboard(widgets.VBox):
     def _show(self, panel: widgets.Widget) -> None:
         self.live.children = (panel,)
 
-    # -- results ---------------------------------------------------------------------------
-    def _build_results(self) -> None:
-        layout = widgets.Layout(width="auto")
-        self.run_choice = widgets.Dropdown(description="run", options=[], style=DESCRIPTION,
-                                           layout=widgets.Layout(width="460px"))
-        self.steps_slider = widgets.IntSlider(description="steps ahead", min=1, max=2, value=1,
-                                              continuous_update=False, style=DESCRIPTION, layout=layout)
-        self.start_slider = widgets.IntSlider(description="start (row)", min=0, max=1, value=0,
-                                              continuous_update=False, style=DESCRIPTION, layout=layout)
-        self.interval_toggle = widgets.ToggleButton(description="90% interval", value=False, icon="arrows-v")
-        self.explore_plot = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", display="none"))
-        self.explore_note = widgets.HTML("<i>train a model to explore its forecasts</i>")
-        explore = widgets.VBox([widgets.HBox([self.run_choice, self.interval_toggle]),
-                                widgets.GridBox([self.steps_slider, self.start_slider], layout=widgets.Layout(**GRID)),
-                                self.explore_note, self.explore_plot])
-
-        self.sort_by = widgets.Dropdown(description="sort by", options=COLUMNS, value="val loss", style=DESCRIPTION)
-        self.descending = widgets.Checkbox(description="largest first", value=False, indent=False)
-        self.runs_table = widgets.HTML("<i>no runs yet</i>")
-        self.runs_table.add_class("windwidgets-compare")
-        self.compared = widgets.SelectMultiple(description="overlay", options=[], rows=4, style=DESCRIPTION,
-                                               layout=widgets.Layout(width="460px"))
-        self.compare_plot = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", display="none"))
-        self.compared.add_class("windwidgets-overlay")
-        self.compare_plot.add_class("windwidgets-compare-plot")
-        compare = widgets.VBox([widgets.HBox([self.sort_by, self.descending]), self.runs_table,
-                                self.compared, self.compare_plot])
-
-        self.cell_text = widgets.Textarea(description="%%windtrain", rows=8, style=DESCRIPTION,
-                                          layout=widgets.Layout(width="95%"))
-        self.call_text = widgets.Textarea(description="ww.train", rows=6, style=DESCRIPTION,
-                                          layout=widgets.Layout(width="95%"))
-        copy = widgets.VBox([widgets.HTML("The cell and the call that train the chosen run again "
-                                          "(the same config and, with its seed, the same history):"),
-                             self.cell_text, self.call_text])
-        self.results = widgets.Tab([explore, compare, copy], titles=["explore", "compare", "code"])
-
-        self.run_choice.observe(self._on_run_choice, "value")
-        for control in (self.steps_slider, self.start_slider, self.interval_toggle):
-            control.observe(self._draw_explore, "value")
-        self.sort_by.observe(self._list_runs, "value")
-        self.descending.observe(self._list_runs, "value")
-        self.compared.observe(self._draw_compare, "value")
-
-    @_reported
-    def _list_runs(self, _change=None) -> None:
-        self.runs_table.value = (table_html(self.rows, self.sort_by.value, self.descending.value)
-                                 + "<small>in <code>dashboard.runs</code></small>")
-        labels = [(f"{row['run']}: {row['model']} {row['knobs']}", row["run"]) for row in self.rows]
-        self.compared.options = labels
-        self.run_choice.options = labels
-        self.run_choice.value = labels[-1][1]  # the latest run
-
-    @_reported
-    def _on_run_choice(self, _change=None) -> None:
-        run = self.chosen_run
-        if run is None:
-            return
-        number = self.run_choice.value
-        config, note = code.as_trained(run)
-        self.cell_text.value = code.windtrain_cell(config, self.name, f"run{number}", note)
-        self.call_text.value = code.train_call(config, self.name, f"run{number}", note)
-        frame, n_train = getattr(run, "frame", None), getattr(run, "n_train", None)
-        if frame is None or n_train is None or n_train >= len(frame):
-            self.explore_note.value = "<i>this run has no single series to explore here (a panel?)</i>"
-            _picture(self.explore_plot, b"")
-            return
-        self._silent = True  # one drawing below, not one per slider moved here
-        try:
-            self.start_slider.min, self.start_slider.max = 0, len(frame) - 1
-            self.start_slider.min, self.start_slider.value = n_train, n_train
-            self.steps_slider.max = len(frame) - n_train
-            self.steps_slider.value = min(self.steps_slider.max, 4 * run.config.data.window)
-        finally:
-            self._silent = False
-        self._draw_explore()
-
-    @property
-    def chosen_run(self):
-        number = self.run_choice.value
-        return None if number is None else self.runs[number]
-
-    @_reported
-    def _draw_explore(self, _change=None) -> None:
-        run = self.chosen_run
-        if run is None or self._silent:
-            return
-        start = self.start_slider.value
-        steps = min(self.steps_slider.value, len(run.frame) - start)  # where the truth is known
-        try:
-            figure = run.plot_forecast(steps=steps, start=start, interval=0.9 if self.interval_toggle.value else None)
-        except WindwidgetsError as error:
-            self.explore_note.value = f"<span style='color:#b00020'>{html.escape(str(error))}</span>"
-            return
-        self.explore_note.value = (f"run {self.run_choice.value}: {steps} steps from row {start} "
-                                   f"({html.escape(str(run.frame.index[start]))})")
-        _picture(self.explore_plot, png(figure))
-
-    @_reported
-    def _draw_compare(self, _change=None) -> None:
-        chosen = {f"run {n}": self.runs[n] for n in self.compared.value
-                  if getattr(self.runs[n], "n_train", None) is not None}
-        if not chosen:
-            _picture(self.compare_plot, b"")
-            return
-        steps = self.steps_slider.value if self.run_choice.value is not None else 24
-        _picture(self.compare_plot, png(compare_figure(chosen, steps)))
-
-
-def _picture(image: widgets.Image, data: bytes) -> None:
+def picture(image: widgets.Image, data: bytes) -> None:
     """Show a PNG, or nothing at all (not a broken-image icon) when there is none."""
     image.value = data
     image.layout.display = None if data else "none"
-
-
-def _label(value) -> str:
-    """A choice as its dropdown label ("none" for None); ``_parse`` reads it back. Labels,
-    not values: ipywidgets takes a Dropdown value of None for "nothing chosen"."""
-    return "none" if value is None else str(value)
-
-
-def _parse(text: str):
-    """'' -> None, '12' -> 12, '0.5' -> 0.5, a TOML table '{power = [0, inf]}' -> a dict,
-    anything else stays text."""
-    text = text.strip()
-    if text == "" or text.lower() == "none":
-        return None
-    if text.startswith("{"):
-        try:
-            import tomllib
-        except ImportError:  # Python 3.10: the text goes on and is refused with its value
-            return text
-        try:
-            return tomllib.loads(f"value = {text}")["value"]
-        except tomllib.TOMLDecodeError:
-            return text
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
 
 
 __all__ = ["Dashboard"]

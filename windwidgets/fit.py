@@ -7,6 +7,7 @@ import html
 import math
 import sys
 import threading
+import time
 import weakref
 from pathlib import Path
 
@@ -28,12 +29,17 @@ def _stop_background_fits() -> None:
     end: a thread killed inside a torch call aborts the process on its way out."""
     for fit in list(_BACKGROUND):
         fit.stop()
-        fit.thread.join(timeout=10)
+        for thread in [fit.thread, *fit.followers]:
+            thread.join(timeout=10)
 
 
 class Fit:
     """A trainer's run: in the caller's thread, or in a background thread that ``wait``
     joins and whose error ``wait`` raises where the caller waits.
+
+    ``followers`` are threads that finish a background fit's work after it (the dashboard
+    scores the Run and lists it): ``wait`` joins them too, so that once it returns no
+    thread of the fit still runs torch code and the process may exit at once.
 
     ``trainer`` is None for a Run fitted elsewhere (read from a file, a sweep's trial): its
     ``history`` is then the one given, and its ``progress`` says how that fit ended.
@@ -44,6 +50,7 @@ class Fit:
         self.history = history if history is not None else trainer.progress.history  # one dict per epoch
         self._progress = None if trainer is not None else _finished(self.history)
         self.thread: threading.Thread | None = None
+        self.followers: list[threading.Thread] = []
         self.error: BaseException | None = None
 
     def start(self, background: bool = False) -> None:
@@ -68,14 +75,25 @@ class Fit:
     def running(self) -> bool:
         return self.thread is not None and self.thread.is_alive()
 
+    def follow(self, thread: threading.Thread) -> None:
+        """Start ``thread``, which finishes this fit's work; ``wait`` joins it as well."""
+        self.followers.append(thread)
+        thread.start()
+
     def wait(self, timeout: float | None = None) -> None:
-        """Block until a background fit ends (Ctrl-C asks it to stop, then waits)."""
-        if self.thread is not None:
+        """Block until a background fit and its followers end (Ctrl-C asks the fit to stop,
+        then waits). A follower that waits for the fit waits for the fit alone."""
+        current = threading.current_thread()
+        threads = [] if self.thread is None or self.thread is current else [self.thread]
+        if current is not self.thread and current not in self.followers:
+            threads += self.followers
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in threads:
             try:
-                self.thread.join(timeout)
+                thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
             except KeyboardInterrupt:
                 self.stop()
-                self.thread.join()
+                thread.join()
         if self.error is not None:
             error, self.error = self.error, None
             raise error
@@ -152,12 +170,12 @@ class BaseRun:
 
     def _view(self, show, where: str = ""):
         """The view the ``live`` setting asks for, titled with the model (and ``where`` it trains)."""
-        from .views import make_view
+        from .views import make_view, score_text
 
         m = self.config.model
         title = f"{m.model}, {m.size}" + (f", {where}" if where else "")
         return make_view(self.config.train.live, stop=self.stop, preview=self._preview(), show=show,
-                         title=title) or False
+                         title=title, scored=score_text(self)) or False
 
     def _preview(self):
         """The forecast the live panel draws as the fit goes (None: nothing to roll forward)."""

@@ -150,6 +150,8 @@ FORECAST_OPTIONS = {
                        optional=True),
     "start": Option("start", "str", None, "forecast from this label or position of the data "
                     "(to compare with what happened); default: after the last row"),
+    "series": Option("series", "str", None, "a panel's series id (as its id column writes it); "
+                     "default: every series, and the first one's plot"),
     "plot": Option("plot", "bool", False, "show the forecast as a figure"),
     "out": Option("out", "name", "forecast", "the notebook variable that receives the DataFrame"),
 }

@@ -24,6 +24,7 @@ from .errors import WindwidgetsError
 from .fit import BaseRun
 from .magic_options import (FORECAST_OPTIONS, RAY_TRAIN, SWEEP_EXTRA, TRAIN_EXTRA, _nearest, _show,
                             config_options, parse_body, parse_line, sweep_body)
+from .panel import PanelRun
 from .run import Run
 
 
@@ -96,15 +97,17 @@ class WindMagics(Magics):
         for name in ("future", "context"):
             if values.get(name) is not None:
                 kwargs[name] = self._variable(values[name], f"--{name}", (pd.DataFrame,))
+        chosen = {} if values.get("series") is None else {"series": _series_id(run, values["series"])}
         if values.get("start") is not None:
-            kwargs["start"] = _label(values["start"], run.frame.index)
+            frame = run.member(chosen["series"]).frame if chosen else run.frame
+            kwargs["start"] = _label(values["start"], frame.index)
         if "interval" in values:
             kwargs["interval"] = values["interval"]
         try:
-            forecast = run.forecast(**kwargs)
+            forecast = run.forecast(**kwargs, **chosen)
             figure = None
             if values.get("plot"):
-                figure = run.plot_forecast(forecast, context=kwargs.get("context"))
+                figure = run.plot_forecast(forecast, context=kwargs.get("context"), **chosen)
         except WindwidgetsError as error:
             raise UsageError(_one_line(error)) from None
         self.shell.user_ns[out] = forecast
@@ -244,7 +247,7 @@ def forecast_help() -> str:
     return (
         "Forecast with a trained Run, show the DataFrame and store it in the notebook.\n\n"
         "    %windforecast [RUN] --steps N [--future NAME] [--context NAME] [--interval 0.9]\n"
-        "                  [--start X] [--plot] [--out NAME]\n\n"
+        "                  [--start X] [--series ID] [--plot] [--out NAME]\n\n"
         "RUN is the notebook variable holding the Run (default: run). The forecast calls\n"
         "RUN.forecast(...) and is stored under --out; --plot also shows RUN.plot_forecast().\n\n"
         + "\n".join(o.usage() for o in FORECAST_OPTIONS.values())
@@ -311,6 +314,18 @@ def _label(text: str, index: pd.Index):
         return int(text)
     except ValueError:
         return text
+
+
+def _series_id(run, text: str):
+    """``--series`` text as one of a panel's ids (which may be numbers)."""
+    if not isinstance(run, PanelRun):
+        raise UsageError(f"--series {text}: this Run was trained on one series; --series picks a series "
+                         "of a panel (a Run trained with series=...), leave it out here")
+    found = [key for key in run.series if str(key) == text]
+    if not found:
+        shown = ", ".join(map(str, run.series[:10])) + (", ..." if len(run.series) > 10 else "")
+        raise UsageError(f"--series {text}: not a series of this panel; its series are {shown}")
+    return found[0]
 
 
 def _text_table(frame: pd.DataFrame) -> str:

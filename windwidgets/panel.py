@@ -166,12 +166,14 @@ class PanelRun(Run):
 
     def plot_forecast(self, forecast=None, steps=None, start=None, last=None, future=None, context=None,
                       interval=None, series=None):
-        """:meth:`Run.plot_forecast` of one series (the first by default)."""
+        """:meth:`Run.plot_forecast` of one series (the first by default), named in the title."""
         key = self.series[0] if series is None else series
         if forecast is not None and self.config.data.series in forecast.columns:
             forecast = self._part(forecast, key, "forecast")
-        return self.member(key).plot_forecast(forecast, steps, start, last, self._part(future, key, "future"),
-                                              self._part(context, key, "context"), interval)
+        figure = self.member(key).plot_forecast(forecast, steps, start, last, self._part(future, key, "future"),
+                                                self._part(context, key, "context"), interval)
+        figure.axes[0].set_title(f"{key}: {figure.axes[0].get_title()}")  # which series it is
+        return figure
 
     def _data_state(self) -> dict:
         state = super()._data_state()

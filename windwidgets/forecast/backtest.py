@@ -304,7 +304,8 @@ def forecast_error(encoded: torch.Tensor, segments: tuple, steps: int, window: i
     targets) of rolled forecasts of ``steps`` rows from about ``origins`` origins spread
     over the validation parts of the series stacked in ``encoded`` (rows, inputs), an equal
     share in each (``segments``: ((first row, rows, training rows), ...)), each read and
-    rolled as a backtest does; None when no validation part is ``steps`` rows long.
+    rolled as a backtest does; None when no validation part is ``steps`` rows long. Its
+    ``steps`` and ``origins`` attributes say what it scores.
     """
     share = max(1, round(origins / len(segments)))
     first = np.concatenate([start + np.unique(np.linspace(n_train, rows - steps,
@@ -324,5 +325,5 @@ def forecast_error(encoded: torch.Tensor, segments: tuple, steps: int, window: i
             model.train(training)
         return float(error(predicted[..., :targets], truth))
 
-    score.origins = len(first)  # how many forecasts it scores, for the views to say
+    score.steps, score.origins = steps, len(first)  # what it scores, for the views to say
     return score

@@ -62,6 +62,7 @@ class RayTrainer:
                                   "so that a Ray with enough CPUs starts")
         self.source, self.run_config, self.workers, self.address = data, config, workers, address
         self.model, self.progress, self.events = local.model, local.progress, local.events
+        self.score = local.score  # what val_forecast scores, for the views to say
         self.where = f"on {workers} Ray workers"  # for the view's title
         self.stop_requested = threading.Event()
         self._stops = None

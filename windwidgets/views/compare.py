@@ -53,14 +53,18 @@ def table_html(rows: list[dict], by: str = "val loss", descending: bool = False)
                          float_format=lambda v: f"{v:.4g}")
 
 
-def compare_figure(runs: dict, steps: int) -> Figure:
+def compare_figure(runs: dict, steps: int, series=None) -> Figure:
     """``runs`` (label -> Run): left, each Run's forecast of ``steps`` rows from the start of
     its validation part with the truth there; right, each Run's MAE by lead time over the
-    validation part (MASE when a Run has several targets, whose units differ)."""
+    validation part (MASE when a Run has several targets, whose units differ). A panel shows
+    its series ``series`` (its first when it has no such series), named in the legend."""
     figure = Figure(figsize=(10, 3.2), layout="constrained")
     forecasts, errors = figure.subplots(1, 2, gridspec_kw={"width_ratios": (3, 2)})
     truth_drawn = set()
     for label, run in runs.items():
+        if getattr(run, "members", None):  # a panel: one of its series, as a one-series Run
+            key = series if series in run.members else run.series[0]
+            run, label = run.member(key), f"{label}, {key}"
         target = run.layout.targets[0]
         n = min(steps, len(run.frame) - run.n_train)
         forecast = run.forecast(n, start=run.n_train)
@@ -80,9 +84,11 @@ def compare_figure(runs: dict, steps: int) -> Figure:
     return figure
 
 
-def columns_figure(frame: pd.DataFrame, columns: list, n_train: int | None = None) -> Figure:
+def columns_figure(frame: pd.DataFrame, columns: list, n_train: int | None = None,
+                   note: str = "choose a target", title: str = "") -> Figure:
     """A small stacked plot of ``columns`` (at most four), with the start of the validation
-    part marked: what the data tab shows of the chosen columns."""
+    part marked: what the data tab shows of the chosen columns (of one series, named in
+    ``title``); ``note`` when none is drawn."""
     columns = list(columns)[:4]
     figure = Figure(figsize=(10, 0.45 + 0.9 * max(1, len(columns))), layout="constrained")
     axes = np.atleast_1d(figure.subplots(max(1, len(columns)), 1, sharex=True))
@@ -93,8 +99,10 @@ def columns_figure(frame: pd.DataFrame, columns: list, n_train: int | None = Non
         ax.set_ylabel(str(column), fontsize="small")
         if n_train is not None and 0 < n_train < len(frame):
             ax.axvline(_x(frame.index[[n_train]])[0], color="grey", linestyle="--", linewidth=0.8)
+    if title:
+        axes[0].set_title(title, fontsize="small", loc="left")
     if not columns:
-        axes[0].text(0.5, 0.5, "choose a target", ha="center", va="center", transform=axes[0].transAxes)
+        axes[0].text(0.5, 0.5, note, ha="center", va="center", transform=axes[0].transAxes)
     return figure
 
 

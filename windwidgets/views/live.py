@@ -5,11 +5,15 @@ best epoch and the device; a loss chart and a gradient-norm trace; a preview of 
 free-running forecast over the start of the validation part; a warning badge; and a Stop
 button. The charts are small SVG drawings in ``HTML`` widgets whose value is replaced, so any
 front end with the standard widgets draws them (JupyterLab 4, Notebook 7, VS Code) and no
-output is ever cleared. Redraws are throttled by time: at most a few a second whatever the
-batch rate, and each of charts and previews takes at most about 0.5% of the training time.
+output is ever cleared. Redraws are throttled by time (:class:`~windwidgets.views.pace.Pace`):
+at most a few a second whatever the batch rate, and at most ``DRAW_BUDGET`` of the fit's time.
+A forecast preview comes at each new best epoch and otherwise every ``PREVIEW_INTERVAL``
+seconds, within ``PREVIEW_BUDGET``; each job's cost is the median of its recent runs, so one
+slow run does not hold the next ones back. A panel's preview shows one series, chosen with a
+picker (the first by default).
 
 When the fit ends the panel freezes: controls off, the final numbers and charts kept (the
-forecast preview redone with the weights that were kept). A panel shown in a cell is then
+forecast preview shows the weights that were kept, and says so). A panel shown in a cell is then
 replaced there by one SVG image of the same charts with the outcome on top, so a saved
 notebook shows it without a kernel (SVG rather than a matplotlib PNG: a few milliseconds to
 build instead of about 150 ms, which is several percent of a short fit; no figure to close).
@@ -30,7 +34,8 @@ from typing import Callable, Optional
 import ipywidgets as widgets
 
 from ..train.events import Event, Progress
-from .svg import (FORECAST_SIZE, GRADIENT_SIZE, LOSS_SIZE, Trace, empty_svg, forecast_svg,
+from .pace import Pace
+from .svg import (FORECAST_SIZE, GRADIENT_SIZE, LOSS_SIZE, Trace, empty_svg, forecast_svg, forecast_title,
                   gradient_svg, loss_svg, summary_svg)
 from .text import stop_line
 
@@ -42,45 +47,57 @@ class LiveView:
     Parameters
     ----------
     stop : callable that asks the fit to end after the current batch (the Stop button).
-    preview : callable returning a dict with ``name``, ``context``, ``truth`` and
+    preview : callable returning a dict with ``name``, ``series``, ``context``, ``truth`` and
         ``forecast`` arrays (original units): the model's free-running forecast over the start
-        of the validation part. Called in the training thread on epoch ends, at most every
-        2 seconds, and once more at the end with the weights that were kept.
+        of the validation part (see :class:`windwidgets.forecast.preview.Preview`). Its
+        ``keys`` (a panel's series ids), when it has several, give the panel a series picker,
+        and it is then called with the chosen id. Called in the training thread on epoch
+        ends, and once more at the end with the weights that were kept.
     title : the first line of the panel, e.g. the model's name and size.
     min_interval : seconds between two redraws at least.
+    scored : what ``val_forecast`` scores, shown under the numbers ("" when nothing).
+    clock : seconds, monotonic, for the schedule of redraws and previews; tests pass their own.
 
     Attributes
     ----------
     panel : the ``VBox`` to display; ``display()`` shows it in the cell.
+    draw_pace, preview_pace : the schedules (:class:`~windwidgets.views.pace.Pace`).
     """
 
-    # Each redraw and each preview may cost at most this share of the time since the last
-    # one: with the bookkeeping of each batch the view stays near 1% of the training time.
-    DRAW_BUDGET = PREVIEW_BUDGET = 0.005
-    PREVIEW_INTERVAL = 2.0  # seconds between two forecast previews at least
+    # The shares of the fit that previews and redraws may take: with the bookkeeping of each
+    # batch the view stays under 3% (benchmarks/live_overhead.py measures it). A preview of
+    # the quickstart's LSTM (65 ms) then comes every 4.3 s at most; a small model's every 2 s.
+    PREVIEW_BUDGET, DRAW_BUDGET = 0.015, 0.005
+    PREVIEW_INTERVAL = 2.0  # seconds between two previews at most, unless the budget asks for more
 
     def __init__(self, stop: Optional[Callable[[], object]] = None,
-                 preview: Optional[Callable[[], dict]] = None, title: str = "training",
-                 min_interval: float = 0.3):
-        self.min_interval = min_interval
-        self.draws = 0  # how many times the charts were redrawn (for tests and curiosity)
+                 preview: Optional[Callable[..., dict]] = None, title: str = "training",
+                 min_interval: float = 0.3, scored: str = "", clock: Callable[[], float] = time.perf_counter):
         self.seconds = 0.0  # time the fit spent in this view: its whole cost to training
         self._stop, self._preview = stop, preview
         self._lock = threading.Lock()  # the training thread and the kernel thread both draw
         self._handle = None
-        self._last_draw = self._last_preview = -math.inf
-        self._draw_cost = self._preview_cost = 0.0
+        self.draw_pace = Pace(min_interval, self.DRAW_BUDGET, clock)
+        self.preview_pace = Pace(self.PREVIEW_INTERVAL, self.PREVIEW_BUDGET, clock)
         self._progress: Optional[Progress] = None
         self._forecast: Optional[dict] = None
-        self._forecast_epoch = 0
+        self._forecast_epoch = 0  # the epoch of the weights the preview shows
+        self._forecast_title = ""
+        keys = list(getattr(preview, "keys", None) or [])
+        self._series = keys[0] if keys else None  # the series the preview shows next
         self._frozen = False
         self.summary = ""  # the frozen panel as an SVG image, once the fit has ended
         self.batch_loss = Trace()
         self.gradients = Trace()
-        self._build(title)
+        self._build(title, keys, scored)
+
+    @property
+    def draws(self) -> int:
+        """How many times the charts were redrawn during the fit (for tests and curiosity)."""
+        return self.draw_pace.runs
 
     # -- the widgets -----------------------------------------------------------------------
-    def _build(self, title: str) -> None:
+    def _build(self, title: str, keys: list, scored: str) -> None:
         self._title = title
         self.title = widgets.HTML(f"<b>{html.escape(title)}</b>")
         self.stop_button = widgets.Button(
@@ -95,26 +112,34 @@ class LiveView:
                                        layout=widgets.Layout(width="260px"))
         self.progress_text = widgets.HTML("starting")
         self.stats = widgets.HTML("")
+        self.scored = widgets.HTML(f"<small>{html.escape(scored)}</small>",
+                                   layout=widgets.Layout(display=None if scored else "none"))
+        self.series_picker = widgets.Dropdown(
+            options=[(str(key), key) for key in keys], value=self._series, description="series",
+            tooltip="the series the forecast preview shows, from the next epoch",
+            layout=widgets.Layout(width="220px", display=None if len(keys) > 1 else "none"))
+        self.series_picker.observe(self._on_series, names="value")
         self.status = widgets.HTML("")
         self.badge = widgets.HTML("", layout=widgets.Layout(display="none"))
         self.loss_chart = widgets.HTML(empty_svg(LOSS_SIZE, "loss: waiting for the first batch"))
         self.gradient_chart = widgets.HTML(empty_svg(GRADIENT_SIZE, "gradient norm"))
         self.forecast_chart = widgets.HTML(empty_svg(
-            FORECAST_SIZE, "forecast preview: after a few seconds of training" if self._preview else
+            FORECAST_SIZE, "forecast preview: after the first epoch" if self._preview else
             "no forecast preview for this model"))
         self.errors = widgets.Output()
         self.charts = widgets.HBox(
             [widgets.VBox([self.loss_chart, self.gradient_chart]), self.forecast_chart],
             layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start"))
         self.panel = widgets.VBox([
-            widgets.HBox([self.title, self.stop_button, self.log_scale],
+            widgets.HBox([self.title, self.series_picker, self.stop_button, self.log_scale],
                          layout=widgets.Layout(justify_content="space-between", align_items="center")),
             widgets.HBox([self.bar, self.progress_text], layout=widgets.Layout(align_items="center")),
-            self.stats, self.status, self.badge, self.charts, self.errors,
+            self.stats, self.scored, self.status, self.badge, self.charts, self.errors,
         ], layout=widgets.Layout(border="1px solid var(--jp-border-color2, #ddd)", padding="6px",
                                  max_width="900px"))
         self.panel.add_class("windwidgets-live")  # classes for styling and browser tests
-        for name in ("stop_button", "status", "badge", "loss_chart", "gradient_chart", "forecast_chart"):
+        for name in ("stop_button", "status", "badge", "loss_chart", "gradient_chart", "forecast_chart",
+                     "series_picker", "scored"):
             getattr(self, name).add_class("windwidgets-" + name.replace("_", "-"))
 
     def display(self) -> None:
@@ -136,16 +161,16 @@ class LiveView:
         if event is Event.BATCH_END:
             self.batch_loss.add(p.epoch - 1 + p.batch / max(p.batches, 1), p.batch_loss)
             self.gradients.add(p.epoch - 1 + p.batch / max(p.batches, 1), p.grad_norm)
-            if time.monotonic() - self._last_draw >= self._interval():
-                self._guarded(self._draw, p)
+            if self.draw_pace.due():
+                self._guarded(self.draw_pace.timed, self._draw, p)
         elif event is Event.EPOCH_END:
-            if self._preview is not None and time.monotonic() - self._last_preview >= max(
-                    self.PREVIEW_INTERVAL, self._preview_cost / self.PREVIEW_BUDGET):
-                self._guarded(self._run_preview, p)
-            if time.monotonic() - self._last_draw >= self._interval():
-                self._guarded(self._draw, p)
+            shown = self._forecast.get("series", self._series) if self._forecast else self._series
+            if self._preview is not None and (self.preview_pace.due(urgent=p.best_epoch == p.epoch)
+                                              or shown != self._series):
+                self._guarded(self.preview_pace.timed, self._run_preview, p)
+            if self.draw_pace.due():
+                self._guarded(self.draw_pace.timed, self._draw, p)
         elif event is Event.FIT_START:
-            self._last_preview = time.monotonic()  # the first preview after a few seconds
             self.bar.max = max(p.epochs * p.batches, 1)
             self.status.value = f"training on {html.escape(p.device)}"
         elif event is Event.WARNING:
@@ -155,13 +180,10 @@ class LiveView:
         elif event is Event.FIT_END:
             self._guarded(self._freeze, p)
 
-    def _interval(self) -> float:
-        return max(self.min_interval, self._draw_cost / self.DRAW_BUDGET)
-
-    def _guarded(self, step, p: Progress) -> None:
+    def _guarded(self, step, *args) -> None:
         """A drawing error is shown in the panel and does not end the fit."""
         try:
-            step(p)
+            step(*args)
         except Exception:
             self.errors.append_stderr(traceback.format_exc())
 
@@ -173,37 +195,39 @@ class LiveView:
         self.badge.layout.display = None
 
     # -- drawing ---------------------------------------------------------------------------
-    def _draw(self, p: Progress) -> None:
+    def _draw(self, p: Progress, kept: str = "") -> None:
         with self._lock:
-            start = time.perf_counter()
             self.bar.value = min(p.batches_done, self.bar.max)
             self.progress_text.value = _progress_text(p)
             self.stats.value = _stats_text(p)
-            self._draw_charts()
-            self.draws += 1
-            self._last_draw = time.monotonic()
-            self._draw_cost = time.perf_counter() - start
+            self._draw_charts(kept)
 
-    def _draw_charts(self) -> None:
+    def _draw_charts(self, kept: str = "") -> None:
         p, log = self._progress, self.log_scale.value
         history = p.history if p is not None else []
         self.loss_chart.value = loss_svg(history, self.batch_loss, p.best_epoch if p else 0, log)
         self.gradient_chart.value = gradient_svg(self.gradients, history[-1]["epoch"] if history else 0)
         if self._forecast is not None:
-            self.forecast_chart.value = forecast_svg(self._forecast, self._forecast_epoch)
+            title = forecast_title(self._forecast, self._forecast_epoch, len(history), kept)
+            if title != self._forecast_title:  # the fit moved on, or a new preview came
+                self._forecast_title = title
+                self.forecast_chart.value = forecast_svg(self._forecast, title)
 
     def _run_preview(self, p: Progress) -> None:
-        start = time.perf_counter()
         try:
-            forecast = self._preview()
+            forecast = self._preview(self._series) if self._series is not None else self._preview()
         except Exception:
             self._preview = None  # a model the rollout cannot drive: say so once, train on
             self.errors.append_stderr("the forecast preview failed and is off for this fit:\n"
                                       + traceback.format_exc())
             return
-        self._forecast, self._forecast_epoch = forecast, p.epoch
-        self._last_preview = time.monotonic()
-        self._preview_cost = time.perf_counter() - start
+        with self._lock:
+            self._forecast, self._forecast_epoch = forecast, p.epoch
+            self._forecast_title = forecast_title(forecast, p.epoch)  # drawn now, not at the next redraw
+            self.forecast_chart.value = forecast_svg(forecast, self._forecast_title)
+
+    def _on_series(self, change) -> None:
+        self._series = change["new"]  # the next epoch end previews it
 
     def _on_log_scale(self, change) -> None:
         if self._frozen or self._progress is None:
@@ -227,10 +251,14 @@ class LiveView:
     # -- the end ---------------------------------------------------------------------------
     def _freeze(self, p: Progress) -> None:
         """The static summary: final numbers and charts, and one SVG image of them."""
-        if self._preview is not None and p.best_epoch and p.best_epoch != self._forecast_epoch:
-            self._guarded(self._run_preview, p)  # with the weights that were kept
+        kept = _kept(p)
+        if self._preview is not None and kept and (
+                p.member_epochs or p.best_epoch != self._forecast_epoch
+                or (self._forecast or {}).get("series", self._series) != self._series):
+            self._guarded(self.preview_pace.timed, self._run_preview, p)  # with the weights that were kept
+        if self._forecast is not None and kept:
             self._forecast_epoch = p.best_epoch
-        self._draw(p)
+        self.draw_pace.timed(self._draw, p, kept)
         with self._lock:
             self._frozen = True
             summary = stop_line(p)
@@ -239,10 +267,10 @@ class LiveView:
             if p.warning:
                 self._warn(p.warning)
             self.bar.bar_style = {None: "success", "nan": "danger", "error": "danger"}.get(p.stop_reason, "warning")
-            self.stop_button.disabled = self.log_scale.disabled = True
+            self.stop_button.disabled = self.log_scale.disabled = self.series_picker.disabled = True
             self.stop_button.description = "stopped" if p.stop_reason else "done"
             self.summary = summary_svg(p, self.batch_loss, self.gradients, self._forecast,
-                                       self._forecast_epoch, self.log_scale.value, self._title)
+                                       self._forecast_title, self.log_scale.value, self._title)
         self._stop = self._preview = None  # the Run, its model and data are no longer held
         if self._handle is not None:
             self._handle.update({"image/svg+xml": self.summary,
@@ -250,6 +278,13 @@ class LiveView:
 
 
 # -- text ----------------------------------------------------------------------------------
+def _kept(p: Progress) -> str:
+    """Which weights the fit kept, for the preview's title; "" when no epoch finished."""
+    if p.member_epochs:
+        return "kept weights (each member's best epoch)"
+    return f"kept weights of epoch {p.best_epoch}" if p.best_epoch else ""
+
+
 def _progress_text(p: Progress) -> str:
     rate = p.samples / p.seconds if p.seconds > 0 else 0.0
     return (f"epoch {p.epoch}/{p.epochs} &middot; batch {p.batch}/{p.batches} &middot; "

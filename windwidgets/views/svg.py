@@ -76,7 +76,20 @@ def gradient_svg(gradients: Trace, epochs: float = 0.0, ink: str = "currentColor
                      x_max=epochs, x_label="epoch", y_label="norm", whole_x=True, ink=ink)
 
 
-def forecast_svg(forecast: dict, epoch: int, ink: str = "currentColor") -> str:
+def forecast_title(forecast: dict, epoch: int, fit_epoch: int = 0, kept: str = "") -> str:
+    """"T1: speed, free-running forecast, epoch 5 (fit at epoch 9)": the series (a panel's),
+    the target, the epoch of the weights drawn and the fit's epoch when it has moved on; at
+    the end ``kept`` says which weights were kept ("kept weights of epoch 5")."""
+    name = str(forecast["name"])
+    if forecast.get("series") is not None:
+        name = f"{forecast['series']}: {name}"
+    if kept:
+        return f"{name}, free-running forecast, {kept}"
+    moved = f" (fit at epoch {fit_epoch})" if fit_epoch > epoch else ""
+    return f"{name}, free-running forecast, epoch {epoch}{moved}"
+
+
+def forecast_svg(forecast: dict, title: str, ink: str = "currentColor") -> str:
     """The window before the validation part, the truth after it, the free-running forecast."""
     context, truth, predicted = (np.asarray(forecast[k], dtype=float)
                                  for k in ("context", "truth", "forecast"))
@@ -84,9 +97,9 @@ def forecast_svg(forecast: dict, epoch: int, ink: str = "currentColor") -> str:
     after = np.arange(len(truth))
     series = [Series(before, context, HISTORY, "history"), Series(after, truth, TRUTH, "truth"),
               Series(np.arange(len(predicted)), predicted, FORECAST, "forecast", width=1.8)]
-    return svg_chart(series, FORECAST_SIZE, title=f"{forecast['name']}: free-running forecast, "
-                     f"epoch {epoch}", x_marks=[0], x_label="steps from the start of validation",
-                     y_label=str(forecast["name"]), whole_x=True, ticks=5, ink=ink)
+    return svg_chart(series, FORECAST_SIZE, title=title, x_marks=[0],
+                     x_label="steps from the start of validation", y_label=str(forecast["name"]),
+                     whole_x=True, ticks=5, ink=ink)
 
 
 def envelope(x: list, y: list, buckets: int = 300) -> tuple:
@@ -249,7 +262,7 @@ def empty_svg(size: tuple, text: str) -> str:
 
 # -- the final image -----------------------------------------------------------------------
 def summary_svg(p: Progress, batch_loss: Trace, gradients: Trace, forecast: Optional[dict],
-                forecast_epoch: int, log: bool, title: str) -> str:
+                forecast_title: str, log: bool, title: str) -> str:
     """The frozen panel as one SVG image: the outcome on top, then the loss chart and the
     gradient norms beside the last forecast preview; dark ink on white, for any page."""
     warning = textwrap.wrap(p.warning or "", 130)
@@ -258,7 +271,7 @@ def summary_svg(p: Progress, batch_loss: Trace, gradients: Trace, forecast: Opti
               (LOSS_SIZE[1], gradient_svg(gradients, p.history[-1]["epoch"] if p.history else 0, ink))]
     width = LOSS_SIZE[0]
     if forecast:
-        charts.append((0, forecast_svg(forecast, forecast_epoch, ink).replace("<svg ", f"<svg x='{width + 10}' ", 1)))
+        charts.append((0, forecast_svg(forecast, forecast_title, ink).replace("<svg ", f"<svg x='{width + 10}' ", 1)))
         width += 10 + FORECAST_SIZE[0]
     height = header + max(LOSS_SIZE[1] + GRADIENT_SIZE[1], FORECAST_SIZE[1] if forecast else 0) + 6
     parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "

@@ -34,10 +34,23 @@ def stop_line(p: Progress) -> str:
     return f"{text} in {p.seconds:.1f}s on {p.device}"
 
 
-class TextView:
-    """Prints the fit's progress to ``stream`` (stdout by default)."""
+def score_text(run) -> str:
+    """What ``val_forecast`` scores, e.g. "val_forecast: MSE of 24-step forecasts from 200
+    validation origins (scaled units)"; "" when the epochs are not scored by forecasts."""
+    score = getattr(getattr(run, "trainer", None), "score", None)
+    steps, origins = getattr(score, "steps", None), getattr(score, "origins", None)
+    if steps is None or origins is None:
+        return ""
+    return (f"val_forecast: {run.config.train.loss.upper()} of {steps}-step forecasts from {origins} "
+            "validation origins (scaled units)")
 
-    def __init__(self, stream=None, min_interval: float = 0.2):
+
+class TextView:
+    """Prints the fit's progress to ``stream`` (stdout by default); ``scored`` (what
+    ``val_forecast`` scores, see :func:`score_text`) is the first line when given."""
+
+    def __init__(self, stream=None, min_interval: float = 0.2, scored: str = ""):
+        self.scored = scored
         self.stream = stream or sys.stdout
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.min_interval = min_interval
@@ -61,6 +74,8 @@ class TextView:
                        + f"{row['seconds']:5.1f}s{best}")
         elif event is Event.WARNING:
             self._line(f"warning: {p.warning}")
+        elif event is Event.FIT_START and self.scored:
+            self._line(self.scored)
         elif event is Event.FIT_END:
             if p.stop_reason == "error":
                 self._line(f"error: {p.warning}")
