@@ -8,7 +8,8 @@ import torch
 from torch import nn
 
 from .. import zoo
-from ..config import RunConfig, settle
+from ..config import RunConfig
+from ..settle import settle
 from ..data import Scaler
 from ..data.sequences import as_sequences, prepare_sequences
 from ..errors import ConfigError, DataError, WindwidgetsError

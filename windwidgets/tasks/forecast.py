@@ -6,7 +6,8 @@ import numpy as np
 import torch
 
 from .. import zoo
-from ..config import RunConfig, settle
+from ..config import RunConfig
+from ..settle import settle
 from ..data import Layout, Scaler, prepare
 from ..data.series import SeriesState, season_of
 from ..device import resolve_device
@@ -54,7 +55,7 @@ def _made(data, config: RunConfig, device: torch.device) -> tuple:
 
 def settled(config: RunConfig, model: torch.nn.Module, prepared) -> RunConfig:
     """The config the Run keeps, from the settings, the model's ways of learning and the data
-    (see :func:`windwidgets.config.settle`)."""
+    (see :func:`windwidgets.settle.settle`)."""
     m, t = config.model, config.train
     why = (" with bidirectional=True (a backward pass would read the future)" if m.bidirectional else
            f" with ensemble={m.ensemble} (each member would carry its own state)" if m.ensemble > 1 else "")
