@@ -141,3 +141,22 @@ def test_a_killed_save_leaves_a_temporary_file_that_the_next_save_removes(series
     run.save(target)
     assert sorted(p.name for p in tmp_path.iterdir()) == [other.name, "run.pt"]
     pd.testing.assert_frame_equal(ww.load(target).forecast(3), run.forecast(3))
+
+
+def test_a_background_fit_gives_its_warnings_where_its_caller_waits():
+    """A warning from the fit's thread would land on stderr in whatever cell is running; it is
+    held and given again when the caller waits for the fit, as its error would be."""
+    code = (
+        "import sys, time, warnings, windwidgets as ww\n"
+        "run = ww.prepare(ww.datasets.sine(n=300), window=8, hidden_size=4, num_layers=1, epochs=2, live=False)\n"
+        "said = lambda event, p: warnings.warn('from the fit thread') if event is ww.Event.EPOCH_END else None\n"
+        "run.fit(view=said, background=True)\n"
+        "while run.training:\n"
+        "    time.sleep(0.05)\n"
+        "print('fit over', file=sys.stderr, flush=True)\n"
+        "run.wait()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    before, _, after = done.stderr.partition("fit over")
+    assert "from the fit thread" not in before and "from the fit thread" in after

@@ -26,6 +26,7 @@ import pandas as pd
 
 from . import zoo
 from .api import fit
+from .fit import held_warnings
 from .config import CHOICES, ModelConfig, RunConfig, Setting, describe
 from .dashboard_data import (check_columns, check_data, label, numeric_columns, parse, series_columns,
                              series_rows, time_columns)
@@ -318,18 +319,22 @@ class Dashboard(ResultsTabs, widgets.VBox):
         self.stop_button.disabled = True
 
     def _follow(self, run, number: int) -> None:
-        """Wait for a fit in the background, then show how it went and add it to the tabs."""
-        try:
-            run.wait()
-        except Exception as error:  # the fit failed: its error belongs in the dashboard
-            self.output.append_stderr(f"run {number} failed: {type(error).__name__}: {error}\n")
-        try:
-            self.rows.append(summary(run, number))
-            self._list_runs()
-        except Exception:
-            self.output.append_stderr(traceback.format_exc())
-        finally:
-            self.train_button.disabled, self.stop_button.disabled = False, True
+        """Wait for a fit in the background, then show how it went and add it to the tabs. The
+        warnings of the fit and of its scoring are shown here, not on a cell's stderr."""
+        with held_warnings() as held:
+            try:
+                run.wait()
+            except Exception as error:  # the fit failed: its error belongs in the dashboard
+                self.output.append_stderr(f"run {number} failed: {type(error).__name__}: {error}\n")
+            try:
+                self.rows.append(summary(run, number))
+                self._list_runs()
+            except Exception:
+                self.output.append_stderr(traceback.format_exc())
+            finally:
+                self.train_button.disabled, self.stop_button.disabled = False, True
+        for warning in held:
+            self.output.append_stderr(f"run {number}: {warning.category.__name__}: {warning.message}\n")
 
     @property
     def training(self) -> bool:

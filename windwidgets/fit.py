@@ -3,10 +3,12 @@ Run shares on top of it: the model, waiting, the file header and the display."""
 from __future__ import annotations
 
 import atexit
+import contextlib
 import html
 import math
 import sys
 import threading
+import warnings
 import time
 import weakref
 from pathlib import Path
@@ -21,6 +23,35 @@ from .train.events import Progress, best_by
 from .version import __version__
 
 _BACKGROUND: "weakref.WeakSet[Fit]" = weakref.WeakSet()
+_HELD: dict = {}  # thread -> the warnings it gave, held for another thread to give or show
+
+
+@contextlib.contextmanager
+def held_warnings():
+    """Hold the warnings this thread gives (a list, filled as they come) instead of printing
+    them: a background thread's warnings would land on stderr, in whatever cell is running.
+    Other threads' warnings go on as usual."""
+    _watch_warnings()
+    held = _HELD[threading.current_thread()] = []
+    try:
+        yield held
+    finally:
+        _HELD.pop(threading.current_thread(), None)
+
+
+def _watch_warnings() -> None:
+    """Route warnings through a ``showwarning`` that holds those of the threads that asked, once."""
+    if getattr(warnings.showwarning, "__wrapped_by__", None) != "windwidgets":
+        shown = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            held = _HELD.get(threading.current_thread())
+            if held is None:
+                return shown(message, category, filename, lineno, file, line)
+            held.append(warnings.WarningMessage(message, category, filename, lineno, file, line))
+
+        show.__wrapped_by__ = "windwidgets"
+        warnings.showwarning = show
 
 
 @atexit.register
@@ -51,6 +82,7 @@ class Fit:
         self._progress = None if trainer is not None else _finished(self.history)
         self.thread: threading.Thread | None = None
         self.followers: list[threading.Thread] = []
+        self.warnings: list = []  # what a background fit warned of, given where its caller waits
         self.error: BaseException | None = None
 
     def start(self, background: bool = False) -> None:
@@ -62,10 +94,11 @@ class Fit:
         _BACKGROUND.add(self)
 
     def _in_thread(self) -> None:
-        try:
-            self.trainer.fit()
-        except BaseException as error:  # re-raised by wait() in the caller's thread
-            self.error = error
+        with held_warnings() as self.warnings:  # given again by wait() in the caller's thread
+            try:
+                self.trainer.fit()
+            except BaseException as error:  # re-raised by wait() in the caller's thread
+                self.error = error
 
     @property
     def progress(self) -> Progress:
@@ -94,6 +127,10 @@ class Fit:
             except KeyboardInterrupt:
                 self.stop()
                 thread.join()
+        if not self.running:
+            warnings_given, self.warnings = self.warnings, []
+            for given in warnings_given:
+                warnings.warn(given.message, given.category, stacklevel=3)
         if self.error is not None:
             error, self.error = self.error, None
             raise error
