@@ -211,3 +211,75 @@ def test_windforecast_options_parse_or_say_which_one(parts):
         parse_line(line, FORECAST_OPTIONS, "windforecast")
     except UsageError as error:
         assert "--" in str(error) or "quotes" in str(error), str(error)
+
+
+@st.composite
+def panels(draw):
+    """A long table: 1 to 4 series with random ids, lengths, a hole or not, rows in any order."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    kind = draw(st.sampled_from(["text", "int"]))
+    ids = draw(st.lists(st.integers(0, 99), min_size=1, max_size=4, unique=True))
+    parts = []
+    for number in ids:
+        rows = draw(st.integers(40, 90))
+        stamps = pd.date_range("2025-01-01", periods=rows, freq="h")
+        part = pd.DataFrame({"time": stamps, "y": rng.normal(size=rows) + number,
+                             "id": f"s{number}" if kind == "text" else number})
+        if draw(st.booleans()):
+            part.loc[part.index[rows // 2], "y"] = np.nan  # a hole, filled as fill= says
+        parts.append(part)
+    table = pd.concat(parts, ignore_index=True)
+    return table.sample(frac=1.0, random_state=int(rng.integers(1000)))
+
+
+@FEW
+@given(table=panels())
+def test_a_window_never_holds_rows_of_two_series(table):
+    settings = dict(target="y", series="id", time="time", window=6, fill="interpolate", **TINY)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the fill report
+        run = ww.prepare(table, **settings)
+    data = run.trainer.data
+    window, horizon = data.windows.shape
+    for index in (data.windows.train_index, data.windows.val_index):
+        for first in index.tolist():
+            start, rows, _ = next(s for s in data.segments if s[0] <= first < s[0] + s[1])
+            assert first + window + horizon <= start + rows  # the window and its targets in one series
+    for key, part in data.parts.items():  # each series holds its own rows only, in time order
+        own = table[table["id"] == key].set_index("time").sort_index()["y"].interpolate()
+        np.testing.assert_allclose(part.frame["y"].to_numpy(), own.loc[part.frame.index].to_numpy())
+        assert part.frame.index.is_monotonic_increasing
+
+
+@pytest.fixture(scope="module")
+def panel_run():
+    table = pd.concat([pd.DataFrame({"time": pd.date_range("2025-01-01", periods=80, freq="h"),
+                                     "y": np.sin(np.arange(80) / 4) + k, "id": f"s{k}"}) for k in range(3)])
+    return ww.train(table, target="y", series="id", time="time", window=6, **TINY)
+
+
+@FEW
+@given(case=st.sampled_from(["hole in one", "nan", "unknown id", "no id column", "wrong column", "old rows"]),
+       which=st.integers(0, 2))
+def test_a_failed_panel_update_leaves_every_series_as_it_was(panel_run, case, which):
+    before = {key: panel_run.member(key).frame.copy() for key in panel_run.series}
+    start = before["s0"].index[-1] + pd.Timedelta("1h")
+    rows = pd.concat([pd.DataFrame({"time": pd.date_range(start, periods=4, freq="h"), "y": 0.5, "id": key})
+                      for key in panel_run.series], ignore_index=True)
+    victim = rows.index[rows["id"] == f"s{which}"]
+    if case == "hole in one":
+        rows = rows.drop(index=victim[1])
+    elif case == "nan":
+        rows.loc[victim[2], "y"] = np.nan
+    elif case == "unknown id":
+        rows.loc[victim[0], "id"] = "s9"
+    elif case == "no id column":
+        rows = rows.drop(columns="id")
+    elif case == "wrong column":
+        rows = rows.rename(columns={"y": "z"})
+    else:
+        rows["time"] = rows["time"] - pd.Timedelta("10h")  # rows the series already has
+    with pytest.raises(ww.WindwidgetsError):
+        panel_run.update(rows)
+    for key, frame in before.items():
+        pd.testing.assert_frame_equal(panel_run.member(key).frame, frame)
