@@ -170,3 +170,51 @@ def test_a_farm_export_walks_from_the_csv_to_forecasts_per_turbine(tmp_path):
     assert len(forecast) == 6 and forecast.index[0] == pd.Timestamp("2024-10-29 23:10", tz="UTC")
     table = run.evaluate(steps=6, stride=6).table
     assert set(table.index.get_level_values("turbine")) == {"T1", "T2", "T3"}
+
+
+def test_a_prepared_run_is_refused_where_it_needs_trained_weights_and_its_config_stays_as_trained():
+    run = ww.prepare(ww.datasets.sine(n=300), window=8, hidden_size=4, num_layers=1, epochs=1, live=False,
+                     bounds={"y": (-2, 2)})
+    with pytest.raises(WindwidgetsError, match=r"this Run is prepared but not fitted.*call run.fit\(\) first"):
+        run.forecast(3)
+    run.fit()
+    assert len(run.forecast(3)) == 3
+    with pytest.raises(WindwidgetsError, match=r"a Run's config is frozen"):
+        run.config.data.bounds["y"] = (0, 1)
+    with pytest.raises(WindwidgetsError, match=r"`window` \(-3\) must be a whole number"):
+        run.config.replace(window=-3)
+    with pytest.raises(WindwidgetsError, match=r"unknown setting 'windo' \(did you mean 'window'\?\)"):
+        run.config.replace(windo=3)
+
+
+def test_new_rows_inside_the_last_averaged_step_are_refused_not_dropped():
+    stamps = pd.date_range("2024-01-01", periods=600, freq="10min")
+    data = pd.DataFrame({"y": np.sin(np.arange(600) / 20)}, index=stamps)
+    run = ww.train(data.iloc[:-10], target="y", freq="1h", **TINY)  # its last hour holds two of six rows
+    new = data.iloc[-10:]
+    with pytest.raises(WindwidgetsError, match=r"`new_rows`: 4 row\(s\) fall in the last step the run already "
+                                               r"holds \(2024-01-05 02:00:00, freq='1h'\).* from 2024-01-05 03:00:00"):
+        run.update(new)
+    run.update(new[new.index >= "2024-01-05 03:00"])
+    assert run.frame.index[-1] == pd.Timestamp("2024-01-05 03:00")
+
+
+def test_numeric_times_with_a_fill_read_new_rows_and_contexts_once():
+    stamps = pd.date_range("2024-01-01", periods=300, freq="h")
+    seconds = (stamps - pd.Timestamp("1970-01-01")) // pd.Timedelta("1s")
+    table = pd.DataFrame({"t": seconds, "y": np.sin(np.arange(300) / 5)})
+    run = ww.train(table.iloc[:-5], target="y", time="t", time_unit="s", fill="interpolate", **TINY)
+    run.update(table.iloc[-5:])
+    assert run.frame.index[-1] == stamps[-1]
+    assert len(run.forecast(2, context=table.iloc[-50:])) == 2
+
+
+def test_a_panel_without_times_numbers_each_series_from_zero():
+    y = np.sin(np.arange(240) / 5)
+    table = pd.DataFrame({"id": np.tile(["a", "b"], 120), "y": y})  # interleaved, no time column
+    run = ww.train(table, target="y", series="id", **TINY)
+    assert all(run.member(key).frame.index[0] == 0 for key in run.series)
+    forecast = run.forecast(1, start=100)
+    assert list(forecast.index) == [100, 100]  # the same row of each series
+    with pytest.raises(WindwidgetsError, match=r"series 'new' is new to the model: `interval` is calibrated"):
+        run.forecast(3, series="new", context=table[table["id"] == "a"].drop(columns="id"), interval=0.8)

@@ -12,9 +12,7 @@ from .run import Run
 
 
 def prepare(data, **settings) -> Run:
-    """An unfitted Run for ``data`` and the settings of :func:`train`: the data checked and
-    made into what the model reads, the model built, the settings settled. ``run.fit()``
-    trains it; ``ww.train(data, **settings)`` is exactly ``ww.prepare(data, **settings).fit()``."""
+    """An unfitted Run for ``data`` and the settings of :func:`train` (the full text is set below)."""
     return tasks.prepare(data, RunConfig.from_kwargs(**settings))
 
 
@@ -97,6 +95,16 @@ def _describe_settings() -> None:
     for name, (default, comment) in docs.items():
         parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default))
         lines.append(f"{name} : default {default!r}\n    {comment}")
+    prepare.__signature__ = inspect.Signature(list(parameters), return_annotation=Run)
+    prepare.__doc__ = (
+        "An unfitted :class:`Run` for ``data``: the settings and the data checked, the data made into\n"
+        "what the model reads, the model built, the settings it leaves open settled (``run.config``).\n"
+        "``run.fit()`` trains it; ``ww.train(data, **settings)`` is ``ww.prepare(data, **settings).fit()``\n"
+        "(with ``workers=``, ``fit`` is given the Ray driver as its ``trainer``).\n\n"
+        "Parameters\n----------\n"
+        "data : DataFrame, Series, ndarray, or the path of a CSV/Parquet file\n"
+        "    the series, one row per time step\n" + "\n".join(lines)
+    )
     for name, comment in RAY_SETTINGS.items():
         parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None))
         lines.append(f"{name} : default None\n    {comment}")

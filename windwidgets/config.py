@@ -77,6 +77,9 @@ class DataConfig:
     bounds: Optional[dict] = setting(None, 'physical limits per target, {"power": (0, None)}: clip forecasts '
                                      "and bands")
 
+    def __post_init__(self):
+        object.__setattr__(self, "bounds", frozen(self.bounds))
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -92,6 +95,9 @@ class ModelConfig:
     ensemble: int = setting(1, "copies of the model trained side by side, their weights drawn one after another "
                             "from `seed`, each keeping its own best epoch; forecasts are their mean (window mode)",
                             minimum=1)
+
+    def __post_init__(self):
+        object.__setattr__(self, "options", frozen(self.options))
 
     @property
     def size(self) -> str:
@@ -248,7 +254,8 @@ class RunConfig:
         return config
 
     def to_dict(self) -> dict:
-        return {name: dataclasses.asdict(getattr(self, name)) for name in self.SECTIONS}
+        """Plain dicts, lists and numbers: what a file saves and Ray ships."""
+        return {name: _thawed(dataclasses.asdict(getattr(self, name))) for name in self.SECTIONS}
 
     @classmethod
     def from_dict(cls, values: dict) -> "RunConfig":
@@ -271,13 +278,18 @@ class RunConfig:
         return config
 
     def replace(self, **changes) -> "RunConfig":
-        """A copy with some flat settings changed (``config.replace(live=False)``)."""
+        """A copy with some flat settings changed (``config.replace(live=False)``), checked."""
         owners = keyword_owners()
         sections: dict = {name: {} for name in self.SECTIONS}
         for key, value in changes.items():
+            if key not in owners:
+                raise ConfigError(f"unknown setting {key!r}{closest(key, owners)}; valid settings: "
+                                  f"{', '.join(sorted(owners))}")
             sections[owners[key]][key] = value
-        return dataclasses.replace(self, **{name: dataclasses.replace(getattr(self, name), **values)
-                                            for name, values in sections.items() if values})
+        config = dataclasses.replace(self, **{name: dataclasses.replace(getattr(self, name), **values)
+                                              for name, values in sections.items() if values})
+        config.validate()
+        return config
 
     def validate(self) -> None:
         """Check the settings that make no sense whatever the data: first what each field's
@@ -303,6 +315,36 @@ class RunConfig:
                 f"`val_fraction` ({d.val_fraction}) must lie strictly between 0 and 1; "
                 "0.2 keeps the last 20% of rows for validation"
             )
+
+
+class Frozen(dict):
+    """A dict setting of a config (``bounds``, ``options``), read-only as the config is: a
+    Run's config says what trained, so it cannot be edited in place."""
+
+    def _refuse(self, *args, **kwargs):
+        raise ConfigError("a Run's config is frozen: it says what trained; make a changed copy with "
+                          "config.replace(name=value)")
+
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self):
+        return Frozen, (dict(self),)
+
+
+def frozen(value):
+    """``value`` as a :class:`Frozen` dict with tuples for lists, where it is a dict."""
+    if not isinstance(value, dict):
+        return value
+    return Frozen((k, tuple(v) if isinstance(v, list) else v) for k, v in value.items())
+
+
+def _thawed(value):
+    """Frozen dicts and tuples as the dicts and lists a file holds."""
+    if isinstance(value, dict):
+        return {k: _thawed(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_thawed(v) for v in value]
+    return value
 
 
 def plain(value):

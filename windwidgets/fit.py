@@ -240,6 +240,15 @@ class BaseRun:
         self._job.wait(timeout)
         return self
 
+    def _fitted(self) -> None:
+        """Wait for a fit running in the background; refuse a Run that was never fitted, whose
+        weights are the untrained ones (a fit stopped before its first epoch has ended counts
+        as fitted: it says how it ended)."""
+        self.wait()
+        if self.trainer is not None and not self._history and self.stop_reason is None:
+            raise WindwidgetsError("this Run is prepared but not fitted, so its weights are the untrained ones; "
+                                   "call run.fit() first")
+
     def stop(self):
         """Ask a running fit to end after the current batch; the best weights are kept."""
         self._job.stop()
@@ -273,7 +282,7 @@ class BaseRun:
     # -- files -----------------------------------------------------------------------------
     def _write(self, path, **parts) -> Path:
         """One file, written atomically: the parts every Run keeps, then a subclass's."""
-        self.wait()
+        self._fitted()
         payload = {
             "format": self.FORMAT,
             "config": self.config.to_dict(),

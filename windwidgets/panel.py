@@ -32,7 +32,7 @@ class PanelRun(Run):
 
     @property
     def series(self) -> list:
-        """The ids of the series, in the order of the data."""
+        """The ids of the series, sorted (the order every per-series result follows)."""
         return list(self.members)
 
     def member(self, key) -> Run:
@@ -90,11 +90,11 @@ class PanelRun(Run):
         column, or one series' rows when ``series`` names one. With ``context``, ``series``
         may name a series the model never saw (a new turbine): it is forecast from its own
         rows, scaled as the panel's series were."""
-        self.wait()
+        self._fitted()
         if keep_state:
             raise WindwidgetsError("`keep_state=True` follows one live series; for a panel use "
                                    "run.member(id).forecast(steps, keep_state=True) per series")
-        keys = self._forecast_keys(series, context)
+        keys = self._forecast_keys(series, context, interval)
         frames = []
         for key in keys:
             runner = self.member(key) if key in self.members else self._newcomer()
@@ -107,7 +107,7 @@ class PanelRun(Run):
             frames.append(frame)
         return pd.concat(frames)
 
-    def _forecast_keys(self, series, context) -> list:
+    def _forecast_keys(self, series, context, interval=None) -> list:
         """The series to forecast; ids outside the panel only with a ``context`` of their own."""
         if context is None or series is None:
             return self._chosen(series)
@@ -115,6 +115,10 @@ class PanelRun(Run):
         if not keys:
             return self._chosen(keys)
         for key in keys:
+            if key not in self.members and interval is not None:
+                raise WindwidgetsError(
+                    f"series {key!r} is new to the model: `interval` is calibrated on a series' own validation "
+                    f"forecasts, and it has none; leave interval out for it")
             if key not in self.members and self.config.data.series_scaling == "series":
                 raise WindwidgetsError(
                     f"series {key!r} is new to the model, which scaled each series on its own "
@@ -132,7 +136,7 @@ class PanelRun(Run):
     def update(self, new_rows) -> "PanelRun":
         """Append new rows (a long table with the id column) to their series: every series'
         rows are checked first, then all are added, or none."""
-        self.wait()
+        self._fitted()
         name = self.config.data.series
         if not isinstance(new_rows, pd.DataFrame) or name not in new_rows.columns:
             raise WindwidgetsError(f"`new_rows` of a panel must be a DataFrame with the id column {name!r}")
@@ -149,7 +153,7 @@ class PanelRun(Run):
     def backtest(self, steps: int | None = None, stride: int | None = None, interval=None,
                  series=None) -> PanelBacktest:
         """:meth:`Run.backtest` for each of ``series``: a :class:`PanelBacktest`."""
-        self.wait()
+        self._fitted()
         return PanelBacktest({key: self._for(key, lambda run: run.backtest(steps, stride, interval))
                               for key in self._chosen(series)}, self.config.data.series)
 

@@ -89,7 +89,7 @@ class Run(BaseRun):
         Returns a DataFrame indexed by the forecast timestamps (or positions), one column
         per target. Past-only covariates are forecast along the way but not returned.
         """
-        self.wait()
+        self._fitted()
         return self.forecaster.forecast(steps, future, start, context, interval, keep_state)
 
     def update(self, new_rows) -> "Run":
@@ -100,7 +100,7 @@ class Run(BaseRun):
         a ``keep_state`` stream follows) and, when a stream is kept, move its state over the
         new rows alone. Checked before anything changes.
         """
-        self.wait()
+        self._fitted()
         self.forecaster.update(new_rows)
         return self
 
@@ -121,7 +121,7 @@ class Run(BaseRun):
         band is calibrated on the forecasts finished before it and ``.coverage`` reports how
         often the truth fell inside.
         """
-        self.wait()
+        self._fitted()
         return self.forecaster.backtest(steps, stride, interval)
 
     def evaluate(self, steps: int | None = None, stride: int = 1) -> dict:
@@ -138,7 +138,7 @@ class Run(BaseRun):
         dict holds sMAPE and MASE averaged over the targets (scaled units), ``table`` a row
         per target and method, and ``by_target`` the model's errors per target.
         """
-        self.wait()
+        self._fitted()
         return self.forecaster.evaluate(steps, stride)
 
     # -- pictures --------------------------------------------------------------------------

@@ -60,7 +60,7 @@ def _fitted_chunk(chunk: int, free: int, window: int, horizon: int, room: int | 
     left = room - window + 1  # rows for the scored steps and after
     fitted_free = min(math.ceil(free / horizon) * horizon, max(0, (left - chunk - horizon) // horizon * horizon))
     fitted_chunk = min(chunk, left - horizon)
-    if (fitted_chunk, fitted_free) != (chunk, free):
+    if (fitted_chunk, fitted_free) != (chunk, math.ceil(free / horizon) * horizon):
         warn(f"the shortest series has {room} training rows, too few for chunk={chunk} and free_steps={free} "
              f"after a {window}-row warm-up: every chunk is cut to chunk={fitted_chunk}, "
              f"free_steps={fitted_free} (the run records these); pass a shorter window or chunk, or drop the "

@@ -154,14 +154,24 @@ def _series(frame: pd.DataFrame, name) -> dict:
     except TypeError:  # ids of mixed kinds keep the order they come in
         pass
     rest = frame.drop(columns=name)
-    return {key: _in_time_order(rest[(ids == key).to_numpy()]) for key in keys}
+    return {key: _own_positions(_in_time_order(rest[(ids == key).to_numpy()], key)) for key in keys}
 
 
-def _in_time_order(frame: pd.DataFrame) -> pd.DataFrame:
-    """Timestamped rows sorted by time (stable, so repeats keep their order)."""
+def _in_time_order(frame: pd.DataFrame, key=None) -> pd.DataFrame:
+    """Timestamped rows sorted by time (stable, so repeats keep their order), with a word:
+    a long table in any order is the same table."""
     if isinstance(frame.index, pd.DatetimeIndex) and not frame.index.is_monotonic_increasing:
+        late = int((frame.index[1:] < frame.index[:-1]).sum())
+        warn(f"{'' if key is None else f'series {key!r}: '}{late:,} row(s) come before a row they follow in time; "
+             "the rows are taken in time order")
         return frame.sort_index(kind="stable")
     return frame
+
+
+def _own_positions(frame: pd.DataFrame) -> pd.DataFrame:
+    """A series of a long table without times is numbered from 0 on its own: the table's row
+    numbers would make ``start=10`` a different row in each series."""
+    return frame if isinstance(frame.index, pd.DatetimeIndex) else frame.reset_index(drop=True)
 
 
 def _shaped(series: dict, layout: Layout, config: DataConfig) -> tuple:

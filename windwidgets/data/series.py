@@ -39,15 +39,24 @@ def regularised(rows, layout: Layout, time=None, freq=None, fill=None, calendar:
     if missing or not len(frame):
         return rows  # the checks that follow say what is wrong
     frame = frame[given]
-    last = 0
-    if after is not None and len(after) and isinstance(after.index, type(frame.index)):
-        last = 1
+    joined = after is not None and len(after) and (isinstance(after.index, pd.DatetimeIndex)
+                                                   == isinstance(frame.index, pd.DatetimeIndex))
+    if joined:  # the series' last row, for a fill to start from
         frame = pd.concat([after[given].iloc[-1:], frame])
     try:
         filled = regular(frame, given, freq, fill, fill_limit)
     except DataError as error:
         raise DataError(f"`{name}`: {error}") from None
-    return filled.iloc[last:] if len(filled) and last and filled.index[0] == frame.index[0] else filled
+    if not joined or not len(filled) or filled.index[0] != frame.index[0]:
+        return filled
+    if freq is not None:  # rows inside the series' last step would be averaged into a row it already has
+        inside = int((frame.index[1:] < filled.index[1]).sum()) if len(filled) > 1 else len(frame) - 1
+        if inside:
+            raise DataError(
+                f"`{name}`: {inside} row(s) fall in the last step the run already holds ({frame.index[0]}, "
+                f"freq={freq!r}), which averaged the rows it had; pass the rows after that step"
+                + (f", from {filled.index[1]}" if len(filled) > 1 else ""))
+    return filled.iloc[1:]
 
 
 class SeriesState:

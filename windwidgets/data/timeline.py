@@ -42,8 +42,8 @@ def with_time(frame: pd.DataFrame, time=None, name: str = "data", unit=None) -> 
         warn(f"`{name}` column {time!r} holds timestamps and becomes the index, so forecasts come "
              f"out at real times; pass time={time!r} to say so and silence this warning")
     if time not in frame.columns and time is not None and frame.index.name == time:
-        if isinstance(frame.index, pd.DatetimeIndex) and unit is None:
-            return frame  # already the index (a CSV's leading time column becomes it)
+        if isinstance(frame.index, pd.DatetimeIndex):
+            return frame  # already read (a CSV's leading time column, or rows regularised before)
         frame = frame.reset_index()
     if time not in frame.columns:
         raise DataError(

@@ -283,8 +283,8 @@ def _settled_metric(metric: str, first: Run) -> str:
     if metric == "val_forecast" and not scored:
         d, t = first.config.data, first.config.train
         raise ConfigError(f"`metric` ('val_forecast') ranks trials by rolled validation forecasts, which these "
-                          f"fits do not score (forecast_steps={t.forecast_steps}, horizon={d.horizon}; a panel or "
-                          "a grid scores none): use metric='val_loss', or forecast_steps longer than the horizon")
+                          f"fits do not score (forecast_steps={t.forecast_steps}, horizon={d.horizon}, or no validation "
+                          "part that long): use metric='val_loss', or forecast_steps longer than the horizon")
     return metric
 
 

@@ -68,6 +68,7 @@ def tune(sweep, session: RaySession) -> None:
         for view in sweep._views:
             view.finish(sweep)
 
+
 def _collect(sweep, grid) -> None:
     """Note the trials that failed; raise when every one did."""
     failed = []
@@ -82,9 +83,10 @@ def _collect(sweep, grid) -> None:
     if failed and not sweep._weights:
         raise TrainingError(f"every trial of the sweep failed; the first: {first_line(failed[0])}")
 
+
 def drain(sweep) -> None:
     """What the trials sent since the last look: weights (each trial's latest is its
-    best) and how a fit ended that stopped itsweep."""
+    best) and how a fit ended that stopped itself."""
     if sweep._queue is None:
         return
     while not sweep._queue.empty():

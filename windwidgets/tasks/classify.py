@@ -112,19 +112,19 @@ class ClassifyRun(BaseRun):
 
     def predict_proba(self, sequences) -> pd.DataFrame:
         """Class probabilities, one row per sequence and one column per class."""
-        self.wait()
+        self._fitted()
         probabilities = torch.softmax(self._logits(self._scaled(sequences)), dim=1)  # (samples, classes)
         return pd.DataFrame(probabilities.cpu().numpy().astype(np.float64), columns=self.classes)
 
     def predict(self, sequences) -> np.ndarray:
         """The most likely class of each sequence, as the labels the fit was given."""
-        self.wait()
+        self._fitted()
         index = self._logits(self._scaled(sequences)).argmax(dim=1).cpu().numpy()
         return np.asarray(self.classes, dtype=object if isinstance(self.classes[0], str) else None)[index]
 
     def evaluate(self) -> dict:
         """On the validation sequences: ``accuracy`` (0 to 1) and mean ``cross_entropy``."""
-        self.wait()
+        self._fitted()
         x, y = self.validation
         logits = self._logits(x)
         y = y.to(logits.device)
@@ -133,7 +133,7 @@ class ClassifyRun(BaseRun):
 
     def confusion(self) -> pd.DataFrame:
         """Counts on the validation sequences: rows the true class, columns the predicted one."""
-        self.wait()
+        self._fitted()
         x, y = self.validation
         predicted = self._logits(x).argmax(dim=1).cpu()
         k = len(self.classes)
