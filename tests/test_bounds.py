@@ -32,7 +32,7 @@ def test_bounds_clip_forecasts_and_bands_and_nothing_else(power, tmp_path):
     backtest = bound.backtest(steps=12, stride=12, interval=0.8)
     assert (backtest.predictions["model"] >= 0).all()
     assert (np.nan_to_num(backtest.lower) >= 0).all()
-    assert bound.config.data.bounds == {"power": [0, None]}
+    assert bound.config.data.bounds == {"power": (0, None)}
     loaded = ww.load(bound.save(tmp_path / "bound.pt"), device=bound.device)
     np.testing.assert_allclose(loaded.forecast(48, start=start)["power"], clipped["power"], rtol=1e-6)
 
@@ -46,7 +46,7 @@ def test_an_upper_bound_clips_from_above(power):
     ({"pwr": (0, None)}, r"`bounds` names 'pwr', which is not a target \(did you mean 'power'\?\); .*targets: power"),
     ({"power": (10, 0)}, r"`bounds` gives 'power' a lower limit \(10\) that is not below its upper limit \(0\)"),
     ({"power": 0}, r"`bounds` gives 'power' the limits 0; give a pair \(lower, upper\) of numbers"),
-    ({"power": ("0", None)}, r"`bounds` gives 'power' the limits \['0', None\]"),
+    ({"power": ("0", None)}, r"`bounds` gives 'power' the limits \('0', None\)"),
     ([0, None], r"`bounds` \(\[0, None\]\) must be a dict from target name to \(lower, upper\)"),
 ])
 def test_bad_bounds_are_refused_with_the_value_and_the_fix(power, bounds, message):

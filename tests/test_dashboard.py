@@ -123,7 +123,7 @@ def test_a_bad_column_is_refused_with_the_columns_it_may_be_and_the_readmes_boun
     board.controls["bounds"].value = "{'speed': (0, None)}"
     board.train_button.click()
     board.wait(timeout=60)
-    assert board.output.outputs == () and board.runs[0].config.data.bounds == {"speed": [0, None]}
+    assert board.output.outputs == () and board.runs[0].config.data.bounds == {"speed": (0, None)}
 
 
 def test_an_invalid_combination_shows_the_librarys_message_beside_train(small_wind):

@@ -17,7 +17,8 @@ from windwidgets.magics import config_options
 def test_one_sided_bounds_on_the_line(line, bounds):
     values, _ = parse_line(line, config_options(), "windtrain")
     assert values == {"bounds": bounds}
-    assert RunConfig.from_kwargs(**values).data.bounds == bounds  # what ww.train takes
+    # what ww.train takes; a run's config holds each pair as a tuple, read-only
+    assert RunConfig.from_kwargs(**values).data.bounds == {k: tuple(v) for k, v in bounds.items()}
 
 
 @pytest.mark.parametrize("body, expected", [
