@@ -5,10 +5,12 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+import torch
 
 from ..errors import WindwidgetsError
-from .backtest import Backtest, Evaluation, metrics_html, model_rows
+from .backtest import Backtest, Evaluation, metrics_html, model_rows, rolled_forecasts
 from .metrics import warn_skipped
+from .rollout import roll
 
 
 class PanelBacktest:
@@ -153,3 +155,56 @@ class PanelEvaluation(Evaluation):
     @property
     def by_target(self) -> pd.DataFrame:
         return model_rows(self.pooled, self.backtest.targets)
+
+
+CHUNK = 1024  # forecasts rolled in one batch: bounds the memory of a panel's rollout
+
+
+def backtests(forecasters: dict, origins: dict, steps: int, chunk: int = CHUNK) -> dict:
+    """Each series' :class:`Backtest` (without interval), from one rollout of every series' origins.
+
+    Parameters
+    ----------
+    forecasters : id -> :class:`~windwidgets.forecast.forecaster.Forecaster`, one per
+        series, sharing one model and its settings.
+    origins : id -> (origins,) first predicted rows of that series' forecasts.
+
+    Each series is encoded with its own scaler as its Forecaster encodes it, the encoded
+    series are stacked and every origin is rolled by :func:`rolled_forecasts` in batches of
+    ``chunk``; a forecast reads only the rows of its own series (its window starts at or
+    after the series' first row, its last row is in the series). The predictions are split
+    back and scored per series as :meth:`Forecaster.backtest` scores its own.
+    """
+    first = next(iter(forecasters.values()))
+    d, outputs = first.config.data, len(first.layout.outputs)
+    encoded = [f._encoded(f.series.frame.to_numpy(dtype=np.float64)) for f in forecasters.values()]
+    starts = np.cumsum([0] + [len(rows) for rows in encoded])[:-1]
+    every = np.concatenate([origins[key] + start for key, start in zip(forecasters, starts)])
+    first.model.eval()
+    predicted = rolled_forecasts(first.model, torch.cat(encoded), every, steps, d.window, d.horizon, outputs,
+                                 first._carry(), chunk)  # (all origins, steps, outputs)
+    parts = torch.split(predicted, [len(origins[key]) for key in forecasters])  # (origins, steps, outputs) each
+    return {key: f._scored(part, origins[key], steps) for (key, f), part in zip(forecasters.items(), parts)}
+
+
+@torch.no_grad()
+def forecasts(forecasters: dict, plans: dict, steps: int, chunk: int = CHUNK) -> dict:
+    """Each series' scaled forecast (steps, outputs), every series rolled in batches of ``chunk``.
+
+    ``plans`` maps each id to what :meth:`Forecaster._planned` made of it: (labels, encoded
+    rows (warmup + steps, inputs), warmup). Series with the same warm-up (all of a panel's,
+    unless some are shorter than a window) are stacked and rolled together as
+    :meth:`Forecaster.forecast` rolls one.
+    """
+    first = next(iter(forecasters.values()))
+    d, outputs = first.config.data, len(first.layout.outputs)
+    first.model.eval()
+    predicted = {}
+    for warmup in sorted({plan[2] for plan in plans.values()}):
+        keys = [key for key, plan in plans.items() if plan[2] == warmup]
+        for at in range(0, len(keys), chunk):
+            block = keys[at : at + chunk]
+            rows = torch.stack([plans[key][1] for key in block])  # (series, warmup + steps, inputs)
+            out = roll(first.model, rows, warmup, d.window, d.horizon, outputs, first._carry())  # (series, steps, outputs)
+            predicted.update(zip(block, out.unbind(0)))
+    return {key: predicted[key] for key in plans}
