@@ -129,3 +129,23 @@ def test_a_series_that_cannot_be_backtested_is_named(stations):
     future = shared_future(run, 4)
     with pytest.raises(ww.WindwidgetsError, match=r"series 'S4': `future` has no rows for series 'S4'"):
         run.forecast(2, future=future[future["station"] != "S4"])
+
+
+@pytest.mark.parametrize("ids", [np.array([3, 1, 2]), np.array(["b", "a", "c"], dtype=object),
+                                 np.array([2, "a", 1.5], dtype=object)])
+def test_one_pass_split_by_id_equals_a_mask_per_id(ids):
+    """The rows of each id, in the order they come, whatever order the ids come in; ids of
+    mixed kinds keep the order they come in."""
+    from windwidgets.data.prepare import _series
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"id": ids[rng.integers(0, 3, 40)], "value": np.arange(40.0)})
+    split = _series(table, "id")
+    expected = list(pd.unique(table["id"]))
+    try:
+        expected = sorted(expected)
+    except TypeError:
+        pass
+    assert list(split) == expected
+    for key, part in split.items():
+        pd.testing.assert_frame_equal(part, table[(table["id"] == key).to_numpy()].drop(columns="id"))

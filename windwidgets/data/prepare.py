@@ -148,13 +148,21 @@ def _series(frame: pd.DataFrame, name) -> dict:
     if ids.isna().any():
         raise DataError(f"`series` column {name!r} has {int(ids.isna().sum())} missing id(s) (first at "
                         f"{frame.index[int(np.argmax(ids.isna().to_numpy()))]}); drop those rows or give them an id")
-    keys = pd.unique(ids)
+    codes, _ = pd.factorize(ids, sort=False)  # row i belongs to series keys[codes[i]]
+    keys = pd.unique(ids)  # the same ids in the same order (first seen first), as the data holds them
+    order = list(range(len(keys)))
     try:
-        keys = sorted(keys)
+        order.sort(key=lambda k: keys[k])
     except TypeError:  # ids of mixed kinds keep the order they come in
-        pass
-    rest = frame.drop(columns=name)
-    return {key: _in_time_order(rest[(ids == key).to_numpy()]) for key in keys}
+        order = list(range(len(keys)))
+    counts = np.bincount(codes, minlength=len(keys))[order]  # rows of each series, in key order
+    rank = np.empty(len(keys), dtype=np.int64)
+    rank[order] = np.arange(len(keys))
+    # One stable gather puts each series' rows together in the order they came, so each series
+    # is a slice: splitting costs one pass over the rows, not one per series.
+    rest = frame.drop(columns=name).take(np.argsort(rank[codes], kind="stable"))
+    ends = np.cumsum(counts)
+    return {keys[k]: _in_time_order(rest.iloc[end - count : end]) for k, end, count in zip(order, ends, counts)}
 
 
 def _in_time_order(frame: pd.DataFrame) -> pd.DataFrame:
