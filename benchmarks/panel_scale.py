@@ -7,9 +7,10 @@ series first), with the same model (GRU 16, window 48, horizon 1, batch 128):
 - training: windows per second over ``--batches`` batches (the first 10 left out), and the
   seconds an epoch takes at that rate plus one validation pass (an epoch of 10 million rows
   takes minutes, so it is not run to the end);
-- forecast: a 24-step forecast of every series (one call);
-- backtest: 24-step forecasts every 24 rows of every series' validation part (one call), and
-  ``evaluate`` of the same;
+- forecast: a 24-step forecast of every series (one call), and the same series by series
+  (a sample of 50 timed, scaled to all);
+- backtest: 24-step forecasts every 24 rows of every series' validation part (one call; and
+  series by series, as above), and ``evaluate`` of the same;
 - peak: the process's peak resident memory while the case ran (Linux: the high-water mark
   is reset before each case; elsewhere it is the peak of the whole process so far).
 
@@ -34,7 +35,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 import windwidgets as ww  # noqa: E402
-from common import table  # noqa: E402
+from common import table, timed  # noqa: E402
 from windwidgets.train import Event  # noqa: E402
 
 SETTINGS = dict(target="load", model="gru", hidden_size=16, num_layers=1, window=48, horizon=1, batch_size=128,
@@ -81,7 +82,7 @@ def seconds(function) -> tuple:
     return time.perf_counter() - start, result
 
 
-def case(series: int, rows: int, batches: int, steps: int) -> dict:
+def case(series: int, rows: int, batches: int, steps: int, repeats: int) -> dict:
     reset_peak()
     data = synthetic(series, rows)
     settings = dict(SETTINGS, series="turbine", time="time") if series > 1 else SETTINGS
@@ -100,14 +101,21 @@ def case(series: int, rows: int, batches: int, steps: int) -> dict:
     out["fit s"], _ = seconds(run.fit)
     (t0, n0), (t1, n1) = marks[min(10, len(marks) - 2)], marks[-1]
     out["windows/s"] = (n1 - n0) / (t1 - t0)
-    out["validate s"], _ = seconds(run.trainer.validate)
+    out["validate s"] = timed(run.trainer.validate, repeats)
     train_windows = len(run.trainer.data.windows.train_index)
     out["epoch s"] = train_windows / out["windows/s"] + out["validate s"]
-    out["forecast s"], forecast = seconds(lambda: run.forecast(steps))
-    out["backtest s"], backtest = seconds(lambda: run.backtest(steps, stride=steps))
-    out["evaluate s"], _ = seconds(lambda: run.evaluate(steps, stride=steps))
+    out["forecast s"] = timed(lambda: run.forecast(steps), repeats)
+    out["backtest s"] = timed(lambda: run.backtest(steps, stride=steps), repeats)
+    out["evaluate s"] = timed(lambda: run.evaluate(steps, stride=steps), 1)
+    forecast, backtest = run.forecast(steps), run.backtest(steps, stride=steps)
     origins = sum(len(b.origins) for b in backtest.by_series.values()) if series > 1 else len(backtest.origins)
     out["forecast rows"], out["backtest origins"] = len(forecast), origins
+    if series > 1:  # what the same calls cost series by series, from a sample of the series
+        sample = run.series[:: max(1, series // 50)]
+        out["forecast one by one s"] = timed(lambda: [run.member(key).forecast(steps) for key in sample], 1) \
+            * series / len(sample)
+        out["backtest one by one s"] = timed(
+            lambda: [run.member(key).forecaster.backtest(steps, steps) for key in sample], 1) * series / len(sample)
     out["peak MB"] = peak_mb()
     del run, forecast, backtest
     return out
@@ -119,12 +127,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=500, help="rows of each series")
     parser.add_argument("--batches", type=int, default=150, help="training batches timed")
     parser.add_argument("--steps", type=int, default=24)
+    parser.add_argument("--repeats", type=int, default=3, help="forecasts, backtests and validations: the fastest")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    one = case(1, args.series * args.rows, args.batches, args.steps)
-    panel = case(args.series, args.rows, args.batches, args.steps)
-    lines = [{"measure": name, "one series": one[name], "panel": panel[name],
-              "panel / one": panel[name] / one[name] if one[name] else float("nan")} for name in one]
+    case(2, 300, 12, args.steps, 1)  # imports and first calls, paid before anything is timed
+    one = case(1, args.series * args.rows, args.batches, args.steps, args.repeats)
+    panel = case(args.series, args.rows, args.batches, args.steps, args.repeats)
+    lines = [{"measure": name, "one series": one.get(name, float("nan")), "panel": panel[name],
+              "panel / one": panel[name] / one[name] if one.get(name) else float("nan")} for name in panel]
     print(f"{args.series:,} series x {args.rows:,} rows against one series of {args.series * args.rows:,} rows "
           f"(GRU 16, window 48, batch 128, one torch thread, {args.steps}-step forecasts and backtest)")
     print(table(lines))

@@ -321,7 +321,7 @@ class Forecaster:
         outputs, targets = len(layout.outputs), len(layout.targets)
         values = as_array(self.scaler.inverse(predicted, slice(0, outputs)))[..., :targets]  # (origins, steps, targets)
         values = self._clipped(values)
-        observed = series.frame[list(layout.targets)].to_numpy(dtype=np.float64)  # (rows, targets)
+        observed = series.columns(layout.targets)  # (rows, targets)
         truth = observed[origins[:, None] + np.arange(steps)[None, :]]  # (origins, steps, targets)
         predictions = {"model": values, **baselines(observed, origins, steps, series.season)}
         return Backtest(truth, predictions, origins, series.frame.index, layout.targets, series.mase_scale,
