@@ -73,6 +73,9 @@ def test_its_metrics_and_evaluation_equal_those_of_the_series_alone(run):
     pd.testing.assert_frame_equal(batched.table, alone.table, rtol=1e-5)
     pd.testing.assert_frame_equal(batched.pooled, alone.pooled, rtol=1e-5)
     assert batched.keys() == alone.keys()
+    for key in run.series:  # each series' rows are its own backtest's metrics, untouched by the pooling
+        own = run.member(key).forecaster.backtest(4, 3).metrics()
+        np.testing.assert_allclose(batched.table.loc[key].loc["speed"].to_numpy(), own.to_numpy(), rtol=1e-5)
     for name in batched:
         assert batched[name] == pytest.approx(alone[name], rel=1e-5, nan_ok=True)
 

@@ -28,6 +28,17 @@ class PanelBacktest:
         self.by_series, self.name = by_series, name
         first = next(iter(by_series.values()))
         self.targets, self.level, self.steps = first.targets, first.level, first.steps
+        self._tables = None  # id -> (its metrics table, the metrics it left NaN), made once
+
+    def _series_tables(self) -> dict:
+        """Each series' :meth:`Backtest.metrics` table and the metrics it left NaN: the table
+        per series and the pooled MASE both read them, so thousands of series score once."""
+        if self._tables is None:
+            self._tables = {}
+            for key, backtest in self.by_series.items():
+                mine: list = []
+                self._tables[key] = (backtest._metrics(mine), mine)
+        return self._tables
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -54,15 +65,16 @@ class PanelBacktest:
 
     def _metrics(self, skipped: list) -> pd.DataFrame:
         tables = {}
-        for key, backtest in self.by_series.items():
-            mine: list = []
-            table = backtest._metrics(mine)
-            if table.index.nlevels == 1:  # one target, or a grid's cells scored together
-                label = self.targets[0] if len(self.targets) == 1 else "all targets"
-                table = pd.concat({label: table}, names=["target", "method"])
+        for key, (table, mine) in self._series_tables().items():
             tables[key] = table
             skipped.extend(replace(s, series=key) for s in mine)
-        return pd.concat(tables, names=[self.name])
+        joined = pd.concat(tables, names=[self.name])
+        if joined.index.nlevels == 2:  # one target, or a grid's cells scored together: a target level between
+            label = self.targets[0] if len(self.targets) == 1 else "all targets"
+            joined.index = pd.MultiIndex.from_arrays(
+                [joined.index.get_level_values(0), [label] * len(joined), joined.index.get_level_values(1)],
+                names=[self.name, "target", "method"])
+        return joined
 
     def pooled(self) -> pd.DataFrame:
         """The metrics over every series' forecasts together, shaped as one series' ``metrics()``.
@@ -86,11 +98,10 @@ class PanelBacktest:
         table = joined._metrics(together)
         skipped.extend(s for s in together if s.metric == "mape")  # its MASE is the series', below
         mase, weights = 0.0, 0.0
-        for key, backtest in self.by_series.items():
-            mine: list = []
-            own = backtest._metrics(mine)["mase"]
+        for key, (mine_table, mine) in self._series_tables().items():
+            own = mine_table["mase"]
             skipped.extend(replace(s, series=key) for s in mine if s.metric == "mase")
-            weight = len(backtest.origins) * own.notna()
+            weight = len(self.by_series[key].origins) * own.notna()
             mase, weights = mase + weight * own.fillna(0.0), weights + weight
         table["mase"] = mase / weights.where(weights > 0)
         return table
