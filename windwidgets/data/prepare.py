@@ -190,10 +190,16 @@ def _shaped(series: dict, layout: Layout, config: DataConfig) -> tuple:
         frames = {key: with_calendar(part, names) for key, part in frames.items()}
         given = tuple(c for c in layout.future_covariates if c not in names)  # made, not read
         layout = Layout(layout.targets, layout.covariates, given + names)
-    frames = {key: columns_of(part, layout.inputs) for key, part in frames.items()}
+    frames = {key: _in_columns(part, layout.inputs) for key, part in frames.items()}
     for key, part in frames.items():
         _named(key, config.series, check_values, part, layout.inputs, fix=FILL_HINT)
     return frames, layout, reports
+
+
+def _in_columns(part: pd.DataFrame, columns) -> pd.DataFrame:
+    """:func:`columns_of`, as a plain copy where the columns are already those, in that order:
+    pandas' selection by a list costs about 0.2 ms, paid once per series of a panel."""
+    return part.copy() if list(part.columns) == list(columns) else columns_of(part, columns)
 
 
 def _say(reports: dict, name, most: int = 8) -> None:
