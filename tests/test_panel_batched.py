@@ -115,13 +115,17 @@ def test_a_panel_forecast_equals_each_series_forecast_alone(run, steps):
 
 def test_forecasts_from_inside_the_data_with_an_interval_roll_the_same(run):
     start = pd.Timestamp("2024-01-05 07:00")  # covariates read from the data, each series' own
-    batched = run.forecast(8, start=start, interval=0.9, series=["S5", "S2", "S3"])
+    alone = {}
+    for key in ("S5", "S2", "S3"):  # each calibrated on its own, then the calibrations dropped
+        alone[key] = run.member(key).forecast(8, start=start, interval=0.9)
+        run.member(key).forecaster._calibration.clear()
+    batched = run.forecast(8, start=start, interval=0.9, series=["S5", "S2", "S3"])  # calibrated together
     assert list(batched["station"].unique()) == ["S5", "S2", "S3"]
     for key in ("S5", "S2", "S3"):
-        alone = run.member(key).forecast(8, start=start, interval=0.9)
+        assert 8 in run.member(key).forecaster._calibration
         rows = batched[batched["station"] == key].drop(columns="station")
-        assert list(rows.columns) == list(alone.columns)
-        np.testing.assert_allclose(rows.to_numpy(), alone.to_numpy(), **CLOSE)
+        assert list(rows.columns) == list(alone[key].columns)
+        np.testing.assert_allclose(rows.to_numpy(), alone[key].to_numpy(), **CLOSE)
 
 
 def test_a_series_that_cannot_be_backtested_is_named(stations):

@@ -7,7 +7,7 @@ import pandas as pd
 from .errors import WindwidgetsError, listing
 from .forecast.forecaster import _check_steps as check_steps
 from .forecast.intervals import check_level
-from .forecast.panel import PanelBacktest, PanelEvaluation, backtests, forecasts
+from .forecast.panel import PanelBacktest, PanelEvaluation, backtests, calibrate, forecasts
 from .run import Run
 
 
@@ -118,6 +118,8 @@ class PanelRun(Run):
         plans = {key: self._for(key, lambda run: run.forecaster._planned(steps, futures[key], start, None))
                  for key in keys}
         predicted = forecasts(forecasters, plans, steps)
+        if level is not None:
+            calibrate(forecasters, steps)
         return {key: self._for(key, lambda run: run.forecaster._frame_of(predicted[key], plans[key][0], level))
                 for key in keys}
 

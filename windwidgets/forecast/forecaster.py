@@ -289,10 +289,16 @@ class Forecaster:
                     f"validation part has {rows} rows, too few for `steps` ({steps}). Ask for at most "
                     f"{rows} steps with an interval, or train with a larger val_fraction"
                 )
-            stride = max(1, (rows - steps + 1) // CALIBRATION_ORIGINS)
-            result = self._backtest(steps, stride)
-            self._calibration[steps] = np.abs(result.predictions["model"] - result.truth)
+            self._calibrate(self._backtest(steps, self._calibration_stride(steps)))
         return self._calibration[steps]
+
+    def _calibration_stride(self, steps: int) -> int:
+        """The stride of the validation forecasts that calibrate an interval of ``steps``."""
+        return max(1, (len(self.series.frame) - self.series.n_train - steps + 1) // CALIBRATION_ORIGINS)
+
+    def _calibrate(self, result: Backtest) -> None:
+        """Keep the absolute errors of ``result`` as the calibration of its number of steps."""
+        self._calibration[result.steps] = np.abs(result.predictions["model"] - result.truth)
 
     # -- backtests -----------------------------------------------------------------------------
     def _backtest(self, steps: int, stride: int) -> Backtest:

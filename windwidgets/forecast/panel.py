@@ -219,3 +219,15 @@ def forecasts(forecasters: dict, plans: dict, steps: int, chunk: int = CHUNK) ->
             out = roll(first.model, rows, warmup, d.window, d.horizon, outputs, first._carry())  # (series, steps, outputs)
             predicted.update(zip(block, out.unbind(0)))
     return {key: predicted[key] for key in plans}
+
+
+def calibrate(forecasters: dict, steps: int) -> None:
+    """Calibrate the intervals of ``steps``-row forecasts of every series that has none yet
+    and a validation part that long, from one batched backtest, as each Forecaster would
+    on its own (:meth:`Forecaster._calibrated`); the others are left to say why they cannot."""
+    todo = {key: f for key, f in forecasters.items()
+            if steps not in f._calibration and len(f.series.frame) - f.series.n_train >= steps}
+    if todo:
+        origins = {key: f._origins(steps, f._calibration_stride(steps)) for key, f in todo.items()}
+        for key, result in backtests(todo, origins, steps).items():
+            todo[key]._calibrate(result)
