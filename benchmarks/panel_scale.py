@@ -1,7 +1,9 @@
 """A global model over a large panel, against one series of the same total rows.
 
 Both are fitted, forecast and backtested in this process, one after the other (the one
-series first), with the same model (GRU 16, window 48, horizon 1, batch 128):
+series first), with the same model (GRU 16, window 48, horizon 1, batch 128, one torch
+thread). Times are CPU seconds of the process (``time.process_time``): with one thread
+that is the wall time on a quiet machine, and it stays steady on a shared one.
 
 - prepare: ``ww.prepare`` (split, regularise, scale, encode and window every series);
 - training: windows per second over ``--batches`` batches (the first 10 left out), and the
@@ -35,7 +37,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 import windwidgets as ww  # noqa: E402
-from common import table, timed  # noqa: E402
+from common import table  # noqa: E402
 from windwidgets.train import Event  # noqa: E402
 
 SETTINGS = dict(target="load", model="gru", hidden_size=16, num_layers=1, window=48, horizon=1, batch_size=128,
@@ -77,15 +79,19 @@ def peak_mb() -> float:
 
 
 def seconds(function) -> tuple:
-    start = time.perf_counter()
+    """(CPU seconds of ``function()``, its result): with one torch thread that is its wall
+    time on a quiet machine, and far steadier than wall time on a shared one."""
+    start = time.process_time()
     result = function()
-    return time.perf_counter() - start, result
+    return time.process_time() - start, result
 
 
 def fastest(function, repeats: int) -> tuple:
     """(the fastest of ``repeats`` calls in seconds, the first call's result)."""
-    first, result = seconds(function)
-    return min(first, timed(function, repeats - 1) if repeats > 1 else first), result
+    best, result = seconds(function)
+    for _ in range(repeats - 1):
+        best = min(best, seconds(function)[0])
+    return best, result
 
 
 def case(series: int, rows: int, batches: int, steps: int, repeats: int) -> dict:
@@ -99,7 +105,7 @@ def case(series: int, rows: int, batches: int, steps: int, repeats: int) -> dict
 
     def watch(event, progress):
         if event is Event.BATCH_END:
-            marks.append((time.perf_counter(), progress.samples))
+            marks.append((time.process_time(), progress.samples))
             if progress.batch >= batches:
                 run.stop()
 
@@ -117,10 +123,10 @@ def case(series: int, rows: int, batches: int, steps: int, repeats: int) -> dict
     out["forecast rows"], out["backtest origins"] = len(forecast), origins
     if series > 1:  # what the same calls cost series by series, from a sample of the series
         sample = run.series[:: max(1, series // 50)]
-        out["forecast one by one s"] = timed(lambda: [run.member(key).forecast(steps) for key in sample], 1) \
+        out["forecast one by one s"] = seconds(lambda: [run.member(key).forecast(steps) for key in sample])[0] \
             * series / len(sample)
-        out["backtest one by one s"] = timed(
-            lambda: [run.member(key).forecaster.backtest(steps, steps) for key in sample], 1) * series / len(sample)
+        out["backtest one by one s"] = seconds(
+            lambda: [run.member(key).forecaster.backtest(steps, steps) for key in sample])[0] * series / len(sample)
     out["peak MB"] = peak_mb()
     del run, forecast, backtest
     return out
