@@ -18,7 +18,9 @@ class PanelRun(Run):
     and ``evaluate`` take ``series=`` (one id or a list; all by default) and return long
     tables with the id in a column (or index level) named after the id column. Each series
     is used exactly as a one-series Run with the same model would use it (``member(id)``,
-    which also follows a live series with ``keep_state=True``).
+    which also follows a live series with ``keep_state=True``); backtests, evaluations and
+    forecasts from the panel's own rows roll all the chosen series in one batch
+    (:mod:`windwidgets.forecast.panel`), to the same numbers.
     ``frame``, ``n_train`` and ``scaler`` are those of the first series (the live preview shows it).
 
     ``members`` maps each id to its :class:`~windwidgets.data.series.SeriesState` and its
