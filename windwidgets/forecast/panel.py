@@ -217,7 +217,7 @@ def forecasts(forecasters: dict, plans: dict, steps: int, chunk: int = CHUNK) ->
             block = keys[at : at + chunk]
             rows = torch.stack([plans[key][1] for key in block])  # (series, warmup + steps, inputs)
             out = roll(first.model, rows, warmup, d.window, d.horizon, outputs, first._carry())  # (series, steps, outputs)
-            predicted.update(zip(block, out.unbind(0)))
+            predicted.update(zip(block, out.unbind(0)))  # (steps, outputs) each
     return {key: predicted[key] for key in plans}
 
 
