@@ -5,7 +5,10 @@ Same data (wind speed, window 48), same model (2-layer LSTM, hidden 64), same ba
 epoch; the hand loop is the tightest reasonable one, not a DataLoader over a Dataset.
 ww.train's time includes its data checks, scaling and model build. Target: ratio <= 1.05 on CPU.
 
-    .venv/bin/python benchmarks/train_speed.py [--epochs 3] [--device cpu]
+    .venv/bin/python benchmarks/train_speed.py [--epochs 3] [--device cpu] [--threads 1]
+
+A second table times the peephole LSTM (windwidgets.zoo.peephole) against the fused
+nn.LSTM in ww.train, with and without the rolled forecasts that score each epoch.
 """
 import argparse
 
@@ -76,6 +79,23 @@ def main() -> None:
     print(f"device: {device}, rows: {len(wind)}, windows per epoch: {n_train - 48}, "
           f"torch threads: {torch.get_num_threads()}")
     print(table(rows))
+    print("\nPeephole LSTM against the fused nn.LSTM (ww.train, the same settings; target <= 1.5x):")
+    print(table(peephole_rows(wind, settings, args.repeats)))
+
+
+def peephole_rows(wind, settings: dict, repeats: int) -> list:
+    """Seconds per epoch of each model as ``ww.train`` runs it (which also scores rolled
+    day-ahead forecasts of the validation part after each epoch, all forward passes), and
+    with that scoring left out (``forecast_steps=1``): the training batches and one
+    validation pass."""
+    rows = []
+    for scoring, extra in (("with day-ahead scoring", {}), ("training + validation only", {"forecast_steps": 1})):
+        seconds = {model: timed(lambda: ww.train(wind, model=model, **settings, **extra), repeats) / settings["epochs"]
+                   for model in ("lstm", "peephole_lstm")}
+        rows.append({"epoch": scoring, "lstm s/epoch": seconds["lstm"],
+                     "peephole_lstm s/epoch": seconds["peephole_lstm"],
+                     "ratio": seconds["peephole_lstm"] / seconds["lstm"]})
+    return rows
 
 
 if __name__ == "__main__":

@@ -350,10 +350,5 @@ class Dashboard(ResultsTabs, widgets.VBox):
     def _show(self, panel: widgets.Widget) -> None:
         self.live.children = (panel,)
 
-def picture(image: widgets.Image, data: bytes) -> None:
-    """Show a PNG, or nothing at all (not a broken-image icon) when there is none."""
-    image.value = data
-    image.layout.display = None if data else "none"
-
 
 __all__ = ["Dashboard"]

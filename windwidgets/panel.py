@@ -5,7 +5,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import WindwidgetsError, listing
-from .forecast.panel import PanelBacktest, PanelEvaluation
+from .forecast.forecaster import _check_steps as check_steps
+from .forecast.intervals import check_level
+from .forecast.panel import PanelBacktest, PanelEvaluation, backtests, calibrate, forecasts
 from .run import Run
 
 
@@ -16,7 +18,9 @@ class PanelRun(Run):
     and ``evaluate`` take ``series=`` (one id or a list; all by default) and return long
     tables with the id in a column (or index level) named after the id column. Each series
     is used exactly as a one-series Run with the same model would use it (``member(id)``,
-    which also follows a live series with ``keep_state=True``).
+    which also follows a live series with ``keep_state=True``); backtests, evaluations and
+    forecasts from the panel's own rows roll all the chosen series in one batch
+    (:mod:`windwidgets.forecast.panel`), to the same numbers.
     ``frame``, ``n_train`` and ``scaler`` are those of the first series (the live preview shows it).
 
     ``members`` maps each id to its :class:`~windwidgets.data.series.SeriesState` and its
@@ -95,17 +99,31 @@ class PanelRun(Run):
             raise WindwidgetsError("`keep_state=True` follows one live series; for a panel use "
                                    "run.member(id).forecast(steps, keep_state=True) per series")
         keys = self._forecast_keys(series, context, interval)
-        frames = []
-        for key in keys:
-            runner = self.member(key) if key in self.members else self._newcomer()
-            try:
-                frame = runner.forecast(steps, self._part(future, key, "future"), start,
-                                        self._part(context, key, "context", shared=len(keys) == 1), interval)
-            except WindwidgetsError as error:
-                raise type(error)(f"series {key!r}: {error}") from None
+        futures = self._parts(future, keys, "future")
+        if context is None:
+            frames = self._forecasts(keys, steps, futures, start, interval)
+        else:
+            contexts = self._parts(context, keys, "context", shared=len(keys) == 1)
+            frames = {key: self._for(key, lambda run: run.forecast(steps, futures[key], start, contexts[key], interval),
+                                     self.member(key) if key in self.members else self._newcomer())
+                      for key in keys}
+        for key, frame in frames.items():
             frame.insert(0, self.config.data.series, key)
-            frames.append(frame)
-        return pd.concat(frames)
+        return pd.concat(frames.values())
+
+    def _forecasts(self, keys: list, steps: int, futures: dict, start, interval) -> dict:
+        """id -> the forecast :meth:`Run.forecast` gives of that series, every series rolled
+        in one batch (see :func:`windwidgets.forecast.panel.forecasts`)."""
+        check_steps(steps)
+        level = check_level(interval)
+        forecasters = {key: self.member(key).forecaster for key in keys}
+        plans = {key: self._for(key, lambda run: run.forecaster._planned(steps, futures[key], start, None))
+                 for key in keys}
+        predicted = forecasts(forecasters, plans, steps)
+        if level is not None:
+            calibrate(forecasters, steps)
+        return {key: self._for(key, lambda run: run.forecaster._frame_of(predicted[key], plans[key][0], level))
+                for key in keys}
 
     def _forecast_keys(self, series, context, interval=None) -> list:
         """The series to forecast; ids outside the panel only with a ``context`` of their own."""
@@ -126,6 +144,21 @@ class PanelRun(Run):
                     "to forecast new series")
         return keys
 
+    def _parts(self, data, keys: list, name: str, shared: bool = True) -> dict:
+        """:meth:`_part` of every series in ``keys``, the table split once by its id column."""
+        column = self.config.data.series
+        if not (isinstance(data, pd.DataFrame) and column in data.columns):
+            return {key: self._part(data, key, name, shared) for key in keys}
+        groups = data.groupby(column, sort=False).indices  # id -> its rows' positions
+        for key in keys:
+            if key not in groups:
+                try:
+                    self._part(data, key, name)  # says which ids the table holds
+                except WindwidgetsError as error:
+                    raise type(error)(f"series {key!r}: {error}") from None
+        rest = data.drop(columns=column)
+        return {key: rest.iloc[groups[key]] for key in keys}
+
     def _newcomer(self) -> Run:
         """A Run for a series the model never saw: the panel's model and shared scaler."""
         series, scaler = next(iter(self.members.values()))
@@ -141,9 +174,11 @@ class PanelRun(Run):
         if not isinstance(new_rows, pd.DataFrame) or name not in new_rows.columns:
             raise WindwidgetsError(f"`new_rows` of a panel must be a DataFrame with the id column {name!r}")
         checked = {}
-        for key in self._chosen(list(pd.unique(new_rows[name]))):
+        keys = self._chosen(list(pd.unique(new_rows[name])))
+        parts = self._parts(new_rows, keys, "new_rows")
+        for key in keys:
             try:
-                checked[key] = self.member(key).forecaster.checked(self._part(new_rows, key, "new_rows"))
+                checked[key] = self.member(key).forecaster.checked(parts[key])
             except WindwidgetsError as error:
                 raise type(error)(f"series {key!r}: {error}; no series was updated") from None
         for key, rows in checked.items():
@@ -154,13 +189,18 @@ class PanelRun(Run):
                  series=None) -> PanelBacktest:
         """:meth:`Run.backtest` for each of ``series``: a :class:`PanelBacktest`."""
         self._fitted()
-        return PanelBacktest({key: self._for(key, lambda run: run.backtest(steps, stride, interval))
-                              for key in self._chosen(series)}, self.config.data.series)
+        keys = self._chosen(series)
+        steps, stride, level = self.forecaster._backtest_settings(steps, stride, interval)
+        forecasters = {key: self.member(key).forecaster for key in keys}
+        origins = {key: self._for(key, lambda run: run.forecaster._origins(steps, stride)) for key in keys}
+        return PanelBacktest({key: forecasters[key]._with_interval(result, level)
+                              for key, result in backtests(forecasters, origins, steps).items()},
+                             self.config.data.series)
 
-    def _for(self, key, call):
-        """``call(member run)``; an error names the series it came from."""
+    def _for(self, key, call, run=None):
+        """``call(run)``, by default the member run of ``key``; an error names the series it came from."""
         try:
-            return call(self.member(key))
+            return call(self.member(key) if run is None else run)
         except WindwidgetsError as error:
             raise type(error)(f"series {key!r}: {error}") from None
 

@@ -195,7 +195,8 @@ def check_values(frame: pd.DataFrame, columns, fix: str = "fill them (df.interpo
                                                            "or drop those rows") -> None:
     """NaN/inf and index order, named by column and first bad rows; ``fix`` ends the message
     about missing values."""
-    values = frame[list(columns)].to_numpy(dtype=np.float64)
+    selected = frame if list(frame.columns) == list(columns) else frame[list(columns)]  # a selection costs 0.2 ms
+    values = selected.to_numpy(dtype=np.float64)
     huge = np.abs(np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)) > FLOAT32_MAX
     if huge.any():
         column = int(np.flatnonzero(huge.any(axis=0))[0])

@@ -16,10 +16,11 @@ def season_of(index: pd.Index) -> int:
     """The seasonal period implied by the index: a day of sub-daily steps, a week of days."""
     if not isinstance(index, pd.DatetimeIndex) or len(index) < 2:
         return 1
-    step = index[1] - index[0]
-    day = pd.Timedelta(days=1)
-    if step < day and day % step == pd.Timedelta(0):
-        return int(day / step)
+    # In whole nanoseconds: boxing two Timestamps costs more than the rest, once per series of a panel.
+    step = int((index.values[1] - index.values[0]).astype("timedelta64[ns]").astype(np.int64))
+    day = 86_400 * 10**9
+    if 0 < step < day and day % step == 0:
+        return day // step
     return 7 if step == day else 1
 
 
@@ -80,10 +81,24 @@ class SeriesState:
         self.frame, self.n_train, self.offset = frame, n_train, offset
         self.mase_scale = np.asarray(mase_scale, dtype=float)
         self._season = season
+        self._inferred = (None, 1)  # (the index it was inferred from, the season)
 
     @property
     def season(self) -> int:
-        return self._season or season_of(self.frame.index)
+        if self._season:
+            return self._season
+        index = self.frame.index
+        if self._inferred[0] is not index:  # an index never changes in place: a new one is a new object
+            self._inferred = (index, season_of(index))
+        return self._inferred[1]
+
+    def columns(self, names) -> np.ndarray:
+        """The values of the columns ``names`` (rows, columns), float64; a panel's backtest
+        reads thousands of series, and picking by position skips pandas' per-call cost."""
+        have = list(self.frame.columns)
+        if not set(names) <= set(have) or len(set(have)) < len(have):
+            return self.frame[list(names)].to_numpy(dtype=np.float64)  # pandas names a missing column
+        return self.frame.to_numpy(dtype=np.float64)[:, [have.index(name) for name in names]]
 
     def position(self, start) -> int:
         """The row of ``frame`` a ``start`` (a label, or a position of the data the model was

@@ -90,10 +90,8 @@ class Forecaster:
             predicted = stream.forecast(steps, known)  # (steps, outputs)
             self._stream = stream
         else:
-            frame, origin, warmup = self._origin(start, context)
-            labels = future_index(frame.index[:origin], steps)
-            known = self._future_of(future, labels, frame, origin)
-            predicted = self._rollout(frame.iloc[:origin], known, origin, steps, warmup)
+            labels, rows, warmup = self._planned(steps, future, start, context)
+            predicted = self._rolled(rows, warmup, steps)
         return self._frame_of(predicted, labels, level)
 
     def update(self, new_rows) -> None:
@@ -124,15 +122,22 @@ class Forecaster:
 
     def backtest(self, steps=None, stride=None, interval=None) -> Backtest:
         """See :meth:`windwidgets.Run.backtest`."""
+        steps, stride, level = self._backtest_settings(steps, stride, interval)
+        return self._with_interval(self._backtest(steps, stride), level)
+
+    def _backtest_settings(self, steps, stride, interval) -> tuple:
+        """(steps, stride, level) of a backtest, each checked, with their defaults."""
         steps = self.config.data.horizon if steps is None else steps
         _check_steps(steps)
         stride = steps if stride is None else stride
         _check_steps(stride, "stride")
-        level = check_level(interval)
-        result = self._backtest(steps, stride)
+        return steps, stride, check_level(interval)
+
+    def _with_interval(self, result: Backtest, level: float | None) -> Backtest:
+        """``result`` with bounds at ``level`` from the errors of its earlier origins."""
         if level is not None:
             errors = np.abs(result.predictions["model"] - result.truth)  # (origins, steps, targets)
-            widths = rolling_half_widths(errors, result.origins, steps, level)
+            widths = rolling_half_widths(errors, result.origins, result.steps, level)
             result.level = level
             result.lower = self._clipped(result.predictions["model"] - widths)
             result.upper = self._clipped(result.predictions["model"] + widths)
@@ -217,18 +222,37 @@ class Forecaster:
         except DataError:  # the rows past `steps` are not known
             return np.concatenate([values, np.repeat(values[-1:], extra, axis=0)])
 
+    def _planned(self, steps: int, future, start, context) -> tuple:
+        """(labels, encoded rows, warmup) of a forecast of ``steps`` rows: the labels of the
+        forecast rows, and the (warmup + steps, inputs) rows :meth:`_rolled` rolls."""
+        frame, origin, warmup = self._origin(start, context)
+        labels = future_index(frame.index[:origin], steps)
+        known = self._future_of(future, labels, frame, origin)
+        return labels, self._rollout_rows(frame.iloc[:origin], known, origin, steps, warmup), warmup
+
     def _rollout(self, known: pd.DataFrame, future: np.ndarray | None, origin: int, steps: int,
                  warmup: int) -> torch.Tensor:
         """Scaled predictions (steps, outputs) after the rows ``known``."""
-        layout, d = self.layout, self.config.data
-        rows = np.zeros((steps if future is None else len(future), len(layout.inputs)))  # (rows, inputs)
-        if future is not None:
-            rows[:, len(layout.outputs):] = future  # the predicted columns are never read
-        raw = np.concatenate([known.to_numpy(dtype=np.float64), rows])  # (origin + rows, inputs)
-        encoded = self._encoded(raw)
+        return self._rolled(self._rollout_rows(known, future, origin, steps, warmup), warmup, steps)
+
+    def _rolled(self, rows: torch.Tensor, warmup: int, steps: int) -> torch.Tensor:
+        """Scaled predictions (steps, outputs) of the ``rows`` :meth:`_rollout_rows` made."""
+        d = self.config.data
         self.model.eval()
-        return rollout(self.model, encoded, origin, steps, d.window, d.horizon, len(layout.outputs), self._carry(),
-                       warmup)
+        return rollout(self.model, rows, warmup, steps, d.window, d.horizon, len(self.layout.outputs),
+                       self._carry(), warmup)
+
+    def _rollout_rows(self, known: pd.DataFrame, future: np.ndarray | None, origin: int, steps: int,
+                      warmup: int) -> torch.Tensor:
+        """The (warmup + steps, inputs) encoded rows a forecast rolls: the last ``warmup`` of
+        the ``origin`` rows ``known``, then the forecast rows with their future covariates
+        (scaling is row by row and the covariates lead from later rows, so the rows before
+        are never needed); a panel stacks those of its series and rolls them in one batch."""
+        rows = np.zeros((steps if future is None else len(future), len(self.layout.inputs)))  # (rows, inputs)
+        if future is not None:
+            rows[:, len(self.layout.outputs):] = future  # the predicted columns are never read
+        raw = np.concatenate([known.iloc[origin - warmup : origin].to_numpy(dtype=np.float64), rows])
+        return self._encoded(raw)[: warmup + steps]  # (warmup + steps, inputs)
 
     def _encoded(self, raw: np.ndarray) -> torch.Tensor:
         values = torch.tensor(raw, dtype=torch.float32)  # (rows, inputs)
@@ -265,29 +289,45 @@ class Forecaster:
                     f"validation part has {rows} rows, too few for `steps` ({steps}). Ask for at most "
                     f"{rows} steps with an interval, or train with a larger val_fraction"
                 )
-            stride = max(1, (rows - steps + 1) // CALIBRATION_ORIGINS)
-            result = self._backtest(steps, stride)
-            self._calibration[steps] = np.abs(result.predictions["model"] - result.truth)
+            self._calibrate(self._backtest(steps, self._calibration_stride(steps)))
         return self._calibration[steps]
+
+    def _calibration_stride(self, steps: int) -> int:
+        """The stride of the validation forecasts that calibrate an interval of ``steps``."""
+        return max(1, (len(self.series.frame) - self.series.n_train - steps + 1) // CALIBRATION_ORIGINS)
+
+    def _calibrate(self, result: Backtest) -> None:
+        """Keep the absolute errors of ``result`` as the calibration of its number of steps."""
+        self._calibration[result.steps] = np.abs(result.predictions["model"] - result.truth)
 
     # -- backtests -----------------------------------------------------------------------------
     def _backtest(self, steps: int, stride: int) -> Backtest:
-        d, layout, series = self.config.data, self.layout, self.series
-        rows, n_train = len(series.frame), series.n_train
+        d, outputs = self.config.data, len(self.layout.outputs)
+        origins = self._origins(steps, stride)
+        encoded = self._encoded(self.series.frame.to_numpy(dtype=np.float64))  # (rows, inputs)
+        self.model.eval()
+        predicted = rolled_forecasts(self.model, encoded, origins, steps, d.window, d.horizon, outputs,
+                                     self._carry())
+        return self._scored(predicted, origins, steps)
+
+    def _origins(self, steps: int, stride: int) -> np.ndarray:
+        """The first predicted rows of a backtest's forecasts; refused when there are none."""
+        rows, n_train = len(self.series.frame), self.series.n_train
         origins = validation_origins(n_train, rows, steps, stride)
         if not len(origins):
             raise DataError(
                 f"`steps` ({steps}) is longer than the validation part ({rows - n_train} rows); "
                 f"ask for at most {rows - n_train} steps, or train with a larger val_fraction"
             )
+        return origins
+
+    def _scored(self, predicted: torch.Tensor, origins: np.ndarray, steps: int) -> Backtest:
+        """The Backtest of scaled forecasts ``predicted`` (origins, steps, outputs) from ``origins``."""
+        layout, series = self.layout, self.series
         outputs, targets = len(layout.outputs), len(layout.targets)
-        encoded = self._encoded(series.frame.to_numpy(dtype=np.float64))  # (rows, inputs)
-        self.model.eval()
-        predicted = rolled_forecasts(self.model, encoded, origins, steps, d.window, d.horizon, outputs,
-                                     self._carry())
         values = as_array(self.scaler.inverse(predicted, slice(0, outputs)))[..., :targets]  # (origins, steps, targets)
         values = self._clipped(values)
-        observed = series.frame[list(layout.targets)].to_numpy(dtype=np.float64)  # (rows, targets)
+        observed = series.columns(layout.targets)  # (rows, targets)
         truth = observed[origins[:, None] + np.arange(steps)[None, :]]  # (origins, steps, targets)
         predictions = {"model": values, **baselines(observed, origins, steps, series.season)}
         return Backtest(truth, predictions, origins, series.frame.index, layout.targets, series.mase_scale,

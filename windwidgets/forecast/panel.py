@@ -5,10 +5,12 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+import torch
 
 from ..errors import WindwidgetsError
-from .backtest import Backtest, Evaluation, metrics_html, model_rows
+from .backtest import Backtest, Evaluation, metrics_html, model_rows, rolled_forecasts
 from .metrics import warn_skipped
+from .rollout import roll
 
 
 class PanelBacktest:
@@ -26,6 +28,17 @@ class PanelBacktest:
         self.by_series, self.name = by_series, name
         first = next(iter(by_series.values()))
         self.targets, self.level, self.steps = first.targets, first.level, first.steps
+        self._tables = None  # id -> (its metrics table, the metrics it left NaN), made once
+
+    def _series_tables(self) -> dict:
+        """Each series' :meth:`Backtest.metrics` table and the metrics it left NaN: the table
+        per series and the pooled MASE both read them, so thousands of series score once."""
+        if self._tables is None:
+            self._tables = {}
+            for key, backtest in self.by_series.items():
+                mine: list = []
+                self._tables[key] = (backtest._metrics(mine), mine)
+        return self._tables
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -52,15 +65,16 @@ class PanelBacktest:
 
     def _metrics(self, skipped: list) -> pd.DataFrame:
         tables = {}
-        for key, backtest in self.by_series.items():
-            mine: list = []
-            table = backtest._metrics(mine)
-            if table.index.nlevels == 1:  # one target, or a grid's cells scored together
-                label = self.targets[0] if len(self.targets) == 1 else "all targets"
-                table = pd.concat({label: table}, names=["target", "method"])
+        for key, (table, mine) in self._series_tables().items():
             tables[key] = table
             skipped.extend(replace(s, series=key) for s in mine)
-        return pd.concat(tables, names=[self.name])
+        joined = pd.concat(tables, names=[self.name])
+        if joined.index.nlevels == 2:  # one target, or a grid's cells scored together: a target level between
+            label = self.targets[0] if len(self.targets) == 1 else "all targets"
+            joined.index = pd.MultiIndex.from_arrays(
+                [joined.index.get_level_values(0), [label] * len(joined), joined.index.get_level_values(1)],
+                names=[self.name, "target", "method"])
+        return joined
 
     def pooled(self) -> pd.DataFrame:
         """The metrics over every series' forecasts together, shaped as one series' ``metrics()``.
@@ -84,11 +98,10 @@ class PanelBacktest:
         table = joined._metrics(together)
         skipped.extend(s for s in together if s.metric == "mape")  # its MASE is the series', below
         mase, weights = 0.0, 0.0
-        for key, backtest in self.by_series.items():
-            mine: list = []
-            own = backtest._metrics(mine)["mase"]
+        for key, (mine_table, mine) in self._series_tables().items():
+            own = mine_table["mase"]
             skipped.extend(replace(s, series=key) for s in mine if s.metric == "mase")
-            weight = len(backtest.origins) * own.notna()
+            weight = len(self.by_series[key].origins) * own.notna()
             mase, weights = mase + weight * own.fillna(0.0), weights + weight
         table["mase"] = mase / weights.where(weights > 0)
         return table
@@ -153,3 +166,68 @@ class PanelEvaluation(Evaluation):
     @property
     def by_target(self) -> pd.DataFrame:
         return model_rows(self.pooled, self.backtest.targets)
+
+
+CHUNK = 1024  # forecasts rolled in one batch: bounds the memory of a panel's rollout
+
+
+def backtests(forecasters: dict, origins: dict, steps: int, chunk: int = CHUNK) -> dict:
+    """Each series' :class:`Backtest` (without interval), from one rollout of every series' origins.
+
+    Parameters
+    ----------
+    forecasters : id -> :class:`~windwidgets.forecast.forecaster.Forecaster`, one per
+        series, sharing one model and its settings.
+    origins : id -> (origins,) first predicted rows of that series' forecasts.
+
+    Each series is encoded with its own scaler as its Forecaster encodes it, the encoded
+    series are stacked and every origin is rolled by :func:`rolled_forecasts` in batches of
+    ``chunk``; a forecast reads only the rows of its own series (its window starts at or
+    after the series' first row, its last row is in the series). The predictions are split
+    back and scored per series as :meth:`Forecaster.backtest` scores its own.
+    """
+    first = next(iter(forecasters.values()))
+    d, outputs = first.config.data, len(first.layout.outputs)
+    encoded = [f._encoded(f.series.frame.to_numpy(dtype=np.float64)) for f in forecasters.values()]
+    starts = np.cumsum([0] + [len(rows) for rows in encoded])[:-1]
+    every = np.concatenate([origins[key] + start for key, start in zip(forecasters, starts)])
+    first.model.eval()
+    predicted = rolled_forecasts(first.model, torch.cat(encoded), every, steps, d.window, d.horizon, outputs,
+                                 first._carry(), chunk)  # (all origins, steps, outputs)
+    parts = torch.split(predicted, [len(origins[key]) for key in forecasters])  # (origins, steps, outputs) each
+    return {key: f._scored(part, origins[key], steps) for (key, f), part in zip(forecasters.items(), parts)}
+
+
+@torch.no_grad()
+def forecasts(forecasters: dict, plans: dict, steps: int, chunk: int = CHUNK) -> dict:
+    """Each series' scaled forecast (steps, outputs), every series rolled in batches of ``chunk``.
+
+    ``plans`` maps each id to what :meth:`Forecaster._planned` made of it: (labels, encoded
+    rows (warmup + steps, inputs), warmup). Series with the same warm-up (all of a panel's,
+    unless some are shorter than a window) are stacked and rolled together as
+    :meth:`Forecaster.forecast` rolls one.
+    """
+    first = next(iter(forecasters.values()))
+    d, outputs = first.config.data, len(first.layout.outputs)
+    first.model.eval()
+    predicted = {}
+    for warmup in sorted({plan[2] for plan in plans.values()}):
+        keys = [key for key, plan in plans.items() if plan[2] == warmup]
+        for at in range(0, len(keys), chunk):
+            block = keys[at : at + chunk]
+            rows = torch.stack([plans[key][1] for key in block])  # (series, warmup + steps, inputs)
+            out = roll(first.model, rows, warmup, d.window, d.horizon, outputs, first._carry())  # (series, steps, outputs)
+            predicted.update(zip(block, out.unbind(0)))  # (steps, outputs) each
+    return {key: predicted[key] for key in plans}
+
+
+def calibrate(forecasters: dict, steps: int) -> None:
+    """Calibrate the intervals of ``steps``-row forecasts of every series that has none yet
+    and a validation part that long, from one batched backtest, as each Forecaster would
+    on its own (:meth:`Forecaster._calibrated`); the others are left to say why they cannot."""
+    todo = {key: f for key, f in forecasters.items()
+            if steps not in f._calibration and len(f.series.frame) - f.series.n_train >= steps}
+    if todo:
+        origins = {key: f._origins(steps, f._calibration_stride(steps)) for key, f in todo.items()}
+        for key, result in backtests(todo, origins, steps).items():
+            todo[key]._calibrate(result)

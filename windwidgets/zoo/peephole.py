@@ -204,16 +204,24 @@ class PeepholeForecaster(nn.Module):
     (batch, time, horizon, output_size) with ``every_step=True``.
 
     Notes:
-        The layer runs a hand-written backward pass (:class:`PeepholeFunction`). TorchScript
-        is deprecated in torch 2.13; ``torch.compile`` of one step took 16 s to compile on
-        the CPU and about 45 us a call, no faster than the eager operations it fuses.
-        Measured with ``benchmarks/zoo.py --models peephole_lstm --repeats 5`` (torch 2.13
-        CPU, 2 layers, hidden 64, window 48, batch 64, on a 2-core machine shared with other
-        work, so the figures scatter): seconds per epoch of ``ww.train`` against torch's fused
-        ``nn.LSTM`` of the same size, 1.35x to 1.9x with ``--threads 1`` and 2.2x to 2.3x
-        with 2 threads (target: at most 2x); one forward and backward pass of the layers
-        alone, 2.0x to 2.5x. The fused layer gains more from a second thread than a loop of
-        small operations does.
+        The layer runs a hand-written backward pass (:class:`PeepholeFunction`); it stays
+        about 2x torch's fused ``nn.LSTM`` per epoch on the CPU (target 1.5x), and this is
+        why. Each step of each layer is about ten small tensor operations dispatched one by
+        one (forward) and five (backward), where ``nn.LSTM`` runs the whole window in one
+        fused kernel; with batch 64 and hidden 64 an operation costs 5 to 10 us of dispatch
+        beside 2 to 3 us of arithmetic. Measured in CPU time (torch 2.13, one thread, 2
+        layers, hidden 64, window 48, batch 64): a forward pass without gradients 11.5 ms
+        against 3.4 ms (3.4x), forward and backward 33 ms against 15 to 19 ms (1.7x to 2.2x).
+        So the epochs of ``ww.train`` take 2.0x (training and validation) to 2.4x (with the
+        day-ahead forecasts that score each epoch, all forward passes):
+        ``benchmarks/train_speed.py --epochs 2 --days 60 --threads 1``. Tried and not kept:
+        the gates laid out gate-major so that every operation reads contiguous blocks (no
+        faster: 33.9 against 32.0 ms); ``torch.jit.script`` of the forward loop (25% less
+        time for that loop, 3.5 against 4.6 ms a layer, but TorchScript is deprecated in
+        torch 2.13 and warns on use); ``torch.compile`` of one step (16 s to compile, about
+        45 us a call, no faster than the eager operations it fuses). The input projection of
+        the whole window is already one matrix product outside the loop, and the four gate
+        products of a step one ``addmm``.
 
     Example::
 
