@@ -14,6 +14,7 @@ from ..data.windows import Chunks, SideBySide, Streams
 from ..errors import warn
 from .events import Event, Events, Progress
 from .guards import GradientWatch
+from .stopping import flattened
 
 NAN_ADVICE = (
     "the loss became {value} at epoch {epoch}, batch {batch}; training stopped and the weights "
@@ -280,6 +281,9 @@ class Trainer:
             self._keep_members()
         if self.config.patience and p.epoch - p.improved_epoch >= self.config.patience:
             p.stop_reason = "early_stopping"
+        elif self.config.patience and flattened(p.val_loss, [row["val_loss"] for row in p.history],
+                                                self.config.min_delta):
+            p.stop_reason = "flattened"
         p.history.append({
             "epoch": p.epoch, "train_loss": p.train_loss, "val_loss": p.val_loss,
             "lr": self.optimizer.param_groups[0]["lr"], "seconds": seconds,
