@@ -105,9 +105,26 @@ def test_flattened_reads_a_gain_under_min_delta_of_the_best_before():
     assert flattened(0.999, [float("inf"), 1.0], 0.01)  # a diverged epoch is no best
 
 
+def test_the_learning_rate_halves_after_each_epoch_that_does_not_lower_the_validation_loss(small_wind, tiny_settings):
+    settings = {**tiny_settings, "epochs": 14, "patience": 14, "min_delta": 0, "lr": 0.05, "forecast_steps": 1}
+    history = ww.train(small_wind, target="speed", **settings).history
+    losses, rates = list(history["val_loss"]), list(history["lr"])
+    expected = [0.05]
+    for i in range(1, len(losses)):
+        stalled = i > 1 and losses[i - 1] >= min(losses[: i - 1])
+        expected.append(expected[-1] * (0.5 if stalled else 1))
+    assert rates == pytest.approx(expected) and min(rates) < 0.05  # it did stall, and slowed down
+    kept = ww.train(small_wind, target="speed", lr_factor=1, **settings).history["lr"]
+    assert (kept == 0.05).all()  # lr_factor=1: a constant rate
+    unstopped = ww.train(small_wind, target="speed", **{**settings, "patience": None}).history["lr"]
+    assert (unstopped == 0.05).all()  # without patience nothing changes
+
+
 def test_min_delta_outside_0_1_is_refused_with_the_fix(small_wind):
     with pytest.raises(ConfigError, match=r"`min_delta` \(1.5\) must be in \[0, 1\); 0.01 stops at a gain under 1%"):
         ww.train(small_wind, target="speed", min_delta=1.5)
+    with pytest.raises(ConfigError, match=r"`lr_factor` \(0\) must be in \(0, 1\]; 0.5 halves it"):
+        ww.train(small_wind, target="speed", lr_factor=0)
 
 
 def test_interrupt_keeps_a_usable_model(small_wind, tiny_settings):
