@@ -187,10 +187,11 @@ def test_stop_ends_a_background_sweep_and_keeps_what_reported(ray_session, monke
 
     for module in (views, leaderboard):  # as in a kernel: the leaderboard, and the sweep runs in a thread
         monkeypatch.setattr(module, "in_notebook", lambda: True)
-    result = ww.sweep(ww.datasets.sine(n=400), {"lr": {"loguniform": [1e-3, 1e-2]}}, trials=4, epochs=30,
+    # trials far longer than the test waits: a trial of this size takes a few ms an epoch
+    result = ww.sweep(ww.datasets.sine(n=400), {"lr": {"loguniform": [1e-3, 1e-2]}}, trials=4, epochs=3000,
                       concurrent_trials=1, live="widgets", **TINY)
     board = result.view
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # the first trial starts a worker process: slow on busy cores
     while not board.rows and time.monotonic() < deadline:  # the cell has returned; trials report meanwhile
         time.sleep(0.05)
     assert result.running and board.rows
@@ -198,7 +199,7 @@ def test_stop_ends_a_background_sweep_and_keeps_what_reported(ray_session, monke
     result.wait(timeout=60)
     assert not result.running and result.stopped and board.stop_button.disabled
     table = result.table
-    assert 1 <= len(table) <= 4 and table["epochs"].max() < 30  # stopped long before 30 epochs
+    assert 1 <= len(table) <= 4 and table["epochs"].max() < 3000  # stopped long before 3000 epochs
     assert not math.isnan(table["val_loss"].iloc[0])
     assert np.isfinite(result.best.forecast(3).to_numpy()).all()
     assert "stopped on request" in board.status.value
