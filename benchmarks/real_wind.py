@@ -40,9 +40,8 @@ SETTINGS = {  # name -> ww.train settings beyond the common ones
     "lstm (defaults)": {},
     "lstm, best epoch by one step": {"forecast_steps": 1},
     "lstm, patience 4": {"patience": 4},
-    "lstm, patience 4, min_delta 0, lr_factor 1": {"patience": 4, "min_delta": 0, "lr_factor": 1},
-    "lstm, patience 4, lr_factor 1": {"patience": 4, "lr_factor": 1},
-    "lstm, patience 4, min_delta 0": {"patience": 4, "min_delta": 0},
+    "lstm, patience 4, lr_factor 1": {"patience": 4, "lr_factor": 1},  # the patience alone, as before lr_factor
+    "lstm, patience 4, min_delta 0.01": {"patience": 4, "min_delta": 0.01},
     "lstm, horizon 24": {"horizon": 24},
     "lstm, sequence mode": {"mode": "sequence"},
     "lstm, loss mae": {"loss": "mae"},

@@ -124,7 +124,7 @@ class TrainConfig:
                                          hint=", or None to turn clipping off")
     patience: Optional[int] = setting(None, "stop after this many epochs without a better validation score "
                                       "(val_forecast, else val_loss)", minimum=1)
-    min_delta: float = setting(0.01, "with patience, stop as soon as an epoch lowers the best one-step validation "
+    min_delta: float = setting(0.0, "with patience, stop as soon as an epoch lowers the best one-step validation "
                                "loss by less than this share of it (it has flattened); 0 waits out the patience",
                                within="[0, 1)", hint="; 0.01 stops at a gain under 1%")
     lr_factor: float = setting(0.5, "with patience, multiply the learning rate by this after each epoch that does "

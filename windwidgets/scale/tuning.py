@@ -181,11 +181,12 @@ class TrialWorker:
         self.run, self.key = None, None
 
     def fit(self, data, key: str, settings: dict, metric: str) -> None:
-        from ..api import prepare
+        from ..config import RunConfig
+        from ..tasks import prepare
 
         self.key, self.run = key, None
         try:
-            self.run = prepare(data, **settings)
+            self.run = prepare(data, RunConfig.from_kwargs(**settings))  # ww.prepare(data, **settings)
             self.run.fit(view=lambda event, progress: self._epoch(key, metric, event, progress))
             p = self.run.trainer.progress
             self.reports.put((key, ("end", {"stop_reason": p.stop_reason, "warning": p.warning})))
