@@ -64,26 +64,34 @@ class Driver:
         epochs = sweep.space.most("epochs", sweep.fixed.get("epochs", _default_epochs()))
         self.halving = Halving(epochs)
         self.numbers = iter(range(1, len(points) + 1))
+        self.stopping = False
 
     def run(self) -> None:
         import ray
 
-        while self.points or self.waiting:
-            while self.points and self.idle and not self.sweep.stopped:
-                self._start(self.idle.pop(), self.points.pop(0))
-            if self.sweep.stopped:
-                self.points.clear()
-                for trial in self.waiting.values():
-                    trial["worker"].stop.remote(trial["key"])
-            ready, _ = ray.wait(list(self.waiting), num_returns=1, timeout=POLL_SECONDS)
-            for ref in ready:
-                trial = self.waiting.pop(ref)
-                try:
-                    report = ray.get(ref)
-                except ray.exceptions.RayError as error:  # the worker died: the trial fails, the sweep goes on
-                    report = ("end", {"error": first_line(error)})
-                    forget(trial.pop("worker"))
-                self._heard(trial, report)
+        try:
+            while self.points or self.waiting:
+                while self.points and self.idle and not self.sweep.stopped:
+                    self._start(self.idle.pop(), self.points.pop(0))
+                if self.sweep.stopped and not self.stopping:  # the Stop: each running trial ends after its batch
+                    self.stopping = True
+                    self.points.clear()
+                    self._stop_all()
+                ready, _ = ray.wait(list(self.waiting), num_returns=1, timeout=POLL_SECONDS)
+                for ref in ready:
+                    trial = self.waiting.pop(ref)
+                    try:
+                        report = ray.get(ref)
+                    except ray.exceptions.RayError as error:  # the worker died: the trial fails, the sweep goes on
+                        report = ("end", {"error": first_line(error)})
+                        forget(trial.pop("worker"))
+                    self._heard(trial, report)
+        finally:  # an interrupt or an error here: no trial may wait for a word that never comes
+            self._stop_all()
+
+    def _stop_all(self) -> None:
+        for trial in self.waiting.values():
+            trial["worker"].stop.remote(trial["key"])
 
     def _start(self, worker, settings: dict) -> None:
         key = f"trial_{next(self.numbers):05d}"
