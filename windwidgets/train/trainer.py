@@ -281,7 +281,7 @@ class Trainer:
             self._keep_members()
         earlier = [row["val_loss"] for row in p.history]
         if self.config.patience:
-            p.stop_reason = patience_stop(p, earlier, self.config)
+            p.stop_reason = patience_stop(p, earlier, self.config) or p.stop_reason
         p.history.append({
             "epoch": p.epoch, "train_loss": p.train_loss, "val_loss": p.val_loss,
             "lr": self.optimizer.param_groups[0]["lr"], "seconds": seconds,
