@@ -77,6 +77,8 @@ MATRIX = {
     "lr": (1e-2, {}),
     "clip_grad": (None, {}),
     "patience": (1, {}),
+    "min_delta": (Per({kind: Together(patience=1, min_delta=0.05) for kind in KINDS}), {}),
+    "lr_factor": (Per({kind: Together(patience=1, lr_factor=0.1) for kind in KINDS}), {}),
     "stateful": (True, {"panel": ("refused", r"mode 'stateful' carries the state through one series .* a panel of "
                                              r"2 series \(series='turbine'\)")}),
     "device": ("cpu", {}),

@@ -9,7 +9,7 @@ import windwidgets as ww
 from windwidgets.errors import ConfigError, WindwidgetsError
 from windwidgets.train import Event, Events, Progress, TrainingWarning
 from windwidgets.config import RunConfig
-from windwidgets.views.text import TextView
+from windwidgets.views.text import TextView, stop_line
 
 
 def prepared(data, **settings):
@@ -73,11 +73,58 @@ def test_stop_ends_after_the_current_batch(small_wind, tiny_settings):
 
 
 def test_early_stopping_restores_the_best_epoch(small_wind, tiny_settings):
-    run = ww.train(small_wind, target="speed", patience=2, lr=0.05, **{**tiny_settings, "epochs": 40})
+    run = ww.train(small_wind, target="speed", patience=2, lr=0.05, min_delta=0, **{**tiny_settings, "epochs": 40})
     history = run.history
     best = int(history.loc[history["val_loss"].idxmin(), "epoch"])
     assert run.stop_reason == "early_stopping" and len(history) == best + 2
     assert run.trainer.validate() == pytest.approx(history["val_loss"].min(), rel=1e-5)
+
+
+def test_a_flattened_validation_loss_ends_the_fit_before_the_patience_runs_out(small_wind, tiny_settings):
+    settings = {**tiny_settings, "epochs": 30, "patience": 10, "forecast_steps": 1}
+    run = ww.train(small_wind, target="speed", min_delta=0.05, **settings)
+    losses = list(run.history["val_loss"])
+    gains = [(min(losses[:i]) - loss) / min(losses[:i]) for i, loss in enumerate(losses) if i]
+    # the first epoch to beat the best before it by under 5% ends the fit; a worse one does not
+    assert run.stop_reason == "flattened" and 0 <= gains[-1] < 0.05
+    assert all(gain < 0 or gain >= 0.05 for gain in gains[:-1]) and len(losses) < 30
+    assert run.trainer.progress.best_epoch == int(np.argmin(losses)) + 1  # the weights kept: the lowest loss
+    assert "the validation loss had flattened (min_delta)" in stop_line(run.trainer.progress)
+    waited = ww.train(small_wind, target="speed", min_delta=0, **settings)  # 0: the patience alone
+    assert waited.stop_reason != "flattened" and len(waited.history) > len(losses)
+
+
+def test_flattened_reads_a_gain_under_min_delta_of_the_best_before():
+    from windwidgets.train.stopping import flattened
+
+    assert flattened(0.995, [1.2, 1.0], 0.01)  # 0.5% better than the best before: flattened
+    assert not flattened(0.98, [1.2, 1.0], 0.01)  # 2% better: still learning
+    assert not flattened(1.1, [1.2, 1.0], 0.01)  # worse: patience counts it
+    assert not flattened(0.995, [1.2, 1.0], 0)  # min_delta=0: the patience alone
+    assert not flattened(0.5, [], 0.01) and not flattened(float("nan"), [1.0], 0.01)
+    assert flattened(0.999, [float("inf"), 1.0], 0.01)  # a diverged epoch is no best
+
+
+def test_the_learning_rate_halves_after_each_epoch_that_does_not_lower_the_validation_loss(small_wind, tiny_settings):
+    settings = {**tiny_settings, "epochs": 14, "patience": 14, "min_delta": 0, "lr": 0.05, "forecast_steps": 1}
+    history = ww.train(small_wind, target="speed", **settings).history
+    losses, rates = list(history["val_loss"]), list(history["lr"])
+    expected = [0.05]
+    for i in range(1, len(losses)):
+        stalled = i > 1 and losses[i - 1] >= min(losses[: i - 1])
+        expected.append(expected[-1] * (0.5 if stalled else 1))
+    assert rates == pytest.approx(expected) and min(rates) < 0.05  # it did stall, and slowed down
+    kept = ww.train(small_wind, target="speed", lr_factor=1, **settings).history["lr"]
+    assert (kept == 0.05).all()  # lr_factor=1: a constant rate
+    unstopped = ww.train(small_wind, target="speed", **{**settings, "patience": None}).history["lr"]
+    assert (unstopped == 0.05).all()  # without patience nothing changes
+
+
+def test_min_delta_outside_0_1_is_refused_with_the_fix(small_wind):
+    with pytest.raises(ConfigError, match=r"`min_delta` \(1.5\) must be in \[0, 1\); 0.01 stops at a gain under 1%"):
+        ww.train(small_wind, target="speed", min_delta=1.5)
+    with pytest.raises(ConfigError, match=r"`lr_factor` \(0\) must be in \(0, 1\]; 0.5 halves it"):
+        ww.train(small_wind, target="speed", lr_factor=0)
 
 
 def test_interrupt_keeps_a_usable_model(small_wind, tiny_settings):

@@ -130,6 +130,12 @@ class TrainConfig:
                                          hint=", or None to turn clipping off")
     patience: Optional[int] = setting(None, "stop after this many epochs without a better validation score "
                                       "(val_forecast, else val_loss)", minimum=1)
+    min_delta: float = setting(0.0, "with patience, stop as soon as an epoch lowers the best one-step validation "
+                               "loss by less than this share of it (it has flattened); 0 waits out the patience",
+                               within="[0, 1)", hint="; 0.01 stops at a gain under 1%")
+    lr_factor: float = setting(0.5, "with patience, multiply the learning rate by this after each epoch that does "
+                               "not lower the best validation loss; 1 keeps it", within="(0, 1]",
+                               hint="; 0.5 halves it")
     stateful: bool = setting(False, 'same as mode="stateful": carry the state across consecutive chunks')
     device: str = setting("auto", '"auto" -> cuda, then mps, then cpu; or any torch device')
     threads: Any = setting("auto", 'CPU threads during the fit; "auto": 1 for a model (or an ensemble\'s '

@@ -28,6 +28,7 @@ from ..config import RunConfig
 from ..errors import ConfigError, TrainingError, check_whole, warn
 from ..train import Event, Trainer, TrainingWarning
 from .cluster import RaySession, first_line, require_ray
+from .tuning import release
 
 EVENT_INTERVAL = 0.2  # seconds between two batch events sent to the kernel at least
 PROGRESS = ("epoch", "batch", "samples", "batch_loss", "train_loss", "val_loss", "grad_norm", "metrics",
@@ -77,6 +78,7 @@ class RayTrainer:
         from ray.util.queue import Queue
 
         with RaySession(self.address, num_cpus=None if self.address else self.workers):
+            release()  # the trial workers a kept sweep left each hold a CPU these workers need
             events, self._stops = Queue(actor_options={"num_cpus": 0}), Queue(actor_options={"num_cpus": 0})
             if self.stop_requested.is_set():
                 self._stops.put(True)

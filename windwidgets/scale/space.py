@@ -1,4 +1,4 @@
-"""A search space as people write it, checked, and as Ray Tune reads it.
+"""A search space as people write it, checked, and the trials it makes.
 
 ``{"model": ["lstm", "gru"], "hidden_size": [8, 16], "lr": {"loguniform": [1e-4, 1e-2]}}``:
 a list is the values to try; ``{"loguniform": [low, high]}`` and ``{"uniform": [low, high]}``
@@ -7,7 +7,9 @@ once per combination); with ``trials=N``, N trials each draw every list and rang
 """
 from __future__ import annotations
 
+import itertools
 import math
+import random
 
 from ..config import RunConfig, keyword_owners
 from .. import zoo
@@ -75,6 +77,18 @@ class SearchSpace:
         points += [(name, high, {**first, name: high}) for name, (_, _, high) in self.ranges.items()]
         return points
 
+    def trials(self, count: int | None, seed: int = 0) -> list:
+        """Each trial's searched settings: without ``count`` every combination of the lists once
+        (ranges drawn for each); else ``count`` trials, each drawing every list and range. The
+        draws follow ``seed``, so a sweep tries the same points again."""
+        draw = random.Random(seed)
+        if count is None:
+            combinations = [dict(zip(self.lists, values)) for values in itertools.product(*self.lists.values())]
+        else:
+            combinations = [{name: draw.choice(values) for name, values in self.lists.items()} for _ in range(count)]
+        return [{**point, **{name: _draw(draw, *bounds) for name, bounds in self.ranges.items()}}
+                for point in combinations]
+
     def grid_size(self) -> int:
         return math.prod(len(v) for v in self.lists.values())
 
@@ -97,19 +111,6 @@ class SearchSpace:
                     raise ConfigError(f"`space` gives {name!r} a range ending at {value!r}, which ww.train "
                                       f"refuses: {error}") from None
 
-    def to_tune(self, sampled: bool) -> dict:
-        """Ray Tune's space: lists as a grid, or as random choices when ``sampled``."""
-        from ray import tune
-
-        result = {}
-        for name, values in self.lists.items():
-            result[name] = tune.choice(values) if sampled else tune.grid_search(values)
-        for name, (kind, low, high) in self.ranges.items():
-            if isinstance(low, int) and isinstance(high, int):  # both ends included
-                result[name] = tune.lograndint(low, high + 1) if kind == "loguniform" else tune.randint(low, high + 1)
-            else:
-                result[name] = tune.loguniform(low, high) if kind == "loguniform" else tune.uniform(low, high)
-        return result
 
 
 def check_sweep_arguments(live, keep_ray) -> None:
@@ -119,6 +120,16 @@ def check_sweep_arguments(live, keep_ray) -> None:
     describe()["live"].check(live)
     if not isinstance(keep_ray, bool):
         raise ConfigError(f"`keep_ray` ({keep_ray!r}) must be True or False")
+
+
+def _draw(draw: random.Random, kind: str, low, high):
+    """One value of a range: whole numbers where both ends are (both ends included)."""
+    whole = isinstance(low, int) and isinstance(high, int)
+    if kind == "loguniform":
+        value = math.exp(draw.uniform(math.log(low), math.log(high + 1 if whole else high)))
+    else:
+        value = draw.uniform(low, high + 1 if whole else high)
+    return min(int(value), high) if whole else value
 
 
 def _range(name: str, value: dict) -> tuple:

@@ -1,8 +1,8 @@
-"""``ww.sweep``: many ordinary fits over a search space on Ray Tune, bad ones stopped early,
+"""``ww.sweep``: many ordinary fits over a search space on Ray, bad ones stopped early,
 and the :class:`Sweep` that holds their results.
 
-Every trial is a ``ww.train`` fit (``live=False``) in a Ray worker (see
-:mod:`windwidgets.scale.tuning`, which drives Tune). The best trial comes back as an ordinary
+Every trial is a ``ww.train`` fit (``live=False``) in a Ray worker kept between trials and
+sweeps (see :mod:`windwidgets.scale.tuning`, which drives them). The best trial comes back as an ordinary
 :class:`Run`: the same data and settings made into a Run here, with the trial's best weights
 and history (:func:`windwidgets.tasks.forecast.trained`).
 """
@@ -20,7 +20,7 @@ from ..tasks import prepare
 from ..tasks.forecast import trained
 from .cluster import RaySession, require_ray
 from .space import SearchSpace, check_sweep_arguments
-from .tuning import METRICS, drain, tune
+from .tuning import METRICS, tune
 
 AUTO = "auto"  # the metric that picks each fit's best epoch: val_forecast where forecasts are scored
 ROW = ("epoch", "train_loss", "val_loss", "lr", "seconds", "grad_norm", "val_forecast")  # a history row
@@ -29,7 +29,7 @@ ROW = ("epoch", "train_loss", "val_loss", "lr", "seconds", "grad_norm", "val_for
 def sweep(data, space: dict, *, metric: str = AUTO, trials: int | None = None, address: str | None = None,
           num_cpus: int | None = None, concurrent_trials: int | None = None, keep_ray: bool = False,
           live="auto", **settings) -> "Sweep":
-    """Train one model per point of ``space`` on Ray Tune and keep the best.
+    """Train one model per point of ``space`` on Ray and keep the best.
 
     Parameters
     ----------
@@ -44,18 +44,22 @@ def sweep(data, space: dict, *, metric: str = AUTO, trials: int | None = None, a
         whose forecasts are no longer than its horizon scores none of its own: its
         ``val_loss`` measures them, and stands for its ``val_forecast``.
     trials : None runs every combination of the lists once (ranges drawn once for each);
-        a number runs that many trials, each drawing every list and range at random.
+        a number runs that many trials, each drawing every list and range at random (the
+        draws follow the ``seed`` setting).
     address : None runs Ray on this machine, bound to loopback (or joins ``RAY_ADDRESS``);
         "auto" or "ray://head:10001" runs the trials on a cluster.
     num_cpus : CPUs for a local Ray (one trial per CPU at a time); None lets Ray count.
     concurrent_trials : at most this many trials at a time; None: one per CPU. On a few busy
         cores one at a time can be faster: each concurrent trial starts a worker process.
-    keep_ray : leave a Ray that this sweep started running, for the next sweep.
+    keep_ray : leave a Ray that this sweep started running, and its trial workers (torch and
+        windwidgets imported, one CPU each), for the next sweep: its trials start at once.
+        Without it the workers end with the sweep.
     live : "auto" shows a leaderboard widget in a notebook and a line per report in a
         terminal; "widgets" or "text" force one; False shows nothing.
     **settings : fixed ``ww.train`` settings for every trial (target, window, epochs, ...).
 
-    Bad trials are stopped early by ASHA (asynchronous successive halving) on ``metric``.
+    Bad trials are stopped early by asynchronous successive halving on ``metric``, as Ray
+    Tune's ASHA does it (:class:`~windwidgets.scale.tuning.Halving`).
     In a notebook with the widget, the sweep runs in a background thread so the Stop button
     is heard; ``.wait()`` blocks, and ``.best``, ``.table`` and ``.runs`` wait by themselves.
 
@@ -116,7 +120,7 @@ class Sweep:
         self._stop = threading.Event()
         self._thread = None
         self._error = None
-        self._queue = None  # a Ray queue, while the sweep runs
+        self._failed: list = []  # the messages of trials that failed
         self.concurrent_trials = None  # at most this many trials at a time; None: one per CPU
         self.seconds = 0.0
 
@@ -242,8 +246,7 @@ class Sweep:
             raise error
 
     def _report(self, trial_id: str, settings: dict, result: dict) -> None:
-        """A trial's epoch, heard in this process (a Tune callback)."""
-        drain(self)
+        """A trial's epoch, heard in this process."""
         record = self._record(trial_id, settings)
         row = {k: result[k] for k in ROW if k in result}
         record["history"].append(row)
@@ -261,7 +264,6 @@ class Sweep:
         return self.records[trial_id]
 
     def _finish_trial(self, trial_id: str, settings: dict, status: str) -> None:
-        drain(self)  # a trial sends how it ended before it returns
         record = self._record(trial_id, settings)
         if trial_id in self._endings and record["status"] == "running":  # it stopped itself: a NaN loss
             record["status"], record["message"] = self._endings[trial_id]

@@ -14,6 +14,7 @@ from ..data.windows import Chunks, SideBySide, Streams
 from ..errors import warn
 from .events import Event, Events, Progress
 from .guards import GradientWatch
+from .stopping import on_plateau, patience_stop
 
 NAN_ADVICE = (
     "the loss became {value} at epoch {epoch}, batch {batch}; training stopped and the weights "
@@ -278,13 +279,16 @@ class Trainer:
             self.best_state = _snapshot(self.model)
         if self.members:
             self._keep_members()
-        if self.config.patience and p.epoch - p.improved_epoch >= self.config.patience:
-            p.stop_reason = "early_stopping"
+        earlier = [row["val_loss"] for row in p.history]
+        if self.config.patience:
+            p.stop_reason = patience_stop(p, earlier, self.config) or p.stop_reason
         p.history.append({
             "epoch": p.epoch, "train_loss": p.train_loss, "val_loss": p.val_loss,
             "lr": self.optimizer.param_groups[0]["lr"], "seconds": seconds,
             "grad_norm": p.grad_norm, **p.metrics,
         })
+        if self.config.patience:  # after the row, which gives the epoch's own rate
+            on_plateau(self.optimizer, p.val_loss, earlier, self.config.lr_factor)
         p.seconds = time.perf_counter() - start
         self._emit(Event.EPOCH_END)
 

@@ -10,6 +10,7 @@ from ..train.events import Event, Progress
 STOPS = {
     "stopped": "stopped at epoch {epoch} on request",
     "early_stopping": "early stopping at epoch {epoch}: no better {score} for {wait} epochs",
+    "flattened": "stopped at epoch {epoch}: the validation loss had flattened (min_delta)",
     "nan": "stopped: the loss turned NaN",
     "interrupted": "interrupted at epoch {epoch}",
     "error": "failed with an error at epoch {epoch}",
