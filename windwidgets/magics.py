@@ -226,7 +226,7 @@ def train_help() -> str:
 
 def sweep_help() -> str:
     return (
-        "Sweep settings with windwidgets.sweep on Ray Tune; store the Sweep in the notebook.\n\n"
+        "Sweep settings with windwidgets.sweep on Ray; store the Sweep in the notebook.\n\n"
         "    %%windsweep --data NAME [--trials N] [--out NAME] [--setting VALUE ...]\n"
         "    # body: TOML; lists and ranges are the search space, single values are fixed\n\n"
         "Example::\n\n"
@@ -237,7 +237,7 @@ def sweep_help() -> str:
         "Ranges: { loguniform = [low, high] } and { uniform = [low, high] }. A column setting\n"
         "is searched with a list of lists (covariates = [[\"a\"], [\"a\", \"b\"]]). Options on\n"
         "the line are fixed and win over the body. The Sweep's .best is an ordinary Run, .table\n"
-        "has a row per trial. Bad trials stop early (ASHA); the leaderboard's Stop ends the sweep.\n"
+        "has a row per trial. Bad trials stop early (successive halving); the leaderboard's Stop ends the sweep.\n"
         "Every other option is a setting of %%windtrain (%windtrain? lists them).\n\n"
         + "\n".join(o.usage() for o in SWEEP_EXTRA.values())
     )
