@@ -19,6 +19,7 @@ from ..run import Run, frame_from_state
 from ..train import Events, Trainer
 from ..train.trainer import LOSSES
 from ..zoo.ensemble import Mean
+from ..zoo.residual import wrapped
 from .grid import GridRun
 
 
@@ -109,10 +110,11 @@ def build_model(config: RunConfig, layout: Layout) -> torch.nn.Module:
                          horizon=config.data.horizon, window=config.data.window,
                          extra={"grid": layout.grid} if layout.grid else {})
     if config.model.ensemble == 1:
-        return zoo.build(config.model.model, spec, config.model)
+        return wrapped(zoo.build(config.model.model, spec, config.model), spec, config)
     with torch.random.fork_rng(devices=[]):  # loading a file leaves the caller's random state alone
         torch.manual_seed(config.train.seed)
-        return Mean([zoo.build(config.model.model, spec, config.model) for _ in range(config.model.ensemble)])
+        return Mean([wrapped(zoo.build(config.model.model, spec, config.model), spec, config)
+                     for _ in range(config.model.ensemble)])
 
 
 def load_forecaster(payload: dict, device: torch.device) -> Run:
