@@ -27,10 +27,11 @@ from ..data.calendar import calendar_of
 from ..data.inputs import checked_context, checked_rows, future_values
 from ..data.prepare import encode
 from ..data.series import SeriesState
-from ..errors import DataError, WindwidgetsError, check_whole
+from ..errors import DataError, WindwidgetsError, check_whole, warn
 from .backtest import Backtest, Evaluation, rolled_forecasts, validation_origins
 from .baselines import baselines
 from .bounds import clip
+from .depth import DepthWarning, outside, outside_message
 from .intervals import check_level, half_widths, rolling_half_widths
 from .rollout import as_array, carries, future_index, rollout
 from .stream import Stream
@@ -93,6 +94,9 @@ class Forecaster:
             frame, origin, warmup = self._origin(start, context)
             labels = future_index(frame.index[:origin], steps)
             known = self._future_of(future, labels, frame, origin)
+            self._depth(frame.iloc[origin - warmup : origin], "the rows this forecast reads")
+            self._depth(pd.DataFrame(known, columns=list(self.layout.future_covariates)) if known is not None
+                        else frame.iloc[:0], "the future covariates of this forecast")
             predicted = self._rollout(frame.iloc[:origin], known, origin, steps, warmup)
         return self._frame_of(predicted, labels, level)
 
@@ -270,8 +274,19 @@ class Forecaster:
         observed = series.frame[list(layout.targets)].to_numpy(dtype=np.float64)  # (rows, targets)
         truth = observed[origins[:, None] + np.arange(steps)[None, :]]  # (origins, steps, targets)
         predictions = {"model": values, **baselines(observed, origins, steps, series.season)}
+        depth = self._depth(series.frame.iloc[max(0, origins[0] - d.window):], "the backtest's rows")
         return Backtest(truth, predictions, origins, series.frame.index, layout.targets, series.mase_scale,
-                        same_units=bool(layout.grid))
+                        same_units=bool(layout.grid), warnings=[depth] if depth else [])
+
+    def _depth(self, rows: pd.DataFrame, where: str) -> str | None:
+        """Warn, and say, when ``rows`` hold inputs far outside the training rows' range."""
+        names = [c for c in self.layout.inputs if c in rows.columns]
+        train = self.series.frame.iloc[: self.series.n_train]
+        message = outside_message(outside(train[names].to_numpy(np.float64), rows[names].to_numpy(np.float64),
+                                          names), where)
+        if message:
+            warn(message, DepthWarning)
+        return message
 
 
 def _check_steps(steps, name: str = "steps") -> None:
