@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import windwidgets as ww
-from windwidgets.forecast.depth import DepthWarning, loss_message, outside
+from windwidgets.train.depth import DepthWarning, loss_message, outside
 
 TINY = dict(hidden_size=8, num_layers=1, epochs=2, window=12, live=False)
 

@@ -84,7 +84,7 @@ class Backtest:
     lower: np.ndarray | None = None
     upper: np.ndarray | None = None
     same_units: bool = False
-    warnings: list = field(default_factory=list)  # why these figures may mislead (see forecast.depth)
+    warnings: list = field(default_factory=list)  # why these figures may mislead (see train.depth)
     _frame: pd.DataFrame | None = field(default=None, repr=False)
 
     @property

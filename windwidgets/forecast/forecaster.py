@@ -31,7 +31,7 @@ from ..errors import DataError, WindwidgetsError, check_whole, warn
 from .backtest import Backtest, Evaluation, rolled_forecasts, validation_origins
 from .baselines import baselines
 from .bounds import clip
-from .depth import DepthWarning, outside, outside_message
+from ..train.depth import DepthWarning, outside, outside_message
 from .intervals import check_level, half_widths, rolling_half_widths
 from .rollout import as_array, carries, future_index, rollout
 from .stream import Stream

@@ -12,7 +12,7 @@ from torch import nn
 from ..config import WINDOW_BATCH, TrainConfig
 from ..data.windows import Chunks, SideBySide, Streams
 from ..errors import warn
-from ..forecast.depth import DepthWarning, fit_warning
+from .depth import DepthWarning, fit_warning
 from .events import Event, Events, Progress
 from .guards import GradientWatch
 
