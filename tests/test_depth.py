@@ -47,6 +47,7 @@ def test_fit_backtest_and_forecast_warn_of_inputs_far_outside_their_training_ran
                                           r"training range.*: drive \(3\d\)"):
         run = ww.train(data, target="y", future_covariates=["drive", "steady"], **TINY)
     assert "drive" in run.trainer.progress.warning
+    assert "warning=the validation rows: input column(s) lie far outside" in repr(run)  # the Run's summary
     with pytest.warns(DepthWarning, match=r"the backtest's rows: .*drive \(3\d\)"):
         evaluation = run.evaluate(steps=4)
     assert len(evaluation.warnings) == 1 and "drive" in evaluation.warnings[0]
