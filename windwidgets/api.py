@@ -162,6 +162,14 @@ README's "Forecast quality on wind" gives its table.
 - ``ensemble=1``: three members (``ensemble=3``) narrowed the spread between seeds from
   about 8% to about 3% and moved the mean error by up to 2%, at three times the fit: worth
   it where one seed's luck matters, too slow to be every fit's default.
+- ``residual=False``, ``normalize=None``: on the soft-sensor benchmark
+  (``benchmarks/soft_sensor.py``, the README's "Soft sensors") ``residual=True`` starts as
+  persistence and stays at or below it one row ahead on the reactor, but its 60-row rollouts
+  drift further than the plain model's there, and on the real plant, whose inputs leave their
+  training range, they run away unless ``normalize="window"`` reads each window in its own
+  level; together they beat persistence on the plant where the plain model is 4x behind it.
+  Neither helps every series and neither was measured on wind: try both where inputs are
+  known ahead, and compare ``run.evaluate()`` with its naive row.
 - No covariates unless named: wind direction (as sine and cosine), temperature and
   ``calendar=True`` each helped one series at most. Compare ``run.history.val_forecast``
   with and without them.
