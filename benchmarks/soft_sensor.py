@@ -239,7 +239,8 @@ def windwidgets_row(name: str, method: str, maes: np.ndarray, best: np.ndarray, 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="4,000 reactor rows, 1 seed, 5 epochs, an origin every 5 rows")
+    parser.add_argument("--quick", action="store_true",
+                        help="4,000 reactor rows, 1 seed, 5 epochs, an origin every 5 rows")
     parser.add_argument("--seeds", type=int, default=None, help="default 3, with --quick 1")
     parser.add_argument("--epochs", type=int, default=None, help="default 20, with --quick 5")
     parser.add_argument("--data", default="reactor;plant", help="tasks to score, separated by semicolons")

@@ -31,7 +31,7 @@ from ..errors import DataError, WindwidgetsError, check_whole, warn
 from .backtest import Backtest, Evaluation, rolled_forecasts, validation_origins
 from .baselines import baselines
 from .bounds import clip
-from ..train.depth import DepthWarning, outside, outside_message
+from ..train.depth import DepthWarning, outside, outside_message, training_range
 from .intervals import check_level, half_widths, rolling_half_widths
 from .rollout import as_array, carries, future_index, rollout
 from .stream import Stream
@@ -280,9 +280,14 @@ class Forecaster:
 
     def _depth(self, rows: pd.DataFrame, where: str) -> str | None:
         """Warn, and say, when ``rows`` hold inputs far outside the training rows' range."""
-        names = [c for c in self.layout.inputs if c in rows.columns]
-        train = self.series.frame.iloc[: self.series.n_train]
-        message = outside_message(outside(train[names].to_numpy(np.float64), rows[names].to_numpy(np.float64),
+        series, inputs = self.series, list(self.layout.inputs)
+        if getattr(self, "_range", (None,))[0] is not series.frame or self._range[1] != series.n_train:
+            self._range = (series.frame, series.n_train,  # computed once per series, not per forecast
+                           training_range(series.frame.iloc[: series.n_train][inputs].to_numpy(np.float64)))
+        low, high, spread = self._range[2]
+        kept = [inputs.index(c) for c in inputs if c in rows.columns]
+        names = [inputs[j] for j in kept]
+        message = outside_message(outside((low[kept], high[kept], spread[kept]), rows[names].to_numpy(np.float64),
                                           names), where)
         if message:
             warn(message, DepthWarning)

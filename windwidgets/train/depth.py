@@ -8,6 +8,8 @@ the columns and how far they lie out; they change nothing.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 FAR = 5.0  # training standard deviations beyond the training range that count as far outside
@@ -19,20 +21,29 @@ class DepthWarning(UserWarning):
     """The model is asked about inputs, or scored on a period, unlike those it trained on."""
 
 
-def outside(train: np.ndarray, rows: np.ndarray, names) -> dict:
-    """How far each column of ``rows`` lies beyond its range in ``train``, in training
-    standard deviations, for the columns further out than :data:`FAR`: {name: distance},
-    furthest first. Both arrays are (rows, columns) in the same units (any per-column affine
-    scaling gives the same distances). Missing values are left out; a column constant in
-    ``train`` counts its distance in units of 1.
-    """
-    train, rows = np.asarray(train, dtype=np.float64), np.asarray(rows, dtype=np.float64)
-    if not len(train) or not len(rows):
-        return {}
+def training_range(train) -> tuple:
+    """(low, high, spread) per column of ``train`` (rows, columns): the range and the standard
+    deviation (1 where a column is constant) that :func:`outside` measures against."""
+    train = np.asarray(train, dtype=np.float64)
     low, high = np.nanmin(train, axis=0), np.nanmax(train, axis=0)  # (columns,)
     spread = np.nanstd(train, axis=0)  # (columns,)
-    spread = np.where(spread > 0, spread, 1.0)
-    with np.errstate(invalid="ignore"):
+    return low, high, np.where(spread > 0, spread, 1.0)
+
+
+def outside(train, rows: np.ndarray, names) -> dict:
+    """How far each column of ``rows`` lies beyond its range in ``train``, in training
+    standard deviations, for the columns further out than :data:`FAR`: {name: distance},
+    furthest first. ``train`` is the (rows, columns) training array or its
+    :func:`training_range`, in the units of ``rows`` (any per-column affine scaling gives the
+    same distances). Missing values are left out; a column constant in training counts its
+    distance in units of 1.
+    """
+    rows = np.asarray(rows, dtype=np.float64)
+    if not len(rows) or (not isinstance(train, tuple) and not len(train)):
+        return {}
+    low, high, spread = train if isinstance(train, tuple) else training_range(train)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a column missing in every row: NaN, left out
         beyond = np.fmax(np.nanmax(rows, axis=0) - high, low - np.nanmin(rows, axis=0)) / spread  # (columns,)
     far = {str(name): float(d) for name, d in zip(names, beyond) if np.isfinite(d) and d > FAR}
     return dict(sorted(far.items(), key=lambda item: -item[1]))
