@@ -95,6 +95,11 @@ class ModelConfig:
     ensemble: int = setting(1, "copies of the model trained side by side, their weights drawn one after another "
                             "from `seed`, each keeping its own best epoch; forecasts are their mean (window mode)",
                             minimum=1)
+    residual: bool = setting(False, "forecast the last value plus a linear map of the window's last 11 rows plus "
+                             "the model's correction, gated from zero: it starts as persistence (window mode)")
+    normalize: Optional[str] = setting(None, '"window": each window less its mean, over its std, per column, put '
+                                       "back on the output (reversible instance normalisation; window mode) | None",
+                                       choices=("window", None))
 
     def __post_init__(self):
         object.__setattr__(self, "options", frozen(self.options))

@@ -317,6 +317,8 @@ class BaseRun:
             rows.append(("members keep epochs", ", ".join(map(str, p.member_epochs)) + score))
         if self.stop_reason:
             rows.append(("ended", self.stop_reason.replace("_", " ")))
+        if p is not None and p.warning and not self.training:  # e.g. out of its depth (train.depth)
+            rows.append(("warning", p.warning))
         return rows
 
     def __repr__(self) -> str:

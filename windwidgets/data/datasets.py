@@ -88,3 +88,4 @@ def _ar1(n: int, phi: float, sigma: float, rng, shocks=None) -> np.ndarray:
 from .digits import digits  # noqa: E402,F401  (scikit-learn's digits, for task="classify")
 from .grids import grid  # noqa: E402,F401  (moving blobs, for model="convlstm")
 from .tmy import tmy_wind  # noqa: E402,F401  (real hourly wind at Sand Point, from pvlib's TMY3 file)
+from .plant import plant  # noqa: E402,F401  (real 5-minute process data, from bibmon's shipped file)

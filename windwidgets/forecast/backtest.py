@@ -70,6 +70,8 @@ class Backtest:
     level, lower, upper : the interval level and bounds (origins, steps, targets), or None.
         Bounds of origins with too few earlier forecasts to calibrate on are NaN.
     same_units : True when the targets share one unit (a grid's cells): scored together.
+    warnings : what may make these figures mislead (inputs far outside the training range),
+        also given as warnings when the backtest ran.
     """
 
     truth: np.ndarray
@@ -82,6 +84,7 @@ class Backtest:
     lower: np.ndarray | None = None
     upper: np.ndarray | None = None
     same_units: bool = False
+    warnings: list = field(default_factory=list)  # why these figures may mislead (see train.depth)
     _frame: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
@@ -242,7 +245,7 @@ class Backtest:
                 f"naive {error['naive']:.4g}, seasonal naive {error['seasonal_naive']:.4g}")
         if self.level is not None:
             text += f", coverage {self.coverage:.3f} of {self.level}"
-        return text + ")"
+        return text + ")" + "".join(f"\nwarning: {w}" for w in self.warnings)
 
     def __repr__(self) -> str:
         return self._summary()
@@ -289,7 +292,13 @@ class Evaluation(dict):
     def __repr__(self) -> str:
         values = ", ".join(f"{name} {value:.4g}" for name, value in self.items())
         return (f"Evaluation of the model's {self.backtest.steps}-step forecasts: {values}\n"
-                f"{self.table.to_string(float_format='{:.4g}'.format)}")
+                f"{self.table.to_string(float_format='{:.4g}'.format)}"
+                + "".join(f"\nwarning: {w}" for w in self.warnings))
+
+    @property
+    def warnings(self) -> list:
+        """What may make these figures mislead (see :class:`Backtest`)."""
+        return self.backtest.warnings
 
     def _repr_html_(self) -> str:
         return self.table.to_html(float_format="{:.4g}".format)

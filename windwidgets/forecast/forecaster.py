@@ -27,10 +27,11 @@ from ..data.calendar import calendar_of
 from ..data.inputs import checked_context, checked_rows, future_values
 from ..data.prepare import encode
 from ..data.series import SeriesState, regularised
-from ..errors import DataError, WindwidgetsError, check_whole
+from ..errors import DataError, WindwidgetsError, check_whole, warn
 from .backtest import Backtest, Evaluation, rolled_forecasts, validation_origins
 from .baselines import baselines
 from .bounds import clip
+from ..train.depth import DepthWarning, outside, outside_message, training_range
 from .intervals import check_level, half_widths, rolling_half_widths
 from .rollout import as_array, carries, future_index, rollout
 from .stream import Stream
@@ -228,6 +229,10 @@ class Forecaster:
         frame, origin, warmup = self._origin(start, context)
         labels = future_index(frame.index[:origin], steps)
         known = self._future_of(future, labels, frame, origin)
+        self._depth(frame.iloc[origin - warmup : origin], "the rows this forecast reads")
+        if known is not None:
+            self._depth(pd.DataFrame(known, columns=list(self.layout.future_covariates)),
+                        "the future covariates of this forecast")
         return labels, self._rollout_rows(frame.iloc[:origin], known, origin, steps, warmup), warmup
 
     def _rollout(self, known: pd.DataFrame, future: np.ndarray | None, origin: int, steps: int,
@@ -330,8 +335,24 @@ class Forecaster:
         observed = series.columns(layout.targets)  # (rows, targets)
         truth = observed[origins[:, None] + np.arange(steps)[None, :]]  # (origins, steps, targets)
         predictions = {"model": values, **baselines(observed, origins, steps, series.season)}
+        depth = self._depth(series.frame.iloc[max(0, origins[0] - self.config.data.window):], "the backtest's rows")
         return Backtest(truth, predictions, origins, series.frame.index, layout.targets, series.mase_scale,
-                        same_units=bool(layout.grid))
+                        same_units=bool(layout.grid), warnings=[depth] if depth else [])
+
+    def _depth(self, rows: pd.DataFrame, where: str) -> str | None:
+        """Warn, and say, when ``rows`` hold inputs far outside the training rows' range."""
+        series, inputs = self.series, list(self.layout.inputs)
+        if getattr(self, "_range", (None,))[0] is not series.frame or self._range[1] != series.n_train:
+            self._range = (series.frame, series.n_train,  # computed once per series, not per forecast
+                           training_range(series.frame.iloc[: series.n_train][inputs].to_numpy(np.float64)))
+        low, high, spread = self._range[2]
+        kept = [inputs.index(c) for c in inputs if c in rows.columns]
+        names = [inputs[j] for j in kept]
+        message = outside_message(outside((low[kept], high[kept], spread[kept]), rows[names].to_numpy(np.float64),
+                                          names), where)
+        if message:
+            warn(message, DepthWarning)
+        return message
 
 
 def _check_steps(steps, name: str = "steps") -> None:

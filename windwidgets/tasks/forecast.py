@@ -21,6 +21,7 @@ from ..run import Run, frame_from_state
 from ..train import Events, Trainer
 from ..train.trainer import LOSSES
 from ..zoo.ensemble import Mean
+from ..zoo.residual import wrapped
 from .grid import GridRun
 
 
@@ -139,10 +140,11 @@ def build_model(config: RunConfig, layout: Layout) -> torch.nn.Module:
                          extra={"grid": layout.grid} if layout.grid else {},
                          reads="grids" if layout.grid else "table")
     if config.model.ensemble == 1:
-        return zoo.build(config.model.model, spec, config.model)
+        return wrapped(zoo.build(config.model.model, spec, config.model), spec, config)
     with torch.random.fork_rng(devices=[]):  # loading a file leaves the caller's random state alone
         torch.manual_seed(config.train.seed)
-        return Mean([zoo.build(config.model.model, spec, config.model) for _ in range(config.model.ensemble)])
+        return Mean([wrapped(zoo.build(config.model.model, spec, config.model), spec, config)
+                     for _ in range(config.model.ensemble)])
 
 
 def restored(config: RunConfig, layout: Layout, series: dict, state_dict: dict, device: torch.device,

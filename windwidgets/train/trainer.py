@@ -12,6 +12,7 @@ from torch import nn
 from ..config import WINDOW_BATCH, TrainConfig
 from ..data.windows import Chunks, SideBySide, Streams
 from ..errors import warn
+from .depth import DepthWarning, fit_warning
 from .events import Event, Events, Progress
 from .guards import GradientWatch
 from .stopping import on_plateau, patience_stop
@@ -122,6 +123,11 @@ class Trainer:
             restore_torch_state(saved)
             self.model.load_state_dict(self.kept_state())
             self.model.eval()
+            depth = fit_warning(p, self.data) if p.stop_reason not in ("error", "interrupted", "nan") else None
+            if depth:  # out of its depth: a validation loss or inputs unlike the training ones
+                p.warning = depth
+                warn(depth, DepthWarning)
+                self._emit(Event.WARNING)
             if self.members and self.score is not None and p.stop_reason not in ("error", "interrupted"):
                 p.kept_score = self.score(self.model)  # the members' kept epochs together, as the Run forecasts
             p.seconds = time.perf_counter() - start
