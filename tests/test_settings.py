@@ -66,6 +66,10 @@ MATRIX = {
                      "panel": Together(model="cnn_lstm", options={"kernel_size": 3}),
                      "grids": Together(options={"kernel_size": 1})}), {}),
     "ensemble": (2, {}),
+    "residual": (True, {"grids": ("refused", r"`residual=True` wraps forecasters of a table's rows; it does not "
+                                             r"apply to grids")}),
+    "normalize": ("window", {"grids": ("refused", r"`normalize='window'` wraps forecasters of a table's rows; it "
+                                                  r"does not apply to grids")}),
     "epochs": (2, {}),
     "mode": ("sequence", {"grids": ("refused", r"`mode='sequence'` is not a way 'convlstm' can learn")}),
     "batch_size": (8, {}),
