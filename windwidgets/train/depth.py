@@ -75,17 +75,20 @@ def loss_message(train_loss: float, val_loss: float) -> str | None:
             "try normalize='window', residual=True or a smaller model")
 
 
-def fit_warning(progress, data) -> str | None:
+def fit_warning(progress, data, most: int = 3) -> str | None:
     """At the end of a fit: what :func:`loss_message` says of the kept epoch and
-    :func:`outside_message` of the validation rows of ``data`` (a single series' prepared
-    data: its ``frame`` in original units and ``n_train``), or None."""
+    :func:`outside_message` of each series' validation rows (``data.parts``: each series'
+    ``frame`` in original units and ``n_train``), or None."""
     kept = next((row for row in progress.history if row["epoch"] == progress.best_epoch), None)
     messages = [kept and loss_message(kept["train_loss"], kept["val_loss"])]
-    frame, n_train = getattr(data, "frame", None), getattr(data, "n_train", None)
-    if getattr(data, "panel", None) is None and hasattr(frame, "iloc") and n_train:
-        names = list(frame.columns)
-        messages.append(outside_message(outside(frame.iloc[:n_train].to_numpy(np.float64),
-                                                frame.iloc[n_train:].to_numpy(np.float64), names),
-                                        "the validation rows"))
+    far = []
+    for key, part in getattr(data, "parts", {}).items():
+        values = part.frame.to_numpy(np.float64)  # (rows, inputs)
+        where = "the validation rows" + ("" if key is None else f" of series {key!r}")
+        said = outside_message(outside(values[: part.n_train], values[part.n_train :], list(part.frame.columns)),
+                               where)
+        if said:
+            far.append(said)
+    messages += far[:most] + ([f"and {len(far) - most} more series"] if len(far) > most else [])
     messages = [m for m in messages if m]
     return "; ".join(messages) or None
