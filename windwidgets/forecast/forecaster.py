@@ -340,7 +340,11 @@ class Forecaster:
                         same_units=bool(layout.grid), warnings=[depth] if depth else [])
 
     def _depth(self, rows: pd.DataFrame, where: str) -> str | None:
-        """Warn, and say, when ``rows`` hold inputs far outside the training rows' range."""
+        """Warn, and say, when ``rows`` hold inputs far outside the training rows' range. Not
+        for grids: a cell a pattern seldom visits has a tiny range of its own, and grids are
+        scaled per channel, not per cell."""
+        if self.layout.grid:
+            return None
         series, inputs = self.series, list(self.layout.inputs)
         if getattr(self, "_range", (None,))[0] is not series.frame or self._range[1] != series.n_train:
             self._range = (series.frame, series.n_train,  # computed once per series, not per forecast

@@ -82,7 +82,8 @@ def fit_warning(progress, data, most: int = 3) -> str | None:
     kept = next((row for row in progress.history if row["epoch"] == progress.best_epoch), None)
     messages = [kept and loss_message(kept["train_loss"], kept["val_loss"])]
     far = []
-    for key, part in getattr(data, "parts", {}).items():
+    grids = bool(getattr(getattr(data, "layout", None), "grid", ()))  # scaled per channel, not per cell
+    for key, part in ({} if grids else getattr(data, "parts", {})).items():
         values = part.frame.to_numpy(np.float64)  # (rows, inputs)
         where = "the validation rows" + ("" if key is None else f" of series {key!r}")
         said = outside_message(outside(values[: part.n_train], values[part.n_train :], list(part.frame.columns)),
