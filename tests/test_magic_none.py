@@ -35,3 +35,22 @@ def test_none_in_a_toml_body(body, expected):
 def test_none_where_none_is_no_value_is_refused_in_one_line():
     with pytest.raises(UsageError, match=r"--epochs takes a whole number, not 'none'"):
         parse_body("epochs = none", config_options())
+
+
+def test_a_freq_pandas_cannot_step_by_is_one_line_in_the_magic_and_bounds_train():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    import windwidgets as ww
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "windwidgets")
+    try:
+        shell.user_ns["df"] = ww.datasets.wind(days=5)
+        with pytest.raises(UsageError, match=r"^`freq` \('0h'\) is a step of zero length; pass a positive one"):
+            shell.run_line_magic("windtrain", "--data df --freq 0h --epochs 1")
+        shell.run_cell_magic("windtrain", "--data df --target speed --window 6 --hidden-size 4 --num-layers 1 "
+                             "--epochs 1 --live false", "bounds = {speed = [0, none]}\n")
+        assert shell.user_ns["run"].config.data.bounds == {"speed": [0, None]}
+        assert (shell.user_ns["run"].forecast(4)["speed"] >= 0).all()
+    finally:
+        shell.run_line_magic("unload_ext", "windwidgets")

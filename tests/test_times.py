@@ -123,3 +123,20 @@ def test_new_rows_and_contexts_read_numeric_times_in_the_runs_unit():
         checked_rows(later, Layout(("y",)), hours, "t")
     context = checked_context(epochs(1000), Layout(("y",)), 6, 6, "t", time_unit="ms")
     assert context.index.equals(hours)
+
+
+def test_a_csv_whose_leading_times_cross_the_autumn_change_is_read_in_utc(tmp_path):
+    across_the_autumn_change().to_csv(tmp_path / "scada.csv", index=False)
+    with pytest.warns(UserWarning, match=r"`data` file's column 'time' holds times at several UTC offsets"):
+        frame = read_frame(tmp_path / "scada.csv")
+    assert frame.index.equals(pd.date_range("2024-10-26 10:00", periods=60, freq="h", tz="UTC", name="time"))
+    assert list(frame.columns) == ["y"]
+
+
+def test_ids_that_pandas_reads_as_times_of_the_year_1_are_not_times(tmp_path):
+    table = pd.DataFrame({"turbine": ["T1", "T2", "T3"] * 20, "y": np.arange(60.0)})
+    table.to_csv(tmp_path / "farm.csv", index=False)
+    assert list(read_frame(tmp_path / "farm.csv").columns) == ["turbine", "y"]  # left a column
+    with pytest.raises(DataError, match=r"the index holds values that are not timestamps: 'T1' at row 0 reads as "
+                                        r"0001-01-01 00:00:00, a time without a year"):
+        read_frame(table.set_index("turbine"))

@@ -117,6 +117,8 @@ def merged(frame: pd.DataFrame, columns: list, freq: str, done: Regularised) -> 
 def filled(frame: pd.DataFrame, columns: list, fill: str, fill_limit, done: Regularised) -> pd.DataFrame:
     """``frame`` with the holes of ``columns`` filled, cut to the rows where every column has
     begun and none has ended, holes past ``fill_limit`` and grids mostly made up refused."""
+    if not len(frame):
+        return frame  # no rows at all: the caller names that
     missing = frame[columns].isna().to_numpy()  # (rows, columns)
     empty = [c for c, none in zip(columns, (~missing).sum(axis=0) == 0) if none]
     if empty:

@@ -71,10 +71,10 @@ def _read_file(path: Path, name: str) -> pd.DataFrame:
         frame = frame.set_index(first).rename_axis(None)
         return _time_index(frame)
     if not pd.api.types.is_numeric_dtype(frame[first]):
-        try:  # a leading timestamp column becomes the index
-            frame.index = pd.DatetimeIndex(pd.to_datetime(frame[first]), name=first)
+        try:  # a leading timestamp column becomes the index (offsets of a clock change read in UTC)
+            frame.index = parsed_times(frame[first], f"`{name}` file's column {first!r}")
             frame = frame.drop(columns=first)
-        except (ValueError, TypeError):
+        except DataError:
             pass
     return frame
 

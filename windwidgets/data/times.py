@@ -49,10 +49,21 @@ def parsed_times(values, what: str, unit=None, setting: str = "time", source: st
     try:
         with warnings.catch_warnings():  # pandas warns before failing on text like "r0"
             warnings.simplefilter("ignore", UserWarning)
-            return pd.DatetimeIndex(pd.to_datetime(values), name=name)
+            stamps = pd.DatetimeIndex(pd.to_datetime(values), name=name)
     except (ValueError, TypeError):
-        pass
-    return _instants(values, what, source)
+        stamps = _instants(values, what, source)
+    _check_no_year(values, stamps, what)
+    return stamps
+
+
+def _check_no_year(values: pd.Series, stamps: pd.DatetimeIndex, what: str) -> None:
+    """Text without a year that pandas still reads as a time ("T1", "May": the year 1) is
+    an id or a name, not a date."""
+    early = np.flatnonzero(np.asarray(stamps.year < 1000) & np.asarray(stamps.notna()))
+    if len(early):
+        row = int(early[0])
+        raise DataError(f"{what} holds values that are not timestamps: {values.iloc[row]!r} at row {row} reads as "
+                        f"{stamps[row]}, a time without a year; give the times with their date")
 
 
 def _from_numbers(values: pd.Series, what: str, unit, setting: str) -> pd.DatetimeIndex:
