@@ -50,7 +50,7 @@ def test_a_freq_pandas_cannot_step_by_is_one_line_in_the_magic_and_bounds_train(
             shell.run_line_magic("windtrain", "--data df --freq 0h --epochs 1")
         shell.run_cell_magic("windtrain", "--data df --target speed --window 6 --hidden-size 4 --num-layers 1 "
                              "--epochs 1 --live false", "bounds = {speed = [0, none]}\n")
-        assert shell.user_ns["run"].config.data.bounds == {"speed": [0, None]}
+        assert shell.user_ns["run"].config.data.bounds == {"speed": (0, None)}
         assert (shell.user_ns["run"].forecast(4)["speed"] >= 0).all()
     finally:
         shell.run_line_magic("unload_ext", "windwidgets")
