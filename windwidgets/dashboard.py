@@ -30,7 +30,7 @@ from .fit import held_warnings
 from .config import CHOICES, ModelConfig, RunConfig, Setting, describe
 from .dashboard_data import (check_columns, check_data, label, numeric_columns, parse, series_columns,
                              series_rows, time_columns)
-from .dashboard_results import DESCRIPTION, GRID, ResultsTabs, picture, reported
+from .dashboard_results import DESCRIPTION, GRID, ResultsTabs, offer, picture, reported
 from .data.frames import read_frame
 from .errors import WindwidgetsError
 from .views.compare import columns_figure, png, summary
@@ -205,9 +205,7 @@ class Dashboard(ResultsTabs, widgets.VBox):
         ids = list(pd.unique(self.data[column])) if column in self.data.columns else []
         self._silent = True  # one drawing below
         try:
-            self.preview_series.options = [(str(key), key) for key in ids]
-            self.preview_series.value = ids[0] if ids else None
-            self.preview_series.layout.display = None if ids else "none"
+            offer(self.preview_series, ids)
         finally:
             self._silent = False
         self._draw_preview()

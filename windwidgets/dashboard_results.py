@@ -31,6 +31,13 @@ def reported(callback):
     return reported
 
 
+def offer(dropdown: widgets.Dropdown, keys: list) -> None:
+    """The series ``keys`` as a dropdown's choices, the first chosen; hidden when there are none."""
+    dropdown.options = [(str(key), key) for key in keys]
+    dropdown.value = keys[0] if keys else None
+    dropdown.layout.display = None if keys else "none"
+
+
 def picture(image: widgets.Image, data: bytes) -> None:
     """Show a PNG, or nothing at all (not a broken-image icon) when there is none."""
     image.value = data
@@ -109,9 +116,7 @@ class ResultsTabs:
         keys = list(getattr(run, "members", None) or [])
         self._silent = True  # one drawing below, not one per control moved here
         try:
-            self.explore_series.options = [(str(key), key) for key in keys]
-            self.explore_series.value = keys[0] if keys else None
-            self.explore_series.layout.display = None if keys else "none"
+            offer(self.explore_series, keys)
         finally:
             self._silent = False
         self._on_explore_series()

@@ -8,8 +8,8 @@ import html
 import math
 import sys
 import threading
-import warnings
 import time
+import warnings
 import weakref
 from pathlib import Path
 

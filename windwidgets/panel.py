@@ -49,11 +49,14 @@ class PanelRun(Run):
             raise WindwidgetsError(f"`series` ({key!r}) is not one of the panel's series: "
                                    f"{listing(map(repr, self.members))}")
         if key not in self._views:
-            series, scaler = self.members[key]
-            run = Run(self.config, self.model, self.device, series, self.layout, scaler, history=self._history)
-            run._job = self._job  # the panel's fit: waiting for it, stopping it, its history
-            self._views[key] = run
+            self._views[key] = self._run_on(*self.members[key])
         return self._views[key]
+
+    def _run_on(self, series, scaler) -> Run:
+        """A one-series Run over ``series`` that shares this panel's model and fit."""
+        run = Run(self.config, self.model, self.device, series, self.layout, scaler, history=self._history)
+        run._job = self._job  # the panel's fit: waiting for it, stopping it, its history
+        return run
 
     def _chosen(self, series) -> list:
         keys = self.series if series is None else series if isinstance(series, list) else [series]
@@ -160,11 +163,9 @@ class PanelRun(Run):
         return {key: rest.iloc[groups[key]] for key in keys}
 
     def _newcomer(self) -> Run:
-        """A Run for a series the model never saw: the panel's model and shared scaler."""
-        series, scaler = next(iter(self.members.values()))
-        run = Run(self.config, self.model, self.device, series, self.layout, scaler, history=self._history)
-        run._job = self._job
-        return run
+        """A Run for a series the model never saw: the panel's model and shared scaler (it
+        forecasts from a ``context`` of its own, never from the first series' rows)."""
+        return self._run_on(*next(iter(self.members.values())))
 
     def update(self, new_rows) -> "PanelRun":
         """Append new rows (a long table with the id column) to their series: every series'

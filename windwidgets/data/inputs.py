@@ -41,7 +41,7 @@ def future_values(future, names: tuple, labels: pd.Index, time=None, calendar: t
     if isinstance(future, pd.Series):
         future = future.to_frame()
     if isinstance(future, pd.DataFrame):
-        future = _timed(future, time, "future", time_unit)
+        future = timed(future, time, "future", time_unit)
     else:
         raise DataError(f"`future` is a {type(future).__name__}; pass a DataFrame with columns "
                         f"{', '.join(names)}")
@@ -109,7 +109,7 @@ def checked_context(context, layout: Layout, least: int, window: int, time=None,
                     calendar: tuple = (), time_unit=None) -> pd.DataFrame:
     """``context`` as a DataFrame of the model's input columns, with at least ``least`` rows;
     its ``time`` column (the data's, numbers read in ``time_unit``) becomes its index."""
-    frame = with_calendar(_timed(read_frame(context, "context"), time, "context", time_unit), calendar)
+    frame = with_calendar(timed(read_frame(context, "context"), time, "context", time_unit), calendar)
     missing = [c for c in layout.inputs if c not in frame.columns]
     if missing:
         raise DataError(
@@ -135,7 +135,7 @@ def checked_rows(rows, layout: Layout, index: pd.Index, time=None, calendar: tup
     Timestamped rows must start one step after the last label and keep the data's step;
     rows of a series labelled by position are relabelled to continue it.
     """
-    frame = _timed(read_frame(rows, "new_rows"), time, "new_rows", time_unit)
+    frame = timed(read_frame(rows, "new_rows"), time, "new_rows", time_unit)
     if len(frame):
         frame = with_calendar(frame, calendar)
     missing = [c for c in layout.inputs if c not in frame.columns]
@@ -165,7 +165,7 @@ def checked_rows(rows, layout: Layout, index: pd.Index, time=None, calendar: tup
     return frame.set_axis(pd.RangeIndex(start, start + len(frame), name=index.name))
 
 
-def _timed(frame: pd.DataFrame, time, name: str, time_unit=None) -> pd.DataFrame:
+def timed(frame: pd.DataFrame, time, name: str, time_unit=None) -> pd.DataFrame:
     """The data's time column as the index, where ``frame`` has that column (or an index of
     that name holding numbers of ``time_unit``)."""
     named_index = time is not None and frame.index.name == time and time_unit is not None

@@ -6,10 +6,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from .frames import Layout
-from .frames import read_frame
-from .inputs import checked_rows
-from .timeline import regular, with_time
+from .frames import Layout, read_frame
+from .inputs import checked_rows, timed
+from .timeline import regular
 
 
 def season_of(index: pd.Index) -> int:
@@ -32,9 +31,7 @@ def regularised(rows, layout: Layout, time=None, freq=None, fill=None, calendar:
     and the new rows, or a missing value in the first of them)."""
     if freq is None and fill is None:
         return rows
-    frame = read_frame(rows, name)
-    if time is not None and time in frame.columns:
-        frame = with_time(frame, time, name, unit=time_unit)
+    frame = timed(read_frame(rows, name), time, name, time_unit)  # read as the checks that follow read it
     given = [c for c in layout.inputs if c not in calendar]
     missing = [c for c in given if c not in frame.columns]
     if missing or not len(frame):

@@ -37,9 +37,10 @@ def trained(data, config: RunConfig, state_dict: dict, history: list, progress: 
     """The Run of weights trained elsewhere on ``data`` with ``config`` (a sweep's trial):
     the data and the model made as for a fit here, then the weights, the history and how
     the fit ended (``progress``: best_epoch, member_epochs, ...) given to it."""
-    config, prepared, _ = _made(data, config, torch.device("cpu"))
-    return restored(config, prepared.layout, members(prepared, config), state_dict,
-                    resolve_device(config.train.device), history, progress)
+    device = resolve_device(config.train.device)
+    config, prepared, model = _made(data, config, device)
+    return _finished(config, model, device, state_dict, prepared.layout, members(prepared, config), history,
+                     progress)
 
 
 def _made(data, config: RunConfig, device: torch.device) -> tuple:
@@ -149,11 +150,18 @@ def build_model(config: RunConfig, layout: Layout) -> torch.nn.Module:
 
 def restored(config: RunConfig, layout: Layout, series: dict, state_dict: dict, device: torch.device,
              history: list, progress: dict | None = None) -> Run:
-    """A Run fitted elsewhere, from its parts: a file's, or a sweep's trial's weights over the
-    same data; ``progress`` fills in how its fit ended where the history cannot tell."""
-    model = build_model(config, layout)
+    """A Run fitted elsewhere, from its parts (a file's); ``progress`` fills in how its fit
+    ended where the history cannot tell."""
+    return _finished(config, build_model(config, layout).to(device), device, state_dict, layout, series, history,
+                     progress)
+
+
+def _finished(config: RunConfig, model: torch.nn.Module, device: torch.device, state_dict: dict, layout: Layout,
+              series: dict, history: list, progress: dict | None) -> Run:
+    """``model`` (on ``device``) given the weights a fit ended with, as its Run: the one
+    constructor of a Run read from a file and of a sweep's trial."""
     model.load_state_dict(state_dict)
-    model.to(device).eval()
+    model.eval()
     run = forecast_run(config, model, device, layout, series, history=history)
     for name, value in (progress or {}).items():
         setattr(run.progress, name, value)

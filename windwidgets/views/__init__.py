@@ -36,7 +36,7 @@ def make_view(live, stop: Optional[Callable] = None, preview: Optional[Callable]
         once by either view.
 
     Whether the fit then runs in a background thread is the API's choice
-    (:func:`windwidgets.api.in_background`).
+    (:meth:`windwidgets.Run.fit`).
     """
     if live is False or live is None:
         return None
