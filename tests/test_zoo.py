@@ -7,6 +7,7 @@ import windwidgets as ww
 from windwidgets.config import ModelConfig
 from windwidgets.errors import ConfigError, ModelError
 from windwidgets.tasks import GridForecast
+from windwidgets.train.depth import DepthWarning
 from windwidgets.zoo import ModelSpec, build, entry
 
 ZOO = ["rnn", "lstm", "gru", "peephole_lstm", "convlstm", "cnn_lstm", "seq2seq"]
@@ -65,6 +66,31 @@ def test_cnn_lstm_trains_forecasts_and_reloads(tmp_path, small_wind):
         ww.train(small_wind, target="speed", model="cnn_lstm", window=24, stateful=True, **TINY)
     with pytest.raises(ModelError, match=r"cnn_lstm option `kernel_size` \(0\) must be a whole number"):
         ww.train(small_wind, target="speed", model="cnn_lstm", options={"kernel_size": 0}, **TINY)
+
+
+@pytest.mark.filterwarnings("ignore:MAPE is skipped")
+def test_mlp_is_a_soft_sensor_of_inputs_known_ahead(tmp_path):
+    rng = np.random.default_rng(0)
+    u = np.cumsum(rng.normal(0, 0.3, 700))
+    u -= np.convolve(u, np.ones(50) / 50, mode="same")  # a wandering input without a trend
+    frame = pd.DataFrame({"q": np.tanh(2 * u) + rng.normal(0, 0.02, 700), "u": u})
+    run = ww.train(frame.iloc[:600], target="q", future_covariates=["u"], model="mlp", window=12,
+                   options={"lags": 3}, **{**TINY, "hidden_size": 16, "epochs": 30})
+    assert run.model.lags == 3 and not run.model.carries_state
+    forecast = run.forecast(100, future=frame.iloc[600:][["u"]])["q"].to_numpy()
+    truth = frame["q"].to_numpy()[600:]
+    error, persistence = np.abs(forecast - truth).mean(), np.abs(frame["q"].iloc[599] - truth).mean()
+    assert error < 0.3 * persistence, (error, persistence)  # measured: 0.12 against 0.62
+    before, after = forecast_and_reload(run, tmp_path, 5, future=frame.iloc[600:][["u"]])
+    pd.testing.assert_frame_equal(before, after)
+    far = frame.iloc[600:][["u"]].assign(u=50.0)  # an instrument 50 training deviations out: read as 5
+    with pytest.warns(DepthWarning, match=r"u \(80\)"):
+        out = run.forecast(5, future=far)["q"]
+    with pytest.warns(DepthWarning, match=r"u \(820\)"):
+        further = run.forecast(5, future=far.assign(u=far["u"] * 10))["q"]
+    assert np.isfinite(out).all() and out.iloc[-1] == further.iloc[-1]
+    with pytest.raises(ModelError, match=r"mlp option `lags` \(0\) must be a whole number"):
+        ww.train(frame, target="q", model="mlp", options={"lags": 0}, **TINY)
 
 
 def test_seq2seq_trains_with_future_covariates_forecasts_and_reloads(tmp_path, small_wind):
