@@ -155,7 +155,8 @@ def _one_model(config: RunConfig, spec) -> torch.nn.Module:
     levels = levels_of(config.train)
     if levels is None:
         return wrapped(zoo.build(config.model.model, spec, config.model), spec, config)
-    return quantile_model(lambda wide: zoo.build(config.model.model, wide, config.model), spec, levels,
+    name = config.model.model
+    return quantile_model(name, lambda wide: zoo.build(name, wide, config.model), spec, levels,
                           lambda heads: wrapped(heads, spec, config))
 
 

@@ -90,18 +90,18 @@ class Quantiles(nn.Module):
         return (y.movedim(0, -1) if quantiles else y[self.median]), state  # (..., outputs, levels) | (..., outputs)
 
 
-def quantile_model(build, spec, levels: tuple, wrap) -> nn.Module:
-    """The quantile forecaster of ``levels``: ``build(spec)`` asked for ``outputs x levels``
-    outputs, laid out by :class:`Heads`, inside ``wrap(model)`` (the run's residual and
-    normalisation wrappers), inside :class:`Quantiles`."""
+def quantile_model(name: str, build, spec, levels: tuple, wrap) -> nn.Module:
+    """The quantile forecaster of ``levels``: model ``name``, ``build(spec)``, asked for
+    ``outputs x levels`` outputs, laid out by :class:`Heads`, inside ``wrap(model)`` (the run's
+    residual and normalisation wrappers), inside :class:`Quantiles`."""
     given = f"`loss='quantile'` (quantiles={levels})"
     if spec.extra.get("grid"):
         raise ConfigError(f"{given} learns quantiles of a table's targets; it does not apply to grids (the "
                           "convlstm forecasts every cell): leave loss and quantiles out, and use interval= for bands")
     model = build(dataclasses.replace(spec, output_size=spec.output_size * len(levels)))
     if model.uses_targets:
-        raise ConfigError(f"{given} gives the model one output per level, and this model feeds its own outputs "
-                          "back into its decoder (it learns from the targets, as seq2seq): pick a model that "
+        raise ConfigError(f"{given} gives the model one output per level, and model {name!r} feeds its own "
+                          "outputs back into its decoder (it learns from the targets): pick a model that "
                           "forecasts a block at once (lstm, gru, rnn, peephole_lstm, cnn_lstm), or leave loss "
                           "and quantiles out")
     return Quantiles(wrap(Heads(model, levels)), levels)
