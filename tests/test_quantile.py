@@ -66,6 +66,14 @@ def test_the_median_is_the_point_forecast_and_the_levels_never_cross(run):
         float(np.mean(np.abs(run.backtest(stride=1).quantiles[0.5] - run.backtest(stride=1).truth))), rel=1e-6)
 
 
+def test_the_forecast_figure_draws_the_learned_levels_beside_the_target(run):
+    figure = run.plot_forecast(steps=4, interval=0.8)
+    assert len(figure.axes) == 1  # the levels are not targets of their own
+    labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    assert "learned q0.1 to q0.9" in labels and "80% interval" in labels
+    assert figure.axes[0].get_title().startswith("lstm forecast of y,")
+
+
 def test_a_rollout_feeds_back_the_median(run):
     # horizon 2: the second block reads the first block's medians as if they had been observed
     ahead = run.forecast(4)
