@@ -171,3 +171,12 @@ def test_the_pinball_loss_is_least_at_the_quantiles():
         optimizer.step()
     expected = torch.quantile(samples[:, 0], torch.tensor([0.1, 0.5, 0.9]))
     np.testing.assert_allclose(guess.detach()[0, 0].numpy(), expected.numpy(), atol=0.05)
+
+
+@pytest.mark.parametrize("name", ["windwidgets.zoo.quantile", "windwidgets.train.losses"])
+def test_the_docstring_examples_run(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name), extraglobs={"torch": torch})
+    assert result.attempted > 0 and result.failed == 0
