@@ -153,6 +153,20 @@ def test_models_and_data_the_quantile_loss_does_not_fit_are_refused():
 
 
 def test_the_magic_reads_quantiles_as_numbers():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.run_line_magic("load_ext", "windwidgets")
+    shell.user_ns["noisy"] = noisy_sine(120)
+    try:
+        shell.run_cell("%windtrain --data noisy --loss quantile --quantiles 0.9,0.5,0.2 --window 12 --hidden-size 8 "
+                       "--num-layers 1 --epochs 1 --live false --out quantile_run").raise_error()
+        shell.run_cell("%%windtrain --data noisy --out body_run\nloss = 'quantile'\nquantiles = [0.25, 0.5, 0.75]\n"
+                       "window = 12\nhidden_size = 8\nepochs = 1\nlive = false").raise_error()
+        assert shell.user_ns["quantile_run"].config.train.quantiles == (0.2, 0.5, 0.9)
+        assert shell.user_ns["body_run"].config.train.quantiles == (0.25, 0.5, 0.75)
+    finally:
+        shell.run_line_magic("unload_ext", "windwidgets")
     option = config_options()["quantiles"]
     assert option.from_text("0.1,0.5,0.9") == option.from_text("[0.1, 0.5, 0.9]") == [0.1, 0.5, 0.9]
     assert option.from_toml([0.1, 0.5, 0.9]) == [0.1, 0.5, 0.9]
@@ -180,3 +194,16 @@ def test_the_docstring_examples_run(name):
 
     result = doctest.testmod(importlib.import_module(name), extraglobs={"torch": torch})
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_sweep_cannot_vary_the_levels():
+    with pytest.raises(ww.ConfigError, match=r"`space` varies 'quantiles', but a trial's figures .* are in its own "
+                                             r"loss's units"):
+        ww.sweep(noisy_sine(120), {"quantiles": [[0.1, 0.5, 0.9], [0.25, 0.5, 0.75]]}, loss="quantile", **TINY)
+
+
+def test_the_views_name_what_a_quantile_fit_minimises_and_scores(run):
+    from windwidgets.views.text import score_text
+
+    assert run.plot().axes[0].get_ylabel() == "loss (pinball, mean over the levels, scaled units)"
+    assert score_text(run).startswith("val_forecast: MAE of the median of 24-step forecasts")
