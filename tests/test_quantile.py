@@ -146,6 +146,9 @@ def test_quantile_settings_that_cannot_be_are_refused(settings, message):
 def test_models_and_data_the_quantile_loss_does_not_fit_are_refused():
     with pytest.raises(ww.ConfigError, match=r"model 'seq2seq' feeds its own outputs back into its decoder"):
         ww.train(noisy_sine(120), loss="quantile", model="seq2seq", **TINY)
+    digits, labels = ww.datasets.digits()
+    with pytest.raises(ww.ConfigError, match=r"`loss` \('quantile'\) sets a forecaster's loss; task='classify'"):
+        ww.train((digits[:40], labels[:40]), task="classify", loss="quantile", epochs=1, live=False)
     point = ww.train(noisy_sine(120), **{**TINY, "epochs": 1})
     assert "y_q0.5" not in point.forecast(2) and point.backtest().quantiles is None
     with pytest.raises(ww.WindwidgetsError, match=r"must be levels the model learned; it learned none"):

@@ -352,7 +352,8 @@ class Forecaster:
         depth = self._depth(series.frame.iloc[max(0, origins[0] - self.config.data.window):], "the backtest's rows")
         quantiles = None
         if kept:
-            every = unscaled(kept, self.scaler, outputs, targets, steps, self._clipped)  # (origins, steps, targets, levels)
+            # (origins, steps, targets, levels)
+            every = unscaled(kept, self.scaler, outputs, targets, steps, self._clipped)
             quantiles = {level: every[..., k] for k, level in enumerate(self.config.train.quantiles)}
         return Backtest(truth, predictions, origins, series.frame.index, layout.targets, series.mase_scale,
                         same_units=bool(layout.grid), warnings=[depth] if depth else [], quantiles=quantiles)

@@ -227,7 +227,8 @@ def forecasts(forecasters: dict, plans: dict, steps: int, chunk: int = CHUNK, le
                        levels=kept)  # (series, steps, outputs)
             predicted.update(zip(block, out.unbind(0)))  # (steps, outputs) each
             if kept and levels is not None:
-                levels.update((key, [q]) for key, q in zip(block, kept[0].split(1)))  # (1, horizon, outputs, levels) each
+                # (1, horizon, outputs, levels) each
+                levels.update((key, [q]) for key, q in zip(block, kept[0].split(1)))
     return {key: predicted[key] for key in plans}
 
 

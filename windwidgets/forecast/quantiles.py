@@ -26,7 +26,8 @@ def unscaled(kept: Levels, scaler, outputs: int, targets: int, steps: int, clip)
     """The first blocks of ``kept`` in original units, clipped by ``clip`` (a function of
     (..., targets) arrays), as (batch, steps, targets, levels): NaN past the first block."""
     blocks = torch.cat(list(kept))  # (batch, horizon, outputs, levels)
-    values = as_array(scaler.inverse(blocks.movedim(-1, 1), slice(0, outputs)))[..., :targets]  # (batch, levels, horizon, targets)
+    # (batch, levels, horizon, targets)
+    values = as_array(scaler.inverse(blocks.movedim(-1, 1), slice(0, outputs)))[..., :targets]
     values = clip(values)
     out = np.full((values.shape[0], values.shape[1], steps, targets), np.nan)  # (batch, levels, steps, targets)
     rows = min(steps, values.shape[2])

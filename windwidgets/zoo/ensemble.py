@@ -52,7 +52,8 @@ class Mean(nn.Module):
 
     def forward(self, x: torch.Tensor, state=None, **teaching):
         if not self.training:
-            predictions = [member(x, **teaching)[0] for member in self.members]  # k x (batch, horizon, outputs[, levels])
+            # k x (batch, horizon, outputs[, levels])
+            predictions = [member(x, **teaching)[0] for member in self.members]
             return torch.stack(predictions).mean(dim=0), None  # (batch, horizon, outputs[, levels])
         k = len(self.members)  # x (k * batch, window, inputs): member i reads the i-th share
         target = teaching.pop("target", None)
