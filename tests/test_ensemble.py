@@ -9,7 +9,7 @@ from windwidgets.config import RunConfig
 from windwidgets.errors import ConfigError
 from windwidgets.forecast.forecaster import Forecaster
 from windwidgets.train import Event
-from windwidgets.train.trainer import LOSSES
+from windwidgets.train.losses import LOSSES
 from windwidgets.views.text import stop_line
 from windwidgets.zoo.ensemble import Mean
 

@@ -78,6 +78,9 @@ MATRIX = {
     "free_steps": (2, {kind: ("refused", r"`free_steps` \(2\) shapes the chunks of mode='sequence'") for kind in KINDS}),
     "forecast_steps": (6, {}),
     "loss": ("mae", {}),
+    "quantiles": (Together(loss="quantile", quantiles=[0.1, 0.5, 0.9]),
+                  {"grids": ("refused", r"`loss='quantile'` \(quantiles=\(0.1, 0.5, 0.9\)\) learns quantiles of a "
+                                        r"table's targets; it does not apply to grids")}),
     "lr": (1e-2, {}),
     "clip_grad": (None, {}),
     "patience": (1, {}),

@@ -14,7 +14,8 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from .config_rules import bounds_rule, frequency_rule, sizes_rule, time_rule
+from .config_rules import (INTERVAL_WORDS, bounds_rule, choice_rule, columns_rule, frequency_rule, inside,
+                           quantile_rule, sizes_rule, sorted_levels, time_rule)
 from .errors import ConfigError, check_whole, closest
 
 Columns = Union[str, list, None]
@@ -128,8 +129,12 @@ class TrainConfig:
     forecast_steps: Optional[int] = setting(None, "pick the best epoch by rolled validation forecasts this long "
                                             "(their error by the training loss, in scaled units: val_forecast in the "
                                             "history); None: a day of sub-daily data, else horizon", minimum=1)
-    loss: str = setting("mse", '"mse" | "mae" | "huber": what a forecaster\'s training minimises; "mae" aims '
-                        "at the median, as MAE scores", choices=("mse", "mae", "huber"))
+    loss: str = setting("mse", '"mse" | "mae" | "huber" | "quantile": what a forecaster\'s training minimises; '
+                        '"mae" aims at the median, as MAE scores; "quantile" learns `quantiles` (pinball loss)',
+                        choices=("mse", "mae", "huber", "quantile"))
+    quantiles: Optional[tuple[float, ...]] = setting(None, 'with loss="quantile", the levels learned, strictly '
+                                                     "inside (0, 1), 0.5 among them (the point forecast); None: "
+                                                     "(0.1, 0.5, 0.9)")
     lr: float = setting(1e-3, "Adam learning rate", within="(0, inf)", hint="; Adam's usual value is 1e-3")
     clip_grad: Optional[float] = setting(1.0, "max gradient norm; None turns clipping off", within="(0, inf]",
                                          hint=", or None to turn clipping off")
@@ -150,6 +155,9 @@ class TrainConfig:
                         '"widgets" | "text" | False (nothing)',
                         choices=("auto", "widgets", "text", False, True))
 
+    def __post_init__(self):
+        object.__setattr__(self, "quantiles", sorted_levels(self.quantiles))
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -159,7 +167,7 @@ class Setting:
     section: str  # the RunConfig section that owns it: data, model or train
     default: Any
     help: str
-    kind: str  # int | float | bool | str | columns | dict | any, read from the annotation
+    kind: str  # int | float | bool | str | columns | numbers | dict | any, read from the annotation
     optional: bool  # None is a value it takes (an Optional annotation)
     choices: Optional[tuple] = None
     minimum: Optional[int] = None
@@ -171,17 +179,17 @@ class Setting:
         if value is None and self.optional:
             return
         if self.choices is not None:
-            _choice(self.name, value, self.choices)
+            choice_rule(self.name, value, self.choices)
         elif self.kind == "bool" and not isinstance(value, bool):
             raise ConfigError(f"`{self.name}` ({value!r}) must be True or False")
         elif self.kind == "columns":
-            _columns(self.name, value)
+            columns_rule(self.name, value)
         elif self.minimum is not None:
             check_whole(self.name, value, self.minimum, hint=self.hint)
         elif self.kind == "float":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ConfigError(f"`{self.name}` ({value!r}) must be a number, such as {self.default!r}")
-            if self.within is not None and not _inside(value, self.within):
+            if self.within is not None and not inside(value, self.within):
                 words = INTERVAL_WORDS.get(self.within, f"in {self.within}")
                 raise ConfigError(f"`{self.name}` ({value}) must be {words}{self.hint}")
 
@@ -214,6 +222,8 @@ def _kind(hint) -> tuple[str, bool]:
         return "any", False
     args = typing.get_args(hint) if typing.get_origin(hint) is Union else (hint,)
     optional = type(None) in args
+    if tuple[float, ...] in args:
+        return "numbers", optional  # checked by its own rule (quantile_rule)
     types = [typing.get_origin(a) or a for a in args if a is not type(None)]
     if list in types or tuple in types:
         return "columns", optional
@@ -315,6 +325,7 @@ class RunConfig:
         frequency_rule(d.freq)
         time_rule(d)
         bounds_rule(d.bounds)
+        quantile_rule(t.loss, t.quantiles)
         if not isinstance(m.options, dict) or not all(isinstance(k, str) for k in m.options):
             raise ConfigError(f"`options` ({m.options!r}) must be a dict of the model's extra keywords, "
                               "such as options={'kernel_size': 3}")
@@ -368,29 +379,3 @@ def plain(value):
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     return value
-
-
-def _columns(name: str, value) -> None:
-    names = value if isinstance(value, list) else [value]
-    if value is not None and not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in names):
-        raise ConfigError(f"`{name}` ({value!r}) must be a column name or a list of names, "
-                          f"such as {name}=['temperature']")
-
-
-INTERVAL_WORDS = {"(0, inf)": "positive and finite", "(0, inf]": "positive"}  # as messages say them
-
-
-def _inside(value, interval: str) -> bool:
-    """Whether ``value`` lies in ``interval``, such as "[0, 1)": brackets take the end, parentheses do not."""
-    low, high = (float(end) for end in interval[1:-1].split(","))
-    above = value >= low if interval[0] == "[" else value > low
-    below = value <= high if interval[-1] == "]" else value < high
-    return above and below
-
-
-def _choice(name: str, value, valid: tuple) -> None:
-    if value not in valid:
-        raise ConfigError(
-            f"`{name}` ({value!r}) is not one of {', '.join(repr(v) for v in valid)}"
-            f"{closest(str(value), [str(v) for v in valid if v is not None])}"
-        )

@@ -8,7 +8,7 @@ import os
 
 import pandas as pd
 
-from .errors import ConfigError, check_whole
+from .errors import ConfigError, check_whole, closest
 
 
 def frequency_rule(value) -> None:
@@ -87,3 +87,76 @@ def bounds_rule(value) -> None:
         if not low < high:
             raise ConfigError(f"`bounds` gives {name!r} a lower limit ({pair[0]}) that is not below its "
                               f"upper limit ({pair[1]}); swap them or widen the range")
+
+
+def columns_rule(name: str, value) -> None:
+    names = value if isinstance(value, list) else [value]
+    if value is not None and not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in names):
+        raise ConfigError(f"`{name}` ({value!r}) must be a column name or a list of names, "
+                          f"such as {name}=['temperature']")
+
+
+INTERVAL_WORDS = {"(0, inf)": "positive and finite", "(0, inf]": "positive"}  # as messages say them
+
+
+def inside(value, interval: str) -> bool:
+    """Whether ``value`` lies in ``interval``, such as "[0, 1)": brackets take the end, parentheses do not."""
+    low, high = (float(end) for end in interval[1:-1].split(","))
+    above = value >= low if interval[0] == "[" else value > low
+    below = value <= high if interval[-1] == "]" else value < high
+    return above and below
+
+
+def choice_rule(name: str, value, valid: tuple) -> None:
+    if value not in valid:
+        raise ConfigError(
+            f"`{name}` ({value!r}) is not one of {', '.join(repr(v) for v in valid)}"
+            f"{closest(str(value), [str(v) for v in valid if v is not None])}"
+        )
+
+
+DEFAULT_QUANTILES = (0.1, 0.5, 0.9)  # what loss="quantile" learns when `quantiles` is None
+
+
+def sorted_levels(value):
+    """``quantiles`` given as numbers, as a sorted tuple of floats (the order the model's outputs
+    take); anything else as it is, for :func:`quantile_rule` to refuse with its value."""
+    if isinstance(value, (list, tuple)) and all(_real(q) for q in value):
+        return tuple(sorted(float(q) for q in value))
+    return value
+
+
+def levels_of(train) -> tuple | None:
+    """The quantile levels a fit with these training settings learns, or None for a point loss."""
+    if train.loss != "quantile":
+        return None
+    return DEFAULT_QUANTILES if train.quantiles is None else tuple(train.quantiles)
+
+
+def quantile_rule(loss: str, quantiles) -> None:
+    """``quantiles``: the levels of ``loss="quantile"``, each strictly inside (0, 1) and given
+    once, the median among them (it is the point forecast)."""
+    if quantiles is None:
+        return
+    example = "quantiles=(0.1, 0.5, 0.9)"
+    if loss != "quantile":
+        raise ConfigError(f"`quantiles` ({quantiles!r}) are the levels loss='quantile' learns, but loss is {loss!r}; "
+                          "pass loss='quantile' too, or leave quantiles out")
+    if not isinstance(quantiles, (list, tuple)) or not quantiles or not all(_real(q) for q in quantiles):
+        raise ConfigError(f"`quantiles` ({quantiles!r}) must be a list of levels between 0 and 1, such as {example}")
+    shown = list(quantiles)
+    outside = [q for q in shown if not 0 < q < 1]
+    if outside:
+        raise ConfigError(f"`quantiles` ({shown}) holds {', '.join(map(str, outside))}, not strictly between 0 and "
+                          f"1 (a level is the share of outcomes below it); pass levels such as {example}")
+    twice = sorted({q for q in shown if shown.count(q) > 1})
+    if twice:
+        raise ConfigError(f"`quantiles` ({shown}) holds {', '.join(map(str, twice))} more than once; pass each "
+                          "level once")
+    if 0.5 not in shown:
+        raise ConfigError(f"`quantiles` ({shown}) leaves out 0.5: the median is the point forecast (the target's "
+                          f"column, backtests, evaluate); add 0.5, such as {example}")
+
+
+def _real(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -123,12 +123,13 @@ def label(value) -> str:
 
 def parse(text: str):
     """'' -> None, '12' -> 12, '0.5' -> 0.5; a dict as Python writes it ("{'power': (0,
-    None)}", the README's bounds) or as a TOML table ('{power = [0, inf]}') -> a dict;
-    anything else stays text, for the library to refuse with its value."""
+    None)}", the README's bounds) or as a TOML table ('{power = [0, inf]}') -> a dict; a list
+    ('[0.1, 0.5, 0.9]', the quantiles) -> a list; anything else stays text, for the library to
+    refuse with its value."""
     text = text.strip()
     if text == "" or text.lower() == "none":
         return None
-    if text.startswith("{"):
+    if text.startswith(("{", "[", "(")):
         return _dict(text)
     for kind in (int, float):
         try:

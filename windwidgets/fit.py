@@ -165,7 +165,7 @@ class BaseRun:
 
     FORMAT = ""  # the file format a subclass writes and reads back
     HISTORY = ("epoch", "train_loss", "val_loss", "lr", "seconds", "grad_norm")
-    LOSS = "loss (MSE, scaled units)"  # what the loss curves show
+    LOSS = "loss ({loss}, scaled units)"  # what the loss curves show, the training loss named
 
     def __init__(self, config: RunConfig, model: torch.nn.Module, device: torch.device, scaler,
                  history: list | None = None, trainer=None):
@@ -277,7 +277,8 @@ class BaseRun:
         """The loss curves as a matplotlib Figure."""
         from .views.plots import loss_figure
 
-        return loss_figure(self.history, log=log, ylabel=self.LOSS)
+        names = {"mse": "MSE", "mae": "MAE", "huber": "Huber", "quantile": "pinball, mean over the levels"}
+        return loss_figure(self.history, log=log, ylabel=self.LOSS.format(loss=names.get(self.config.train.loss)))
 
     # -- files -----------------------------------------------------------------------------
     def _write(self, path, **parts) -> Path:

@@ -31,7 +31,7 @@ BARE_NONE = re.compile(r'(?<![\w."\'-])none(?![\w"\'-])', re.IGNORECASE)  # none
 
 
 KINDS = {"int": "INT", "float": "FLOAT", "bool": "[true|false]", "str": "TEXT",
-         "columns": "COLUMNS", "dict": "KEY=VALUE,...", "any": "VALUE", "name": "NAME"}
+         "columns": "COLUMNS", "numbers": "NUMBER,...", "dict": "KEY=VALUE,...", "any": "VALUE", "name": "NAME"}
 
 
 # -- options ---------------------------------------------------------------------------------
@@ -40,7 +40,7 @@ class Option:
     """One ``--name value`` option: how its text (or TOML value) becomes a Python value."""
 
     name: str  # the keyword, with underscores: hidden_size
-    kind: str  # int | float | bool | str | columns | dict | any | name
+    kind: str  # int | float | bool | str | columns | numbers | dict | any | name
     default: object = None
     help: str = ""
     optional: bool = False  # "none" gives None
@@ -60,6 +60,8 @@ class Option:
                 return int(text)
             if kind == "float":
                 return float(text)
+            if kind == "numbers":  # 0.1,0.5,0.9 or [0.1, 0.5, 0.9]
+                return [float(part) for part in text.strip().strip("[]()").split(",")]
         except ValueError:
             raise UsageError(f"{self.flag} takes {_article(kind)}, not {text!r}") from None
         if kind == "bool":
@@ -91,6 +93,8 @@ class Option:
             ok = isinstance(value, bool)
         elif kind == "columns":
             ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        elif kind == "numbers":
+            ok = isinstance(value, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
         elif kind == "dict":
             ok = isinstance(value, dict)
         elif kind == "any":
@@ -240,14 +244,14 @@ def _body_table(cell: str, options: dict[str, Option]) -> dict:
 def sweep_body(cell: str, options: dict[str, Option]) -> tuple[dict, dict]:
     """A %%windsweep body: the fixed settings, and the search space (lists and ranges, such
     as ``model = ["lstm", "gru"]`` or ``lr = { loguniform = [1e-4, 1e-2] }``). A setting that
-    takes column names is searched with a list of lists: ``covariates = [["a"], ["a", "b"]]``."""
+    takes column names (or numbers) is searched with a list of lists: ``covariates = [["a"], ["a", "b"]]``."""
     from .scale.space import is_range
 
     fixed, space = {}, {}
     for name, value in _body_table(cell, options).items():
         option = options[name]
         searched = is_range(value) or (isinstance(value, list) and (
-            option.kind != "columns" or any(isinstance(v, list) for v in value)))
+            option.kind not in ("columns", "numbers") or any(isinstance(v, list) for v in value)))
         if searched and name in SWEEP_EXTRA:
             raise UsageError(f"`{name}` in the cell body is {value!r}; it is a setting of the sweep, not "
                              f"something to search: give one value")
@@ -341,7 +345,8 @@ def _nearest(name: str, valid, prefix: str) -> str:
 
 def _article(kind: str) -> str:
     return {"int": "a whole number", "float": "a number", "bool": "true or false",
-            "columns": "a column name or a list of them", "dict": "a table of options",
+            "columns": "a column name or a list of them", "numbers": "numbers separated by commas",
+            "dict": "a table of options",
             "any": "a single value", "str": "text", "name": "a name"}[kind]
 
 
@@ -364,4 +369,5 @@ def _toml(value, kind: str) -> str:
     if value is not None and kind in ("int", "float", "str"):
         return f'"{value}"' if kind == "str" else str(value)
     return {"int": "64", "float": "0.5", "bool": "true", "str": '"text"', "name": '"df"',
-            "columns": '["a", "b"]', "dict": "{ kernel_size = 3 }", "any": '"auto"'}[kind]
+            "columns": '["a", "b"]', "numbers": "[0.1, 0.5, 0.9]", "dict": "{ kernel_size = 3 }",
+            "any": '"auto"'}[kind]

@@ -122,10 +122,12 @@ class PanelRun(Run):
         forecasters = {key: self.member(key).forecaster for key in keys}
         plans = {key: self._for(key, lambda run: run.forecaster._planned(steps, futures[key], start, None))
                  for key in keys}
-        predicted = forecasts(forecasters, plans, steps)
+        levels: dict = {}  # a quantile model's first block of each series, every level
+        predicted = forecasts(forecasters, plans, steps, levels=levels)
         if level is not None:
             calibrate(forecasters, steps)
-        return {key: self._for(key, lambda run: run.forecaster._frame_of(predicted[key], plans[key][0], level))
+        return {key: self._for(key, lambda run: run.forecaster._frame_of(predicted[key], plans[key][0], level,
+                                                                          levels.get(key)))
                 for key in keys}
 
     def _forecast_keys(self, series, context, interval=None) -> list:

@@ -81,13 +81,18 @@ class Run(BaseRun):
             ``<target>_upper`` columns, conformal bands from the errors of the model's own
             rolled forecasts on the validation part, by lead time (see
             :mod:`windwidgets.forecast.intervals`); the level is kept in the frame's
-            ``attrs["interval"]``, where :meth:`plot_forecast` finds it.
+            ``attrs["interval"]``, where :meth:`plot_forecast` finds it. It stays conformal
+            with ``loss="quantile"``: calibrated at every lead, where the learned levels are not.
         keep_state : follow a live series: the model's state after the series is kept, and
             later calls (and :meth:`update` with new rows) move it on without re-reading
             history. Starts at the end of the data, or of ``context`` when one is given.
 
         Returns a DataFrame indexed by the forecast timestamps (or positions), one column
-        per target. Past-only covariates are forecast along the way but not returned.
+        per target. Past-only covariates are forecast along the way but not returned. A
+        model trained with ``loss="quantile"`` adds ``<target>_q<level>`` columns (its levels,
+        ``attrs["quantiles"]``) for its first block of ``horizon`` rows, NaN after it, where
+        it reads its own fed-back medians (see :mod:`windwidgets.forecast.quantiles`); the
+        target's column is the median.
         """
         self._fitted()
         return self.forecaster.forecast(steps, future, start, context, interval, keep_state)
@@ -152,7 +157,7 @@ class Run(BaseRun):
         drawn (default: three times the forecast's length). The history is the ``context``
         when one is given, else the run's data.
         """
-        from .views.plots import forecast_figure, span_text
+        from .views.plots import forecast_columns, forecast_figure, span_text
 
         if forecast is None:
             forecast = self.forecast(steps or 4 * self.config.data.window, future=future,
@@ -165,7 +170,7 @@ class Run(BaseRun):
         last = last or 3 * len(forecast)
         history = frame.iloc[max(0, origin - last) : origin]
         truth = frame.iloc[origin : origin + len(forecast)]
-        targets = ", ".join(str(c) for c in forecast.columns if not str(c).endswith(("_lower", "_upper")))
+        targets = ", ".join(str(c) for c in forecast_columns(forecast))
         title = f"{self.config.model.model} forecast of {targets}, {span_text(len(forecast), forecast.index)} ahead"
         return forecast_figure(history, forecast, truth if len(truth) else None, title=title)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from .config import SEQUENCE_BATCH, WINDOW_BATCH, RunConfig
+from .config_rules import levels_of
 from .errors import ConfigError, warn
 
 
@@ -24,8 +25,8 @@ def settle(config: RunConfig, modes: tuple, why: str = "", season: int | None = 
     room : in sequence mode, the rows of the shortest training stretch: ``chunk`` and
         ``free_steps`` are cut to fit it (with a warning), so the config says what trained.
 
-    Returns a new frozen config; ``batch_size``, ``chunk``, ``free_steps`` and
-    ``forecast_steps`` hold the values the fit uses.
+    Returns a new frozen config; ``batch_size``, ``chunk``, ``free_steps``, ``forecast_steps``
+    and, with ``loss="quantile"``, ``quantiles`` hold the values the fit uses.
     """
     d, t = config.data, config.train
     mode = t.mode
@@ -47,6 +48,8 @@ def settle(config: RunConfig, modes: tuple, why: str = "", season: int | None = 
         chunk = 2 * d.window if t.chunk is None else t.chunk
         free = d.window if t.free_steps is None else t.free_steps
         changes["chunk"], changes["free_steps"] = _fitted_chunk(chunk, free, d.window, d.horizon, room)
+    if t.loss == "quantile":
+        changes["quantiles"] = levels_of(t)  # the levels the model was built with, recorded
     if season is not None and t.forecast_steps is None:
         changes["forecast_steps"] = season if season > 1 else d.horizon
     return config.replace(**changes)

@@ -20,7 +20,7 @@ METHODS = ("model", "naive", "seasonal_naive")
 @torch.no_grad()
 def rolled_forecasts(model, encoded: torch.Tensor, origins: np.ndarray, steps: int, window: int,
                      horizon: int, outputs: int, carry: bool,
-                     chunk: int = 1024) -> torch.Tensor:
+                     chunk: int = 1024, levels=None) -> torch.Tensor:
     """Forecasts of ``steps`` rows from every origin at once: one forward pass per block for
     a whole chunk of origins instead of one per origin and block.
 
@@ -36,7 +36,8 @@ def rolled_forecasts(model, encoded: torch.Tensor, origins: np.ndarray, steps: i
     :meth:`windwidgets.Run.forecast` with ``start`` reads them, up to the ``horizon - 1``
     rows past the last forecast row that a last, partial block reads (each encoded row holds
     the covariates ``horizon`` rows ahead; past the data's end they are zeros, where such a
-    forecast repeats the last row).
+    forecast repeats the last row). A quantile model's first blocks, every level, join
+    ``levels`` (:class:`~windwidgets.forecast.rollout.Levels`), chunk after chunk.
 
     Returns (origins, steps, outputs) scaled predictions.
     """
@@ -45,7 +46,7 @@ def rolled_forecasts(model, encoded: torch.Tensor, origins: np.ndarray, steps: i
     out = []
     for first in range(0, len(origins), chunk):
         sequences = windows[starts[first : first + chunk]].clone()  # (chunk, window + steps, inputs)
-        out.append(roll(model, sequences, window, window, horizon, outputs, carry).clone())
+        out.append(roll(model, sequences, window, window, horizon, outputs, carry, levels=levels).clone())
     return torch.cat(out)  # (origins, steps, outputs)
 
 
@@ -72,6 +73,9 @@ class Backtest:
     same_units : True when the targets share one unit (a grid's cells): scored together.
     warnings : what may make these figures mislead (inputs far outside the training range),
         also given as warnings when the backtest ran.
+    quantiles : a quantile model's (``loss="quantile"``) learned quantiles, {level: (origins,
+        steps, targets)} in original units, NaN past each forecast's first block (see
+        :mod:`windwidgets.forecast.quantiles`); None for a point model.
     """
 
     truth: np.ndarray
@@ -85,6 +89,7 @@ class Backtest:
     upper: np.ndarray | None = None
     same_units: bool = False
     warnings: list = field(default_factory=list)  # why these figures may mislead (see train.depth)
+    quantiles: dict | None = None  # level -> (origins, steps, targets), a quantile model's
     _frame: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
@@ -97,7 +102,8 @@ class Backtest:
 
         Columns: ``origin`` (label of the last row the forecast saw), ``time`` (label of the
         forecast row), ``lead`` (1 = the first forecast row), ``target``, ``truth``, ``model``,
-        ``naive``, ``seasonal_naive``, and ``lower``/``upper`` with an interval.
+        ``naive``, ``seasonal_naive``, ``lower``/``upper`` with an interval, and ``q0.1``... with
+        a quantile model's levels.
         ``run.forecast(steps, start=time at lead 1)`` reproduces the model's row.
         """
         if self._frame is None:
@@ -114,6 +120,7 @@ class Backtest:
             columns.update({name: self.predictions[name].ravel() for name in METHODS})
             if self.level is not None:
                 columns.update(lower=self.lower.ravel(), upper=self.upper.ravel())
+            columns.update({f"q{level:g}": values.ravel() for level, values in (self.quantiles or {}).items()})
             self._frame = pd.DataFrame(columns)
         return self._frame
 
@@ -233,6 +240,15 @@ class Backtest:
     def coverage(self) -> float | None:
         """The share of truths inside the interval, over the origins that have one."""
         return None if self.level is None else coverage(self.truth, self.lower, self.upper)
+
+    def quantile_coverage(self, low: float, high: float) -> float:
+        """The share of truths between a quantile model's learned levels ``low`` and ``high``
+        (0.1 and 0.9 make an 80% band), over the rows that have them (each forecast's first
+        block): what ``coverage`` says of the conformal interval."""
+        if not self.quantiles or low not in self.quantiles or high not in self.quantiles:
+            raise WindwidgetsError(f"`low` ({low!r}) and `high` ({high!r}) must be levels the model learned; it "
+                                   f"learned {tuple(self.quantiles) if self.quantiles else 'none (a point loss)'}")
+        return coverage(self.truth, self.quantiles[low], self.quantiles[high])
 
     def _summary(self) -> str:
         """One line; a skipped metric is said where the metrics are asked for, not here."""

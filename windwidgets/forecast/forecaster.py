@@ -33,6 +33,7 @@ from .baselines import baselines
 from .bounds import clip
 from ..train.depth import DepthWarning, outside, outside_message, training_range
 from .intervals import check_level, half_widths, rolling_half_widths
+from .quantiles import levels_for, unscaled, with_quantiles
 from .rollout import as_array, carries, future_index, rollout
 from .stream import Stream
 
@@ -79,6 +80,7 @@ class Forecaster:
             raise WindwidgetsError(
                 "pass either `start` (a row of the run's data) or `context` (a new series), not both"
             )
+        kept = levels_for(self.config)  # a quantile model's first block, every level
         if keep_state:
             if start is not None:
                 raise WindwidgetsError(
@@ -88,12 +90,12 @@ class Forecaster:
             stream = self._stream if context is None and self._stream is not None else self._new_stream(context)
             labels = future_index(stream.index, steps)
             known = self._future_of(future, labels, None, 0)
-            predicted = stream.forecast(steps, known)  # (steps, outputs)
+            predicted = stream.forecast(steps, known, kept)  # (steps, outputs)
             self._stream = stream
         else:
             labels, rows, warmup = self._planned(steps, future, start, context)
-            predicted = self._rolled(rows, warmup, steps)
-        return self._frame_of(predicted, labels, level)
+            predicted = self._rolled(rows, warmup, steps, kept)
+        return self._frame_of(predicted, labels, level, kept)
 
     def update(self, new_rows) -> None:
         """See :meth:`windwidgets.Run.update`."""
@@ -240,12 +242,13 @@ class Forecaster:
         """Scaled predictions (steps, outputs) after the rows ``known``."""
         return self._rolled(self._rollout_rows(known, future, origin, steps, warmup), warmup, steps)
 
-    def _rolled(self, rows: torch.Tensor, warmup: int, steps: int) -> torch.Tensor:
-        """Scaled predictions (steps, outputs) of the ``rows`` :meth:`_rollout_rows` made."""
+    def _rolled(self, rows: torch.Tensor, warmup: int, steps: int, levels=None) -> torch.Tensor:
+        """Scaled predictions (steps, outputs) of the ``rows`` :meth:`_rollout_rows` made; a
+        quantile model's first block, every level, joins ``levels`` (see :func:`levels_for`)."""
         d = self.config.data
         self.model.eval()
         return rollout(self.model, rows, warmup, steps, d.window, d.horizon, len(self.layout.outputs),
-                       self._carry(), warmup)
+                       self._carry(), warmup, levels)
 
     def _rollout_rows(self, known: pd.DataFrame, future: np.ndarray | None, origin: int, steps: int,
                       warmup: int) -> torch.Tensor:
@@ -263,13 +266,22 @@ class Forecaster:
         values = torch.tensor(raw, dtype=torch.float32)  # (rows, inputs)
         return encode(values, self.scaler, self.layout, self.config.data.horizon).to(self.device)
 
-    def _frame_of(self, predicted: torch.Tensor, labels: pd.Index, level: float | None) -> pd.DataFrame:
-        """Original units, one column per target, plus ``<target>_lower``/``_upper`` bounds."""
+    def _frame_of(self, predicted: torch.Tensor, labels: pd.Index, level: float | None, kept=None) -> pd.DataFrame:
+        """Original units, one column per target, plus ``<target>_lower``/``_upper`` bounds and,
+        from a quantile model's first block (``kept``), ``<target>_q<level>`` columns."""
         outputs, targets = len(self.layout.outputs), list(self.layout.targets)
         values = as_array(self.scaler.inverse(predicted, slice(0, outputs)))[:, : len(targets)]  # (steps, targets)
         values = self._clipped(values)
-        if level is None:
-            return pd.DataFrame(values, index=labels, columns=targets)
+        frame = (pd.DataFrame(values, index=labels, columns=targets) if level is None else
+                 self._banded(values, labels, level))
+        if kept:
+            quantiles = unscaled(kept, self.scaler, outputs, len(targets), len(labels), self._clipped)[0]
+            frame = with_quantiles(frame, quantiles, targets, self.config.train.quantiles)  # (steps, targets, levels)
+        return frame
+
+    def _banded(self, values: np.ndarray, labels: pd.Index, level: float) -> pd.DataFrame:
+        """The forecast ``values`` (steps, targets) with their conformal bounds at ``level``."""
+        targets = list(self.layout.targets)
         widths = half_widths(self._calibrated(len(labels)), level)  # (steps, targets)
         lower, upper = self._clipped(values - widths), self._clipped(values + widths)
         columns = {name: values[:, j] for j, name in enumerate(targets)}
@@ -311,9 +323,10 @@ class Forecaster:
         origins = self._origins(steps, stride)
         encoded = self._encoded(self.series.frame.to_numpy(dtype=np.float64))  # (rows, inputs)
         self.model.eval()
+        kept = levels_for(self.config)
         predicted = rolled_forecasts(self.model, encoded, origins, steps, d.window, d.horizon, outputs,
-                                     self._carry())
-        return self._scored(predicted, origins, steps)
+                                     self._carry(), levels=kept)
+        return self._scored(predicted, origins, steps, kept)
 
     def _origins(self, steps: int, stride: int) -> np.ndarray:
         """The first predicted rows of a backtest's forecasts; refused when there are none."""
@@ -326,8 +339,9 @@ class Forecaster:
             )
         return origins
 
-    def _scored(self, predicted: torch.Tensor, origins: np.ndarray, steps: int) -> Backtest:
-        """The Backtest of scaled forecasts ``predicted`` (origins, steps, outputs) from ``origins``."""
+    def _scored(self, predicted: torch.Tensor, origins: np.ndarray, steps: int, kept=None) -> Backtest:
+        """The Backtest of scaled forecasts ``predicted`` (origins, steps, outputs) from ``origins``;
+        ``kept``: a quantile model's first blocks, every level, of those forecasts."""
         layout, series = self.layout, self.series
         outputs, targets = len(layout.outputs), len(layout.targets)
         values = as_array(self.scaler.inverse(predicted, slice(0, outputs)))[..., :targets]  # (origins, steps, targets)
@@ -336,8 +350,13 @@ class Forecaster:
         truth = observed[origins[:, None] + np.arange(steps)[None, :]]  # (origins, steps, targets)
         predictions = {"model": values, **baselines(observed, origins, steps, series.season)}
         depth = self._depth(series.frame.iloc[max(0, origins[0] - self.config.data.window):], "the backtest's rows")
+        quantiles = None
+        if kept:
+            # (origins, steps, targets, levels)
+            every = unscaled(kept, self.scaler, outputs, targets, steps, self._clipped)
+            quantiles = {level: every[..., k] for k, level in enumerate(self.config.train.quantiles)}
         return Backtest(truth, predictions, origins, series.frame.index, layout.targets, series.mase_scale,
-                        same_units=bool(layout.grid), warnings=[depth] if depth else [])
+                        same_units=bool(layout.grid), warnings=[depth] if depth else [], quantiles=quantiles)
 
     def _depth(self, rows: pd.DataFrame, where: str) -> str | None:
         """Warn, and say, when ``rows`` hold inputs far outside the training rows' range. Not

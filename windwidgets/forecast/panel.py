@@ -10,6 +10,7 @@ import torch
 from ..errors import WindwidgetsError
 from .backtest import Backtest, Evaluation, metrics_html, model_rows, rolled_forecasts
 from .metrics import warn_skipped
+from .quantiles import levels_for
 from .rollout import roll
 
 
@@ -192,20 +193,25 @@ def backtests(forecasters: dict, origins: dict, steps: int, chunk: int = CHUNK) 
     starts = np.cumsum([0] + [len(rows) for rows in encoded])[:-1]
     every = np.concatenate([origins[key] + start for key, start in zip(forecasters, starts)])
     first.model.eval()
+    kept = levels_for(first.config)  # a quantile model's first blocks, every level
     predicted = rolled_forecasts(first.model, torch.cat(encoded), every, steps, d.window, d.horizon, outputs,
-                                 first._carry(), chunk)  # (all origins, steps, outputs)
-    parts = torch.split(predicted, [len(origins[key]) for key in forecasters])  # (origins, steps, outputs) each
-    return {key: f._scored(part, origins[key], steps) for (key, f), part in zip(forecasters.items(), parts)}
+                                 first._carry(), chunk, kept)  # (all origins, steps, outputs)
+    sizes = [len(origins[key]) for key in forecasters]
+    parts = torch.split(predicted, sizes)  # (origins, steps, outputs) each
+    levels = torch.split(torch.cat(kept), sizes) if kept else [None] * len(sizes)  # (origins, horizon, outputs, levels)
+    return {key: f._scored(part, origins[key], steps, None if mine is None else [mine])
+            for (key, f), part, mine in zip(forecasters.items(), parts, levels)}
 
 
 @torch.no_grad()
-def forecasts(forecasters: dict, plans: dict, steps: int, chunk: int = CHUNK) -> dict:
+def forecasts(forecasters: dict, plans: dict, steps: int, chunk: int = CHUNK, levels: dict | None = None) -> dict:
     """Each series' scaled forecast (steps, outputs), every series rolled in batches of ``chunk``.
 
     ``plans`` maps each id to what :meth:`Forecaster._planned` made of it: (labels, encoded
     rows (warmup + steps, inputs), warmup). Series with the same warm-up (all of a panel's,
     unless some are shorter than a window) are stacked and rolled together as
-    :meth:`Forecaster.forecast` rolls one.
+    :meth:`Forecaster.forecast` rolls one. With ``levels`` (a dict) and a quantile model, each
+    id's first block, every level, lands in it: [(1, horizon, outputs, levels)].
     """
     first = next(iter(forecasters.values()))
     d, outputs = first.config.data, len(first.layout.outputs)
@@ -216,8 +222,13 @@ def forecasts(forecasters: dict, plans: dict, steps: int, chunk: int = CHUNK) ->
         for at in range(0, len(keys), chunk):
             block = keys[at : at + chunk]
             rows = torch.stack([plans[key][1] for key in block])  # (series, warmup + steps, inputs)
-            out = roll(first.model, rows, warmup, d.window, d.horizon, outputs, first._carry())  # (series, steps, outputs)
+            kept = levels_for(first.config)
+            out = roll(first.model, rows, warmup, d.window, d.horizon, outputs, first._carry(),
+                       levels=kept)  # (series, steps, outputs)
             predicted.update(zip(block, out.unbind(0)))  # (steps, outputs) each
+            if kept and levels is not None:
+                # (1, horizon, outputs, levels) each
+                levels.update((key, [q]) for key, q in zip(block, kept[0].split(1)))
     return {key: predicted[key] for key in plans}
 
 

@@ -24,9 +24,36 @@ def carries(mode: str) -> bool:
     return mode in CARRYING_MODES
 
 
+class Levels(list):
+    """Every level of a quantile model's rollouts (``loss="quantile"``), beside the median they
+    feed back: the first block of each rollout, (batch, horizon, outputs, levels) scaled. Only
+    the first: the blocks after it read the medians fed back as if they were known, so their
+    spread would leave out the uncertainty of those (too narrow); ``interval=`` gives bands at
+    every lead.
+
+    ``median`` is the position of level 0.5 among the levels.
+    """
+
+    def __init__(self, median: int):
+        super().__init__()
+        self.median = median
+
+    def around(self, model):
+        """``model`` as one rollout calls it: every level asked for, the median given back."""
+        first = []
+
+        def call(x: torch.Tensor, state=None):
+            y, state = model(x, state, quantiles=True)  # (batch, horizon, outputs, levels)
+            if not first:
+                first.append(y)
+                self.append(y)
+            return y[..., self.median], state  # (batch, horizon, outputs)
+        return call
+
+
 @torch.no_grad()
 def rollout(model, encoded: torch.Tensor, start: int, steps: int, window: int, horizon: int,
-            outputs: int, carry: bool, warmup: int | None = None) -> torch.Tensor:
+            outputs: int, carry: bool, warmup: int | None = None, levels: Levels | None = None) -> torch.Tensor:
     """Predict rows ``start .. start + steps - 1`` of ``encoded`` from the rows before them.
 
     Parameters
@@ -39,17 +66,18 @@ def rollout(model, encoded: torch.Tensor, start: int, steps: int, window: int, h
     outputs : how many leading columns the model predicts.
     carry : carry the state on (see :func:`carries`).
     warmup : rows before ``start`` read to warm the model up; default ``window``.
+    levels : a quantile model's :class:`Levels`, which the first block's levels join.
 
     Returns (steps, outputs) scaled predictions.
     """
     warmup = window if warmup is None else warmup
     sequences = encoded[None, start - warmup : start + steps].clone()  # (1, warmup + steps, inputs)
-    return roll(model, sequences, warmup, window, horizon, outputs, carry)[0]
+    return roll(model, sequences, warmup, window, horizon, outputs, carry, levels=levels)[0]
 
 
 @torch.no_grad()
 def roll(model, sequences: torch.Tensor, warmup: int, window: int, horizon: int, outputs: int,
-         carry: bool, state=None) -> torch.Tensor:
+         carry: bool, state=None, levels: Levels | None = None) -> torch.Tensor:
     """Roll a batch of series forward at once: the core of forecasts, backtests and streams.
 
     Parameters
@@ -59,6 +87,7 @@ def roll(model, sequences: torch.Tensor, warmup: int, window: int, horizon: int,
     warmup : known rows at the front of each sequence.
     carry : carry the state on (see :func:`carries`).
     state : the state before the first row (a stream's, when carrying), or None.
+    levels : a quantile model's :class:`Levels`: the first block's every level joins it.
 
     Carrying, the model reads the warm-up once, then only each new block: a horizon-1
     rollout costs one cell step per step. Otherwise it re-reads the last ``window`` rows,
@@ -68,6 +97,8 @@ def roll(model, sequences: torch.Tensor, warmup: int, window: int, horizon: int,
     Returns (batch, steps, outputs) scaled predictions, a view of ``sequences``.
     """
     end = sequences.shape[1]
+    if levels is not None:
+        model = levels.around(model)
     sequences[:, warmup:, :outputs] = 0.0
     if not carry:
         t = warmup

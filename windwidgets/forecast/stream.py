@@ -75,11 +75,12 @@ class Stream:
             self.read -= drop
 
     @torch.no_grad()
-    def forecast(self, steps: int, future: np.ndarray | None) -> torch.Tensor:
+    def forecast(self, steps: int, future: np.ndarray | None, levels=None) -> torch.Tensor:
         """(steps, outputs) scaled predictions for the rows after the stream's last row.
 
         ``future`` holds the known-future covariates of those rows and of the ``horizon - 1``
-        after them, (steps + horizon - 1, future), or None.
+        after them, (steps + horizon - 1, future), or None. ``levels``: a quantile model's
+        :class:`~windwidgets.forecast.rollout.Levels`, which the first block's levels join.
         """
         rows = np.zeros((steps if future is None else len(future), len(self.layout.inputs)))
         if future is not None:
@@ -91,9 +92,10 @@ class Stream:
         if self.carries_state:
             sequences = encoded[None, self.read :].clone()  # (1, lag + steps, inputs)
             warmup = len(self.frame) - self.read
-            return roll(self.model, sequences, warmup, self.window, self.horizon, outputs, True, self.state)[0]
+            return roll(self.model, sequences, warmup, self.window, self.horizon, outputs, True, self.state,
+                        levels)[0]
         sequences = encoded[None, len(self.frame) - self.window :].clone()  # (1, window + steps, inputs)
-        return roll(self.model, sequences, self.window, self.window, self.horizon, outputs, False)[0]
+        return roll(self.model, sequences, self.window, self.window, self.horizon, outputs, False, levels=levels)[0]
 
     def _encoded(self, values: np.ndarray) -> torch.Tensor:
         raw = torch.tensor(values, dtype=torch.float32)  # (rows, inputs)

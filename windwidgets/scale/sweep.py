@@ -80,10 +80,11 @@ def sweep(data, space: dict, *, metric: str = AUTO, trials: int | None = None, a
                                         hint=", or None for one trial per CPU")
     RunConfig.from_kwargs(**settings)  # the fixed settings alone, with the usual messages
     search = SearchSpace(space, settings)
-    if "loss" in search.names:
-        raise ConfigError("`space` varies 'loss', but a trial's figures (val_forecast, val_loss, train_loss) are "
-                          "in its own loss's units, so trials with different losses cannot be ranked; sweep one "
-                          "loss at a time and compare the best runs with run.evaluate()")
+    for name in ("loss", "quantiles"):  # the levels of loss='quantile' make its loss what it is
+        if name in search.names:
+            raise ConfigError(f"`space` varies {name!r}, but a trial's figures (val_forecast, val_loss, train_loss) "
+                              "are in its own loss's units, so trials with different losses cannot be ranked; sweep "
+                              "one loss at a time and compare the best runs with run.evaluate()")
     result = Sweep(data, search, settings, metric, trials)
     result.concurrent_trials = concurrent_trials
     result.metric = _settled_metric(metric, result._check_data())

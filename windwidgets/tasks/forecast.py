@@ -7,6 +7,7 @@ import torch
 
 from .. import zoo
 from ..config import RunConfig
+from ..config_rules import levels_of
 from ..settle import settle
 from ..data import Layout, Scaler, prepare
 from ..data.series import SeriesState, season_of
@@ -19,8 +20,9 @@ from ..forecast.rollout import carries
 from ..panel import PanelRun
 from ..run import Run, frame_from_state
 from ..train import Events, Trainer
-from ..train.trainer import LOSSES
+from ..train.losses import LOSSES
 from ..zoo.ensemble import Mean
+from ..zoo.quantile import quantile_model
 from ..zoo.residual import wrapped
 from .grid import GridRun
 
@@ -141,11 +143,21 @@ def build_model(config: RunConfig, layout: Layout) -> torch.nn.Module:
                          extra={"grid": layout.grid} if layout.grid else {},
                          reads="grids" if layout.grid else "table")
     if config.model.ensemble == 1:
-        return wrapped(zoo.build(config.model.model, spec, config.model), spec, config)
+        return _one_model(config, spec)
     with torch.random.fork_rng(devices=[]):  # loading a file leaves the caller's random state alone
         torch.manual_seed(config.train.seed)
-        return Mean([wrapped(zoo.build(config.model.model, spec, config.model), spec, config)
-                     for _ in range(config.model.ensemble)])
+        return Mean([_one_model(config, spec) for _ in range(config.model.ensemble)])
+
+
+def _one_model(config: RunConfig, spec) -> torch.nn.Module:
+    """One model of ``config`` inside the wrappers its settings ask for; with
+    ``loss="quantile"`` one output per target and level (see :mod:`windwidgets.zoo.quantile`)."""
+    levels = levels_of(config.train)
+    if levels is None:
+        return wrapped(zoo.build(config.model.model, spec, config.model), spec, config)
+    name = config.model.model
+    return quantile_model(name, lambda wide: zoo.build(name, wide, config.model), spec, levels,
+                          lambda heads: wrapped(heads, spec, config))
 
 
 def restored(config: RunConfig, layout: Layout, series: dict, state_dict: dict, device: torch.device,

@@ -15,6 +15,7 @@ from ..errors import warn
 from .depth import DepthWarning, fit_warning
 from .events import Event, Events, Progress
 from .guards import GradientWatch
+from .losses import LOSSES, training_loss  # noqa: F401 (LOSSES is also read from here)
 from .stopping import on_plateau, patience_stop
 
 NAN_ADVICE = (
@@ -22,9 +23,6 @@ NAN_ADVICE = (
     "of epoch {best} were restored. Likely causes: a learning rate too high (try lr={lr:.0e}), "
     "unscaled data (keep scaler='standard'), or exploding gradients (set clip_grad=1.0)"
 )
-
-
-LOSSES = {"mse": nn.MSELoss, "mae": nn.L1Loss, "huber": nn.HuberLoss}  # config.loss -> module
 
 
 class TrainingWarning(UserWarning):
@@ -41,7 +39,8 @@ class Trainer:
     config : the training settings.
     device : where the model and batches live.
     events : subscribers (history, views) hear every :class:`Event`.
-    loss : the loss module; by default the one ``config.loss`` names.
+    loss : the loss module; by default the one ``config.loss`` names. One with a ``point`` method
+        (the pinball loss) reads every level of ``model(x, quantiles=True)``; its point is fed back.
     metrics : extra validation scores, ``{name: function(prediction, y) -> batch mean}``;
         each lands in ``progress.metrics`` and in the history under its name.
     score : ``function(model) -> float``, lower is better, that picks the best epoch and
@@ -72,7 +71,9 @@ class Trainer:
         self.clip_groups = [list(m.parameters()) for m in self.members] or [list(model.parameters())]
         self.reduce_loss = reduce_loss
         self.events = events or Events()
-        self.loss = loss or LOSSES[config.loss]()
+        self.loss = loss or training_loss(config)
+        self.ask = {"quantiles": True} if hasattr(self.loss, "point") else {}  # every level, for the loss
+        self.point = getattr(self.loss, "point", _same)
         self.metrics = dict(metrics or {})
         self.score, self._best_score = score, (2, math.inf)  # (rank, value): lower is better
         self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
@@ -182,9 +183,9 @@ class Trainer:
         if mode == "sequence":
             return self._sequence_loss(batches, x, y), None
         if mode == "stateful":
-            prediction, state = self.model(x, state, every_step=True)  # (streams, window, horizon, outputs)
+            prediction, state = self.model(x, state, every_step=True, **self.ask)  # (streams, window, horizon, outputs[, levels])
             return self.loss(prediction, y), _detach(state)
-        prediction, _ = self.model(x, **self._teaching(y))  # (batch, horizon, outputs)
+        prediction, _ = self.model(x, **self._teaching(y), **self.ask)  # (batch, horizon, outputs[, levels])
         return self.loss(prediction, y), None
 
     def _sequence_loss(self, chunks, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -197,16 +198,17 @@ class Trainer:
         """
         chunk, horizon, outputs = y.shape[1:]
         length, free = chunks.length, chunks.free
-        prediction, state = self.model(x[:, :length], every_step=True)  # (batch, length, horizon, outputs)
+        prediction, state = self.model(x[:, :length], every_step=True, **self.ask)  # (batch, length, horizon, outputs[, levels])
         loss = self.loss(prediction[:, -chunk:], y)
         if not free:
             return loss
-        block, blocks = prediction[:, -1], []  # (batch, horizon, outputs): rows length .. length + horizon - 1
+        block, blocks = self.point(prediction[:, -1]), []  # (batch, horizon, outputs): rows length .. length + horizon - 1
         for t in range(length, length + free, horizon):
             fed = torch.cat([block, x[:, t : t + horizon, outputs:]], dim=-1)  # (batch, horizon, inputs)
-            block, state = self.model(fed, state)  # (batch, horizon, outputs): the next block
-            blocks.append(block)
-        predicted = torch.cat(blocks, dim=1)  # (batch, free, outputs)
+            every, state = self.model(fed, state, **self.ask)  # (batch, horizon, outputs[, levels]): the next block
+            block = self.point(every)  # the median goes back in, as in a rollout
+            blocks.append(every)
+        predicted = torch.cat(blocks, dim=1)  # (batch, free, outputs[, levels])
         truth = x[:, length + horizon : length + horizon + free, :outputs]  # (batch, free, outputs)
         free_loss = self.loss(predicted, truth)
         return (loss + free_loss) / 2
@@ -250,7 +252,7 @@ class Trainer:
         for prediction, y in self._val_predictions(self.model):
             total += self.loss(prediction, y).item() * y.shape[0]
             for name, metric in self.metrics.items():
-                scores[name] += float(metric(prediction, y)) * y.shape[0]
+                scores[name] += float(metric(self.point(prediction), y)) * y.shape[0]
             count += y.shape[0]
         self.progress.metrics = {name: value / max(count, 1) for name, value in scores.items()}
         return self._validate_chunks() if self.config.mode == "sequence" else total / max(count, 1)
@@ -259,7 +261,7 @@ class Trainer:
         """``(prediction, y)`` of ``model`` (in eval mode) for each batch of validation windows."""
         windows = self.data.windows
         for x, y in windows.batches(windows.val_index, max(256, self.config.batch_size)):
-            yield model(x.to(self.device))[0], y.to(self.device)
+            yield model(x.to(self.device), **self.ask)[0], y.to(self.device)
 
     def _val_loss(self, model: nn.Module) -> float:
         """``model``'s mean loss over the validation windows."""
@@ -380,6 +382,10 @@ def _rank(value: float, fallback) -> tuple:
         return (0, value)
     value = fallback()
     return (1, value) if math.isfinite(value) else (2, math.inf)
+
+
+def _same(prediction: torch.Tensor) -> torch.Tensor:
+    return prediction
 
 
 def _snapshot(model: nn.Module) -> dict:

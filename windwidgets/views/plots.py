@@ -78,13 +78,30 @@ def loss_figure(history: pd.DataFrame, log: bool = True, ylabel: str = "loss (MS
     return fig
 
 
+def learned_levels(forecast: pd.DataFrame) -> dict:
+    """A quantile model's columns of ``forecast`` (``power_q0.1``, see
+    :mod:`windwidgets.forecast.quantiles`): target -> [(level, column), ...] by level."""
+    found: dict = {}
+    for column in forecast.columns:
+        name, _, level = str(column).rpartition("_q")
+        if name in forecast.columns and level.replace(".", "", 1).isdigit():
+            found.setdefault(name, []).append((float(level), column))
+    return {name: sorted(pairs) for name, pairs in found.items()}
+
+
+def forecast_columns(forecast: pd.DataFrame) -> list:
+    """The forecast's own columns: not its bounds, not a quantile model's levels."""
+    learned = {column for pairs in learned_levels(forecast).values() for _, column in pairs}
+    return [c for c in forecast.columns if not str(c).endswith(("_lower", "_upper")) and c not in learned]
+
+
 def forecast_figure(history: pd.DataFrame, forecast: pd.DataFrame, truth: pd.DataFrame | None = None,
                     title: str = "Forecast", level: float | None = None) -> Figure:
     """One panel per forecast column: recent history, the truth where known, the forecast
     and its band, labelled with its ``level`` (default: ``forecast.attrs["interval"]``, which
     :meth:`windwidgets.Run.forecast` sets)."""
     level = forecast.attrs.get("interval") if level is None else level
-    columns = [c for c in forecast.columns if not str(c).endswith(("_lower", "_upper"))]
+    columns, learned = forecast_columns(forecast), learned_levels(forecast)
     fig = Figure(figsize=(9, 2.6 * len(columns) + 0.6), layout="constrained")
     axes = fig.subplots(len(columns), 1, sharex=True, squeeze=False)[:, 0]
     for ax, column in zip(axes, columns):
@@ -96,6 +113,10 @@ def forecast_figure(history: pd.DataFrame, forecast: pd.DataFrame, truth: pd.Dat
             ax.fill_between(forecast.index, forecast[f"{column}_lower"], forecast[f"{column}_upper"],
                             color="tab:orange", alpha=0.2, linewidth=0,
                             label=f"{level_text(level)} interval".lstrip())
+        if len(learned.get(column, ())) > 1:  # a quantile model's outer levels, where it gives them
+            (low, lowest), (high, highest) = learned[column][0], learned[column][-1]
+            ax.vlines(forecast.index, forecast[lowest], forecast[highest], color="tab:purple", alpha=0.5,
+                      linewidth=3, label=f"learned q{low:g} to q{high:g}")  # a bar per row: one row shows too
         ax.axvline(forecast.index[0], color="0.7", linestyle=":")
         ax.set_ylabel(str(column))
         ax.grid(alpha=0.3)

@@ -42,7 +42,9 @@ def score_text(run) -> str:
     steps, origins = getattr(score, "steps", None), getattr(score, "origins", None)
     if steps is None or origins is None:
         return ""
-    return (f"val_forecast: {run.config.train.loss.upper()} of {steps}-step forecasts from {origins} "
+    loss = run.config.train.loss
+    error = "MAE of the median" if loss == "quantile" else loss.upper()  # see train.losses.LOSSES
+    return (f"val_forecast: {error} of {steps}-step forecasts from {origins} "
             "validation origins (scaled units)")
 
 

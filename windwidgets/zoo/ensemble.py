@@ -27,7 +27,8 @@ class Mean(nn.Module):
 
     Inputs: ``x`` (batch, window, inputs), in training (k * batch, window, inputs), one share
     per member; ``state`` (ignored: window mode); the keywords a member takes in training
-    (``target``, shared out as ``x`` is, and ``fraction_done``).
+    (``target``, shared out as ``x`` is, and ``fraction_done``); ``quantiles=True`` for the
+    mean of each level of quantile members (sorted, as each member's are).
 
     Outputs: in training (k * batch, horizon, outputs), member after member; in evaluation
     (batch, horizon, outputs), their mean; and None for the state.
@@ -51,8 +52,9 @@ class Mean(nn.Module):
 
     def forward(self, x: torch.Tensor, state=None, **teaching):
         if not self.training:
-            predictions = [member(x)[0] for member in self.members]  # k x (batch, horizon, outputs)
-            return torch.stack(predictions).mean(dim=0), None  # (batch, horizon, outputs)
+            # k x (batch, horizon, outputs[, levels])
+            predictions = [member(x, **teaching)[0] for member in self.members]
+            return torch.stack(predictions).mean(dim=0), None  # (batch, horizon, outputs[, levels])
         k = len(self.members)  # x (k * batch, window, inputs): member i reads the i-th share
         target = teaching.pop("target", None)
         shares = target.chunk(k) if target is not None else [None] * k
