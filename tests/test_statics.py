@@ -2,6 +2,7 @@
 table by id, read by the model on every row of its series (issue 23)."""
 import warnings
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -164,6 +165,19 @@ def test_a_new_series_finds_its_statics_in_the_table(data, table):
     with pytest.raises(DataError, match=r"series 'T7' is new to the model.*, or train with a static_covariates table "
                                         r"that has a row for it"):
         run.forecast(12, series="T7", context=rows)
+    figure = run.plot_forecast(steps=6, context=rows, series="S03")  # a known series' statics are its own
+    assert "S03" in figure.axes[0].get_title()
+    plt.close(figure)
+
+
+def test_each_series_own_scaler_shares_the_statics_scaling(data):
+    """With series_scaling="series" a series' own scaler would see its static as a constant
+    (and make it zero): the statics are scaled over the series all the same."""
+    run = quiet(ww.train, data, static_covariates=["level"], series_scaling="series", **QUICK)
+    statics = np.array([[run.members[key][1].shift[-1].item(), run.members[key][1].scale[-1].item()]
+                        for key in run.series])  # (series, 2): each one's shift and scale of the level
+    np.testing.assert_allclose(statics, [[0.0, np.linspace(-4, 4, 12).std()]] * 12, atol=1e-5)
+    assert len({run.members[key][1].shift[0].item() for key in run.series}) == 12  # the rows' own scaling stays
 
 
 def test_update_backtest_and_stream_go_on_with_statics(data, table):
