@@ -29,6 +29,8 @@ MATRIX = {
     "target": ("speed", {"grids": ("refused", GRIDS)}),
     "covariates": ("pressure", {"grids": ("refused", GRIDS)}),
     "future_covariates": ("temperature", {"grids": ("refused", GRIDS)}),
+    "static_covariates": ("height", {kind: ("refused", r"`static_covariates` \('height'\) hold one value per series of "
+                                                      r"a panel, but `series` is None") for kind in ("one series", "grids")}),
     "window": (4, {}),
     "horizon": (2, {}),
     "val_fraction": (0.3, {}),
@@ -102,9 +104,9 @@ def data_of(kind: str):
     wind = ww.datasets.wind(days=5)[["speed", "temperature", "pressure"]]
     table = wind.rename_axis("stamp").reset_index()
     table["seconds"] = table["stamp"].astype("int64") // 10**6  # the same times as epoch seconds
-    parts = [table.assign(turbine="T1")]
+    parts = [table.assign(turbine="T1", height=80.0)]  # height: a static covariate, one value per turbine
     if kind == "panel":
-        parts.append(table.assign(turbine="T2", speed=table["speed"] * 1.2))
+        parts.append(table.assign(turbine="T2", speed=table["speed"] * 1.2, height=100.0))
     panel = dict(series="turbine") if kind == "panel" else {}
     return pd.concat(parts, ignore_index=True), dict(target="speed", time="stamp", **panel)
 

@@ -15,10 +15,11 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from .config_rules import (INTERVAL_WORDS, bounds_rule, choice_rule, columns_rule, frequency_rule, inside,
-                           quantile_rule, sizes_rule, sorted_levels, time_rule)
+                           quantile_rule, sizes_rule, sorted_levels, static_setting, statics_rule, time_rule)
 from .errors import ConfigError, check_whole, closest
 
 Columns = Union[str, list, None]
+Statics = Union[str, list, dict, None]  # column names, or a table by series id (see config_rules.statics_rule)
 
 
 MODES = {  # how a model learns, which decides how its forecasts roll forward
@@ -53,6 +54,8 @@ class DataConfig:
     target: Columns = setting(None, "column(s) to forecast; None takes every numeric column")
     covariates: Columns = setting(None, 'past-only inputs, observed up to "now", unknown ahead')
     future_covariates: Columns = setting(None, "inputs known ahead; needed again at forecast time")
+    static_covariates: Statics = setting(None, "panels: inputs with one value per series (rated power): column(s) "
+                                         "constant within each series, or a table by series id; numbers only")
     window: int = setting(48, "input length in time steps", minimum=1)
     horizon: int = setting(1, "steps predicted per forward pass", minimum=1)
     val_fraction: float = setting(0.2, "the last share of rows, chronologically, validates")
@@ -80,6 +83,7 @@ class DataConfig:
 
     def __post_init__(self):
         object.__setattr__(self, "bounds", frozen(self.bounds))
+        object.__setattr__(self, "static_covariates", frozen(static_setting(self.static_covariates, self.series)))
 
 
 @dataclass(frozen=True)
@@ -255,10 +259,8 @@ class RunConfig:
         sections: dict = {name: {} for name in cls.SECTIONS}
         for key, value in kwargs.items():
             if key not in owners:
-                raise ConfigError(
-                    f"unknown setting {key!r}{closest(key, owners)}; "
-                    f"valid settings: {', '.join(sorted(owners))}"
-                )
+                raise ConfigError(f"unknown setting {key!r}{closest(key, owners)}; "
+                                  f"valid settings: {', '.join(sorted(owners))}")
             sections[owners[key]][key] = plain(value)
         train = sections["train"]
         if train.get("stateful") is True:
@@ -266,11 +268,8 @@ class RunConfig:
                 raise ConfigError(f"`stateful=True` is mode='stateful', which contradicts mode={train['mode']!r}; "
                                   "pass one of them")
             train["mode"] = "stateful"
-        config = cls(
-            data=DataConfig(**sections["data"]),
-            model=ModelConfig(**sections["model"]),
-            train=TrainConfig(**train),
-        )
+        config = cls(data=DataConfig(**sections["data"]), model=ModelConfig(**sections["model"]),
+                     train=TrainConfig(**train))
         config.validate()
         return config
 
@@ -326,6 +325,7 @@ class RunConfig:
         time_rule(d)
         bounds_rule(d.bounds)
         quantile_rule(t.loss, t.quantiles)
+        statics_rule(d, m)
         if not isinstance(m.options, dict) or not all(isinstance(k, str) for k in m.options):
             raise ConfigError(f"`options` ({m.options!r}) must be a dict of the model's extra keywords, "
                               "such as options={'kernel_size': 3}")
@@ -354,10 +354,10 @@ class Frozen(dict):
 
 
 def frozen(value):
-    """``value`` as a :class:`Frozen` dict with tuples for lists, where it is a dict."""
+    """``value`` as a :class:`Frozen` dict (its dicts too) with tuples for lists, where it is a dict."""
     if not isinstance(value, dict):
         return value
-    return Frozen((k, tuple(v) if isinstance(v, list) else v) for k, v in value.items())
+    return Frozen((k, tuple(v) if isinstance(v, list) else frozen(v)) for k, v in value.items())
 
 
 def _thawed(value):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import os
 
+import numpy as np
 import pandas as pd
 
 from .errors import ConfigError, check_whole, closest
@@ -90,6 +91,8 @@ def bounds_rule(value) -> None:
 
 
 def columns_rule(name: str, value) -> None:
+    if isinstance(value, dict) and name == "static_covariates":  # a table by id (see statics_rule)
+        return
     names = value if isinstance(value, list) else [value]
     if value is not None and not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in names):
         raise ConfigError(f"`{name}` ({value!r}) must be a column name or a list of names, "
@@ -160,3 +163,70 @@ def quantile_rule(loss: str, quantiles) -> None:
 
 def _real(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def static_setting(value, series):
+    """``static_covariates`` as a config keeps it: column names as given; a table by series id
+    (a DataFrame indexed by the id, or with the ``series`` column) as {column: {id: value}},
+    which a file saves and Ray ships as plain numbers. A table is checked here, where it is
+    read: one row per series, numbers only."""
+    if not isinstance(value, pd.DataFrame):
+        return value
+    table = value.set_index(series) if series is not None and series in value.columns else value
+    if table.index.has_duplicates:
+        twice = table.index[table.index.duplicated()][0]
+        raise ConfigError(f"the `static_covariates` table has more than one row for series {twice!r}; it takes "
+                          "one row per series: keep one, e.g. table = table[~table.index.duplicated()]")
+    if not len(table.columns):
+        raise ConfigError("the `static_covariates` table has no columns; give it one column per static covariate")
+    for column in table.columns:
+        check_static_values(table[column], column, "table")
+    ids = [key.item() if hasattr(key, "item") else key for key in table.index]
+    odd = [key for key in ids if isinstance(key, bool) or not isinstance(key, (str, int))]
+    if odd:
+        raise ConfigError(f"the `static_covariates` table's index holds {odd[0]!r} ({type(odd[0]).__name__}), "
+                          "not a series id; index it by the id column (table.set_index('turbine')), or give it "
+                          f"a column named as `series` ({series!r})")
+    return {column.item() if hasattr(column, "item") else column: dict(zip(ids, table[column].astype(float)))
+            for column in table.columns}
+
+
+def check_static_values(values: pd.Series, column, where: str) -> None:
+    """A static covariate's values must be real numbers: text is refused with the one-hot
+    encoding that makes numbers of it (made by the person, who sees the new columns, rather
+    than here, where a category the fit never saw would silently read as none)."""
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_complex_dtype(values):
+        shown = values.dropna().iloc[0] if values.notna().any() else None
+        raise ConfigError(
+            f"`static_covariates` {where} column {column!r} is not numeric (dtype {values.dtype}, e.g. {shown!r}); "
+            f"the models read numbers: one-hot it first, e.g. df = pd.get_dummies(df, columns=[{column!r}], "
+            "dtype=float), and name the new columns, or map its values to numbers")
+    if not np.isfinite(values.to_numpy(dtype=np.float64)).all():
+        where_bad = values.index[~np.isfinite(values.to_numpy(dtype=np.float64))][0]
+        raise ConfigError(f"`static_covariates` {where} column {column!r} holds NaN or inf (at {where_bad!r}); "
+                          "give every series a value")
+
+
+def statics_rule(d, m) -> None:
+    """``static_covariates`` speak of the series of a panel, and reach the model as columns a
+    per-window normalisation would zero."""
+    value = d.static_covariates
+    if value is None or value == [] or value == ():
+        return
+    if isinstance(value, dict) and not all(isinstance(ids, dict) for ids in value.values()):
+        raise ConfigError(f"`static_covariates` ({value!r}) must be column names, or a table by series id "
+                          "(a DataFrame, or {column: {id: value}}), such as static_covariates=['rated_kw']")
+    if d.series is None:
+        raise ConfigError(f"`static_covariates` ({_shown(value)}) hold one value per series of a panel, but "
+                          "`series` is None: the data is one series, and a value constant over it carries "
+                          "nothing a model can learn from; pass series='<id column>' for a panel, or leave "
+                          "static_covariates out")
+    if m.normalize == "window":
+        raise ConfigError(f"`normalize='window'` takes each window's own mean off every input column, so the "
+                          f"static covariates ({_shown(value)}), the same on every row, would reach the model "
+                          "as zeros; leave normalize out, or the static covariates")
+
+
+def _shown(value) -> str:
+    """Static covariates as a message shows them: their names, for a table too."""
+    return f"a table of {', '.join(map(repr, value))}" if isinstance(value, dict) else repr(value)

@@ -4,11 +4,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import WindwidgetsError, listing
+from .data.statics import completed, static_table
+from .errors import WindwidgetsError, listing, warn
 from .forecast.forecaster import _check_steps as check_steps
 from .forecast.intervals import check_level
 from .forecast.panel import PanelBacktest, PanelEvaluation, backtests, calibrate, forecasts
 from .run import Run
+from .train.depth import DepthWarning, outside, outside_message, training_range
 
 
 class PanelRun(Run):
@@ -107,6 +109,7 @@ class PanelRun(Run):
             frames = self._forecasts(keys, steps, futures, start, interval)
         else:
             contexts = self._parts(context, keys, "context", shared=len(keys) == 1)
+            contexts = {key: self._with_statics(key, rows, "context") for key, rows in contexts.items()}
             frames = {key: self._for(key, lambda run: run.forecast(steps, futures[key], start, contexts[key], interval),
                                      self.member(key) if key in self.members else self._newcomer())
                       for key in keys}
@@ -164,6 +167,30 @@ class PanelRun(Run):
         rest = data.drop(columns=column)
         return {key: rest.iloc[groups[key]] for key in keys}
 
+    def _with_statics(self, key, rows, name: str):
+        """``rows`` of series ``key`` with its static covariates (see :func:`completed`): a
+        series of the panel has its own; a new one brings them in its rows or finds them in
+        the table the model was trained with, and is warned of when they lie far outside the
+        panel's."""
+        names = self.layout.statics
+        if not names or rows is None:
+            return rows
+        table = static_table(self.config.data.static_covariates)
+        if key in self.members:
+            known = self.members[key][0].frame.iloc[-1][list(names)]
+        else:
+            known = table.loc[key] if table is not None and key in table.index else None
+        where = "" if table is None else ", or train with a static_covariates table that has a row for it"
+        rows = completed(rows, names, known, key, name, where)
+        if key not in self.members and isinstance(rows, pd.DataFrame) and len(rows):
+            ours = np.array([state.frame.iloc[-1][list(names)].to_numpy(np.float64)
+                             for state, _ in self.members.values()])  # (series, statics)
+            message = outside_message(outside(training_range(ours), rows[list(names)].to_numpy(np.float64)[-1:],
+                                              names), f"the static covariates of new series {key!r}")
+            if message:
+                warn(message, DepthWarning)
+        return rows
+
     def _newcomer(self) -> Run:
         """A Run for a series the model never saw: the panel's model and shared scaler (it
         forecasts from a ``context`` of its own, never from the first series' rows)."""
@@ -181,7 +208,7 @@ class PanelRun(Run):
         parts = self._parts(new_rows, keys, "new_rows")
         for key in keys:
             try:
-                checked[key] = self.member(key).forecaster.checked(parts[key])
+                checked[key] = self.member(key).forecaster.checked(self._with_statics(key, parts[key], "new_rows"))
             except WindwidgetsError as error:
                 raise type(error)(f"series {key!r}: {error}; no series was updated") from None
         for key, rows in checked.items():
@@ -217,8 +244,9 @@ class PanelRun(Run):
         key = self.series[0] if series is None else series
         if forecast is not None and self.config.data.series in forecast.columns:
             forecast = self._part(forecast, key, "forecast")
+        context = self._with_statics(key, self._part(context, key, "context"), "context")
         figure = self.member(key).plot_forecast(forecast, steps, start, last, self._part(future, key, "future"),
-                                                self._part(context, key, "context"), interval)
+                                                context, interval)
         figure.axes[0].set_title(f"{key}: {figure.axes[0].get_title()}")  # which series it is
         return figure
 

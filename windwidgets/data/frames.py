@@ -21,6 +21,7 @@ class Layout:
     covariates: tuple = ()  # past-only: fed in, and forecast alongside the targets
     future_covariates: tuple = ()  # known ahead: fed in, never forecast
     grid: tuple = ()  # (channels, rows, columns) when each row is a flattened grid (convlstm)
+    statics: tuple = ()  # one value per series, on every row of it (panels): fed in, never forecast
 
     @property
     def outputs(self) -> tuple:
@@ -30,7 +31,7 @@ class Layout:
 
     @property
     def inputs(self) -> tuple:
-        return self.outputs + self.future_covariates
+        return self.outputs + self.future_covariates + self.statics
 
 
 def read_frame(data, name: str = "data") -> pd.DataFrame:
@@ -136,12 +137,13 @@ def as_list(columns) -> list:
     return [columns]
 
 
-def layout_of(frame: pd.DataFrame, target, covariates, future_covariates) -> Layout:
-    """Check the named columns exist, are named once, hold real numbers and play one part."""
+def layout_of(frame: pd.DataFrame, target, covariates, future_covariates, statics: tuple = ()) -> Layout:
+    """Check the named columns exist, are named once, hold real numbers and play one part;
+    ``statics`` (checked by :mod:`~windwidgets.data.statics`) play theirs too."""
     targets, past, future = as_list(target), as_list(covariates), as_list(future_covariates)
     if not targets:
         numeric = [c for c, dtype in frame.dtypes.items() if pd.api.types.is_numeric_dtype(dtype)]
-        targets = list(dict.fromkeys(c for c in numeric if c not in past + future))
+        targets = list(dict.fromkeys(c for c in numeric if c not in past + future + list(statics)))
         if not targets:
             raise DataError(
                 f"`target` is None, which forecasts every numeric column, but the data has none "
@@ -163,11 +165,12 @@ def layout_of(frame: pd.DataFrame, target, covariates, future_covariates) -> Lay
             f"the data has more than one column named {listing(named_twice)}; give each column its "
             "own name (df.columns = [...]) or drop the copies (df = df.loc[:, ~df.columns.duplicated()])"
         )
-    twice = sorted({c for c in seen if seen.count(c) > 1})
+    roles = seen + list(statics)
+    twice = sorted({c for c in roles if roles.count(c) > 1})
     if twice:
         raise DataError(
-            f"column(s) {listing(twice)} appear in more than one of target, covariates and "
-            "future_covariates; give each column one part"
+            f"column(s) {listing(twice)} appear in more than one of target, covariates, "
+            "future_covariates and static_covariates; give each column one part"
         )
     bad = [c for c in seen if not pd.api.types.is_numeric_dtype(frame[c])]
     if bad:
@@ -182,7 +185,7 @@ def layout_of(frame: pd.DataFrame, target, covariates, future_covariates) -> Lay
             f"the models read real values: pass the real part (df[{complex_[0]!r}].real), the "
             "magnitude (np.abs(...)), or both as two columns"
         )
-    return Layout(tuple(targets), tuple(past), tuple(future))
+    return Layout(tuple(targets), tuple(past), tuple(future), statics=tuple(statics))
 
 
 def columns_of(frame: pd.DataFrame, columns) -> pd.DataFrame:

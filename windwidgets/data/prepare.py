@@ -11,7 +11,7 @@ the rows, so every setting means the same on all of them or is refused by one ru
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -24,11 +24,12 @@ from .frames import Layout, check_values, columns_of, layout_of, read_frame
 from .grids import channel_scaler, grid_frame
 from .scaling import Scaler
 from .series import season_of
+from .statics import scaled_over_series, static_names, static_values, with_statics
 from .timeline import regularised, with_time
 from .windows import Windows
 
 READS = ("table", "grids")  # the kinds of data a model can read (the zoo's ``reads=``)
-NOT_FOR_GRIDS = ("target", "covariates", "future_covariates", "series", "time", "calendar")
+NOT_FOR_GRIDS = ("target", "covariates", "future_covariates", "static_covariates", "series", "time", "calendar")
 FILL_HINT = ("pass fill='interpolate' or fill='ffill' to fill them (dropping the rows leaves gaps in "
              "time, which are refused too)")
 
@@ -94,12 +95,16 @@ def prepare(data, config: DataConfig, device: torch.device, reads: str = "table"
     check_kind(config, reads)
     frame, layout = _read(data, config, reads)
     series = _series(frame, config.series)
+    names = static_names(config.static_covariates)
     if layout is None:
-        layout = layout_of(frame, config.target, config.covariates, config.future_covariates)
-    frames, layout, reports = _shaped(series, layout, config)
+        layout = layout_of(frame, config.target, config.covariates, config.future_covariates, names)
+    statics = static_values(frame, list(series), config.static_covariates, config.series) if names else None
+    frames, layout, reports = _shaped(series, layout, config, statics)
     splits = {key: _named(key, config.series, _split, part, config, reports[key]) for key, part in frames.items()}
     values = {key: torch.tensor(part.to_numpy(dtype=np.float32)) for key, part in frames.items()}  # (rows, inputs)
     scalers = _scalers(values, splits, layout, config)
+    if statics is not None:
+        scalers = scaled_over_series(scalers, statics, config.scaler)
     encoded = {key: encode(values[key], scalers[key], layout, config.horizon) for key in frames}  # (rows, inputs)
     for key in frames:
         _named(key, config.series, _check_scaled, encoded[key], frames[key])
@@ -184,10 +189,12 @@ def _own_positions(frame: pd.DataFrame) -> pd.DataFrame:
     return frame if isinstance(frame.index, pd.DatetimeIndex) else frame.reset_index(drop=True)
 
 
-def _shaped(series: dict, layout: Layout, config: DataConfig) -> tuple:
+def _shaped(series: dict, layout: Layout, config: DataConfig, statics: pd.DataFrame | None = None) -> tuple:
     """Each series on its time grid, filled, with its calendar features, in the model's
-    columns and checked; the layout with the calendar features added; and what
-    regularising did to each series (said in one warning)."""
+    columns and checked, its ``statics`` (a row per series) appended as constant columns;
+    the layout with the calendar features added; and what regularising did to each series
+    (said in one warning)."""
+    layout, static = replace(layout, statics=()), layout.statics  # statics join after: nothing to fill
     done = {key: _named(key, config.series, regularised, part, layout.inputs, config.freq, config.fill,
                         config.fill_limit) for key, part in series.items()}
     frames, reports = {key: frame for key, (frame, _) in done.items()}, {key: report for key, (_, report) in done.items()}
@@ -201,11 +208,13 @@ def _shaped(series: dict, layout: Layout, config: DataConfig) -> tuple:
                             "rename those columns, or leave calendar out")
         frames = {key: with_calendar(part, names) for key, part in frames.items()}
         given = tuple(c for c in layout.future_covariates if c not in names)  # made, not read
-        layout = Layout(layout.targets, layout.covariates, given + names)
+        layout = replace(layout, future_covariates=given + names)
     frames = {key: _in_columns(part, layout.inputs) for key, part in frames.items()}
     for key, part in frames.items():
         _named(key, config.series, check_values, part, layout.inputs, fix=FILL_HINT)
-    return frames, layout, reports
+    if statics is not None:
+        frames = with_statics(frames, statics)
+    return frames, replace(layout, statics=static), reports
 
 
 def _in_columns(part: pd.DataFrame, columns) -> pd.DataFrame:
@@ -327,13 +336,14 @@ def encode(values: torch.Tensor, scaler: Scaler, layout: Layout, horizon: int) -
     Row ``t`` then holds the future covariates of row ``t + horizon``: the last rows of a
     window carry exactly the known-ahead values of the block the model predicts. The last
     ``horizon`` rows have no such values yet and hold zeros; no training window reads them.
+    The statics, the same on every row, stay where they are.
     """
     scaled = scaler.transform(values)  # (rows, inputs)
-    known = len(layout.outputs)
-    if len(layout.future_covariates):
-        future = torch.zeros_like(scaled[:, known:])  # (rows, future)
-        future[:-horizon] = scaled[horizon:, known:]
-        scaled = torch.cat([scaled[:, :known], future], dim=1)  # (rows, inputs)
+    known, ahead = len(layout.outputs), len(layout.outputs) + len(layout.future_covariates)
+    if ahead > known:
+        future = torch.zeros_like(scaled[:, known:ahead])  # (rows, future)
+        future[:-horizon] = scaled[horizon:, known:ahead]
+        scaled = torch.cat([scaled[:, :known], future, scaled[:, ahead:]], dim=1)  # (rows, inputs)
     return scaled.contiguous()
 
 

@@ -26,6 +26,7 @@ import torch
 from ..data.calendar import calendar_of
 from ..data.inputs import checked_context, checked_rows, future_values
 from ..data.prepare import encode
+from ..data.statics import ahead_rows
 from ..data.series import SeriesState, regularised
 from ..errors import DataError, WindwidgetsError, check_whole, warn
 from .backtest import Backtest, Evaluation, rolled_forecasts, validation_origins
@@ -256,10 +257,9 @@ class Forecaster:
         the ``origin`` rows ``known``, then the forecast rows with their future covariates
         (scaling is row by row and the covariates lead from later rows, so the rows before
         are never needed); a panel stacks those of its series and rolls them in one batch."""
-        rows = np.zeros((steps if future is None else len(future), len(self.layout.inputs)))  # (rows, inputs)
-        if future is not None:
-            rows[:, len(self.layout.outputs):] = future  # the predicted columns are never read
-        raw = np.concatenate([known.iloc[origin - warmup : origin].to_numpy(dtype=np.float64), rows])
+        before = known.iloc[origin - warmup : origin].to_numpy(dtype=np.float64)  # (warmup, inputs)
+        rows = ahead_rows(self.layout, steps if future is None else len(future), future, before[-1])  # (rows, inputs)
+        raw = np.concatenate([before, rows])
         return self._encoded(raw)[: warmup + steps]  # (warmup + steps, inputs)
 
     def _encoded(self, raw: np.ndarray) -> torch.Tensor:
@@ -364,7 +364,8 @@ class Forecaster:
         scaled per channel, not per cell."""
         if self.layout.grid:
             return None
-        series, inputs = self.series, list(self.layout.inputs)
+        # Not the statics: a series' own are one value, a new series' are checked over the series (PanelRun).
+        series, inputs = self.series, [c for c in self.layout.inputs if c not in self.layout.statics]
         if getattr(self, "_range", (None,))[0] is not series.frame or self._range[1] != series.n_train:
             self._range = (series.frame, series.n_train,  # computed once per series, not per forecast
                            training_range(series.frame.iloc[: series.n_train][inputs].to_numpy(np.float64)))

@@ -8,6 +8,7 @@ import torch
 from ..data.frames import Layout
 from ..data.prepare import encode
 from ..data.scaling import Scaler
+from ..data.statics import ahead_rows
 from .rollout import roll
 
 
@@ -82,11 +83,10 @@ class Stream:
         after them, (steps + horizon - 1, future), or None. ``levels``: a quantile model's
         :class:`~windwidgets.forecast.rollout.Levels`, which the first block's levels join.
         """
-        rows = np.zeros((steps if future is None else len(future), len(self.layout.inputs)))
-        if future is not None:
-            rows[:, len(self.layout.outputs):] = future
+        known = self.frame.to_numpy(dtype=np.float64)  # (rows, inputs)
+        rows = ahead_rows(self.layout, steps if future is None else len(future), future, known[-1])  # (rows, inputs)
         end = len(self.frame) + steps
-        encoded = self._encoded(np.concatenate([self.frame.to_numpy(dtype=np.float64), rows]))[:end]
+        encoded = self._encoded(np.concatenate([known, rows]))[:end]
         outputs = len(self.layout.outputs)
         self.model.eval()
         if self.carries_state:

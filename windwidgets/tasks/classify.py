@@ -34,7 +34,7 @@ def accuracy(prediction: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 def check_settings(config: RunConfig) -> None:
     """The settings a classification cannot honour, named with the fix."""
     d, t = config.data, config.train
-    for name in ("target", "covariates", "future_covariates"):
+    for name in ("target", "covariates", "future_covariates", "static_covariates"):
         if getattr(d, name) is not None:
             raise ConfigError(f"task='classify' reads (sequences, labels); `{name}` ({getattr(d, name)!r}) "
                               "does not apply, leave it out")
