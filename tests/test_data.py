@@ -78,6 +78,18 @@ def test_scaler_sees_the_training_rows_only(frame):
     assert data.inputs[:160, 0].abs().max() < 5 < data.inputs[160:, 0].min()
 
 
+def test_robust_scaling_is_not_stretched_by_a_shutdown(frame):
+    frame.iloc[:20, 0] = -500.0  # a plant off for the first 20 training rows
+    data = prepare(frame, DataConfig(target="a", window=10, scaler="robust"), torch.device("cpu"))
+    running = frame["a"].to_numpy()[20:160]
+    assert data.scaler.kind == "robust" and data.n_train == 160
+    train = frame["a"].to_numpy()[:160]
+    assert np.isclose(float(data.scaler.shift[0]), np.median(train), atol=1e-4)
+    assert float(data.scaler.scale[0]) < 3 * running.std()  # the standard one is about 160 times it
+    standard = prepare(frame, DataConfig(target="a", window=10), torch.device("cpu"))
+    assert float(standard.scaler.scale[0]) > 30 * running.std()
+
+
 def test_windows_are_views_of_the_series(frame):
     data = prepare(frame, DataConfig(target="a", covariates="b", future_covariates="c", window=10, horizon=3),
                    torch.device("cpu"))

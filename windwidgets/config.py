@@ -59,8 +59,8 @@ class DataConfig:
     window: int = setting(48, "input length in time steps", minimum=1)
     horizon: int = setting(1, "steps predicted per forward pass", minimum=1)
     val_fraction: float = setting(0.2, "the last share of rows, chronologically, validates")
-    scaler: Optional[str] = setting("standard", '"standard" | "minmax" | None, fitted on train rows only',
-                                    choices=("standard", "minmax", None))
+    scaler: Optional[str] = setting("standard", '"standard" | "minmax" | "robust" (median and quartiles) | None, '
+                                    "fitted on train rows only", choices=("standard", "minmax", "robust", None))
     calendar: bool = setting(False, "add the time of day and weekday (sin, cos) as known-future covariates")
     season: Optional[int] = setting(None, "seasonal period for MASE; None infers it from the index", minimum=1)
     task: str = setting("forecast", '"forecast", or "classify" for many-to-one classification',

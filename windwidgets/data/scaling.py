@@ -3,13 +3,19 @@ from __future__ import annotations
 
 import torch
 
+IQR_OF_NORMAL = 1.349  # the interquartile range of a standard normal
+
 
 class Scaler:
     """Affine per-column scaling, ``scaled = (x - shift) / scale``.
 
     Parameters
     ----------
-    kind : "standard" (zero mean, unit variance), "minmax" (to [0, 1]) or None (identity).
+    kind : "standard" (zero mean, unit variance), "minmax" (to [0, 1]), "robust" (zero
+        median, unit spread of the middle half: the interquartile range over 1.349, which is
+        the standard deviation of a normal column) or None (identity). A robust scale is not
+        stretched by a shutdown, a spike or a stuck reading in the training rows, so the
+        ordinary operating range keeps its resolution.
     """
 
     def __init__(self, kind: str | None = "standard"):
@@ -24,6 +30,9 @@ class Scaler:
         if self.kind == "standard":
             self.shift = values.mean(dim=0)
             self.scale = values.std(dim=0, unbiased=False)
+        elif self.kind == "robust":
+            quartiles = torch.quantile(values, torch.tensor([0.25, 0.5, 0.75], dtype=values.dtype), dim=0)  # (3, features)
+            self.shift, self.scale = quartiles[1], (quartiles[2] - quartiles[0]) / IQR_OF_NORMAL
         elif self.kind == "minmax":
             self.shift = values.amin(dim=0)
             self.scale = values.amax(dim=0) - self.shift
