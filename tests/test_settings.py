@@ -88,6 +88,7 @@ MATRIX = {
     "patience": (1, {}),
     "min_delta": (Per({kind: Together(patience=1, min_delta=0.05) for kind in KINDS}), {}),
     "lr_factor": (Per({kind: Together(patience=1, lr_factor=0.1) for kind in KINDS}), {}),
+    "refit": (True, {}),
     "stateful": (True, {"panel": ("refused", r"mode 'stateful' carries the state through one series .* a panel of "
                                              r"2 series \(series='turbine'\)")}),
     "device": ("cpu", {}),

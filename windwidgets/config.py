@@ -15,7 +15,8 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from .config_rules import (INTERVAL_WORDS, bounds_rule, choice_rule, columns_rule, frequency_rule, inside,
-                           quantile_rule, sizes_rule, sorted_levels, static_setting, statics_rule, time_rule)
+                           quantile_rule, refit_rule, sizes_rule, sorted_levels, static_setting, statics_rule,
+                           time_rule)
 from .errors import ConfigError, check_whole, closest
 
 Columns = Union[str, list, None]
@@ -150,6 +151,9 @@ class TrainConfig:
     lr_factor: float = setting(0.5, "with patience, multiply the learning rate by this after each epoch that does "
                                "not lower the best validation loss; 1 keeps it", within="(0, 1]",
                                hint="; 0.5 halves it")
+    refit: bool = setting(False, "once the validation rows have chosen the epoch, learn again from the first "
+                          "weights on every row for that many epochs and keep that (the latest rows, most like "
+                          "the future where a process drifts); backtests then score only later rows")
     stateful: bool = setting(False, 'same as mode="stateful": carry the state across consecutive chunks')
     device: str = setting("auto", '"auto" -> cuda, then mps, then cpu; or any torch device')
     threads: Any = setting("auto", 'CPU threads during the fit; "auto": 1 for a model (or an ensemble\'s '
@@ -332,6 +336,7 @@ class RunConfig:
         if isinstance(t.seed, bool) or not isinstance(t.seed, int) or not 0 <= t.seed < 2**63:
             raise ConfigError(f"`seed` ({t.seed!r}) must be a whole number from 0 to 2**63 - 1, such as 0")
         sizes_rule(m.ensemble, t.threads)
+        refit_rule(t.refit, m.ensemble, d.task)
         if not 0.0 < float(d.val_fraction) < 1.0:
             raise ConfigError(
                 f"`val_fraction` ({d.val_fraction}) must lie strictly between 0 and 1; "

@@ -19,7 +19,7 @@ import torch
 from .config import RunConfig
 from .errors import WindwidgetsError
 from .files import write_atomically
-from .train.events import Progress, best_by
+from .train.events import Event, Progress, best_by
 from .version import __version__
 
 _BACKGROUND: "weakref.WeakSet[Fit]" = weakref.WeakSet()
@@ -196,6 +196,7 @@ class BaseRun:
                                    "ww.prepare(data, **settings) or train one with ww.train")
         if trainer is not None:
             self._job.trainer = trainer
+        self.trainer.events.subscribe(self._heard)  # before the view, which draws the end of the fit
         if view is None:
             view = self._view(show, getattr(trainer, "where", ""))
         if view is not False and view is not None:
@@ -204,6 +205,18 @@ class BaseRun:
             background = _in_background(view)
         self._job.start(background)
         return self
+
+    def _heard(self, event: Event, progress: Progress) -> None:
+        """At the end of a fit that learned again on every row (``refit=True``), every row of
+        each series is a training row: backtests, evaluations and intervals then read only rows
+        the model has not learned (those ``update`` adds)."""
+        if event is Event.FIT_END and progress.refit:
+            for state in self._states():
+                state.n_train = len(state.frame)
+
+    def _states(self) -> list:
+        """The series states of this Run (:class:`~windwidgets.data.series.SeriesState`)."""
+        return []
 
     def _view(self, show, where: str = ""):
         """The view the ``live`` setting asks for, titled with the model (and ``where`` it trains)."""

@@ -36,6 +36,9 @@ class PanelRun(Run):
         self.members = members  # id -> (SeriesState, Scaler)
         self._views: dict = {}  # id -> its Run, kept so that interval calibrations are reused
 
+    def _states(self) -> list:
+        return [state for state, _ in self.members.values()]
+
     @property
     def series(self) -> list:
         """The ids of the series, sorted (the order every per-series result follows)."""

@@ -37,6 +37,9 @@ class Run(BaseRun):
 
     # The series lives in the Forecaster's SeriesState, the forecasting state in the Forecaster;
     # a Run shows them.
+    def _states(self) -> list:
+        return [self.forecaster.series]
+
     frame = property(lambda self: self.forecaster.series.frame,
                      lambda self, frame: setattr(self.forecaster.series, "frame", frame))
     offset = property(lambda self: self.forecaster.series.offset,

@@ -84,6 +84,13 @@ class Prepared:
         window = self.windows.shape[0]
         return [(start + n - window, start + rows) for start, rows, n in self.segments]
 
+    def every_row(self) -> "Prepared":
+        """The same data with every row of each series in its training part (a refit's)."""
+        parts = {key: replace(part, n_train=len(part.frame)) for key, part in self.parts.items()}
+        segments = tuple((p.start, len(p.frame), len(p.frame)) for p in parts.values())
+        windows = Windows(self.inputs, self.outputs, *self.windows.shape, 0, segments)
+        return Prepared(self.layout, parts, self.inputs, windows, self.season)
+
     @property
     def outputs(self) -> torch.Tensor:
         return self.inputs[:, : len(self.layout.outputs)]  # (rows, outputs), a view

@@ -300,6 +300,7 @@ class Forecaster:
         """Absolute errors (origins, steps, targets) of rolled validation forecasts of ``steps``."""
         if steps not in self._calibration:
             rows = len(self.series.frame) - self.series.n_train
+            self._held_out(rows, "`interval` is calibrated on forecasts of rows it did not learn")
             if rows < steps:
                 raise WindwidgetsError(
                     f"`interval` is calibrated on validation forecasts as long as the forecast; the "
@@ -308,6 +309,13 @@ class Forecaster:
                 )
             self._calibrate(self._backtest(steps, self._calibration_stride(steps)))
         return self._calibration[steps]
+
+    def _held_out(self, rows: int, why: str) -> None:
+        """Refuse, saying why, where a refit has learned every row and none came since."""
+        if not rows and self.config.train.refit:
+            raise WindwidgetsError(f"this model learned every row it was given (refit=True) and {why}; pass later "
+                                   "rows first with run.update(rows), or train without refit to score it on the "
+                                   "validation rows")
 
     def _calibration_stride(self, steps: int) -> int:
         """The stride of the validation forecasts that calibrate an interval of ``steps``."""
@@ -331,6 +339,7 @@ class Forecaster:
     def _origins(self, steps: int, stride: int) -> np.ndarray:
         """The first predicted rows of a backtest's forecasts; refused when there are none."""
         rows, n_train = len(self.series.frame), self.series.n_train
+        self._held_out(rows - n_train, "a backtest scores forecasts of rows it did not learn")
         origins = validation_origins(n_train, rows, steps, stride)
         if not len(origins):
             raise DataError(

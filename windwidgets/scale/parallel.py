@@ -40,6 +40,9 @@ def check_workers(workers, config: RunConfig) -> int:
     if config.data.task != "forecast":
         raise ConfigError(f"`workers` ({workers}) trains forecasters on several workers; task={config.data.task!r} "
                           "trains on one: leave `workers` out")
+    if config.train.refit:
+        raise ConfigError(f"`workers` ({workers}) share a fit's epochs; `refit=True` learns again on one machine "
+                          "after the fit: leave out `refit` or `workers`")
     return workers
 
 

@@ -72,7 +72,8 @@ def loss_message(train_loss: float, val_loss: float) -> str | None:
     return (f"the validation loss ({val_loss:.3g}) is {ratio:.0f} times the training loss ({train_loss:.3g}): "
             "the validation part is unlike the training part (a shift between periods) or the model "
             "learned the training rows by heart; compare run.evaluate() with its naive baseline, and "
-            "try normalize='window', residual=True or a smaller model")
+            "try refit=True (it learns those latest rows too), normalize='window', residual=True or a smaller "
+            "model")
 
 
 def fit_warning(progress, data, most: int = 3) -> str | None:

@@ -38,6 +38,7 @@ class Progress:
     best_val_loss: float = float("inf")  # the validation loss of the best epoch (see Trainer.score)
     member_epochs: list = field(default_factory=list)  # an ensemble's: the epoch each member keeps
     kept_score: float = float("nan")  # an ensemble's: the rolled validation score of the members kept, together
+    refit: int = 0  # epochs learned again on every row (``refit=True``), once the fit had ended
     seconds: float = 0.0  # since the fit started
     stop_reason: Optional[str] = None  # "stopped", "early_stopping", "nan", "interrupted", "error"
     warning: Optional[str] = None  # what went wrong and what to try, for views to show

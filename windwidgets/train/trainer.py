@@ -16,7 +16,9 @@ from .depth import DepthWarning, fit_warning
 from .events import Event, Events, Progress
 from .guards import GradientWatch
 from .losses import LOSSES, training_loss  # noqa: F401 (LOSSES is also read from here)
+from .refit import refit, refitting
 from .stopping import on_plateau, patience_stop
+from .threads import fit_threads, restore_torch_state, torch_state
 
 NAN_ADVICE = (
     "the loss became {value} at epoch {epoch}, batch {batch}; training stopped and the weights "
@@ -80,7 +82,7 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(config.seed)
         self.stop_requested = threading.Event()
         self.gradients, self._warned_epoch = GradientWatch(), 0
-        self.best_state = _snapshot(model)
+        self.best_state = self.initial_state = _snapshot(model)
         self.member_states, self._member_best = [_snapshot(m) for m in self.members], [(2, math.inf)] * len(self.members)
         self.member_orders = [torch.Generator().manual_seed(int(seed))  # one per member, drawn from `seed`
                               for seed in torch.randint(2**62, (len(self.members),), generator=self.generator)]
@@ -113,6 +115,8 @@ class Trainer:
                 if self.stop_requested.is_set() or p.stop_reason:
                     p.stop_reason = p.stop_reason or "stopped"
                     break
+            if refitting(self.config, p):
+                refit(self, start)
         except KeyboardInterrupt:
             p.stop_reason = "interrupted"
             self._emit(Event.INTERRUPTED)
@@ -341,37 +345,6 @@ class Trainer:
 
     def _emit(self, event: Event) -> None:
         self.events.emit(event, self.progress)
-
-
-def torch_state() -> tuple:
-    """The global torch switches a fit or its preview may change: grad mode, oneDNN and the
-    CPU threads."""
-    return torch.is_grad_enabled(), torch.backends.mkldnn.enabled, torch.get_num_threads()
-
-
-def restore_torch_state(state: tuple) -> None:
-    """Put them back: a Ctrl-C inside a ``no_grad`` exit would leave grad mode off for good."""
-    torch.set_grad_enabled(state[0])
-    torch.backends.mkldnn.enabled = state[1]
-    if torch.get_num_threads() != state[2]:
-        torch.set_num_threads(state[2])
-
-
-# weights: below it one CPU thread is as fast as two on a quiet machine (an LSTM of hidden 16:
-# 0.07 s/epoch either way) and far faster on a busy one; above it (hidden 64 x 2) two
-# threads took 0.36 s/epoch against 0.62 on a quiet 2-core machine
-SMALL_MODEL = 10_000
-
-
-def fit_threads(threads, model: nn.Module, device: torch.device) -> int | None:
-    """The CPU threads for a fit: ``threads`` itself, or for "auto" one thread for a small
-    model (its steps are too short to share among threads, and on a machine shared with
-    other work they wait on each other); None keeps torch's count."""
-    if device.type != "cpu":
-        return None
-    if threads == "auto":
-        return 1 if sum(p.numel() for p in model.parameters()) < SMALL_MODEL else None
-    return int(threads)
 
 
 def _rank(value: float, fallback) -> tuple:

@@ -32,6 +32,8 @@ def stop_line(p: Progress) -> str:
         best = next((row for row in p.history if row["epoch"] == p.best_epoch), {})
         figure = f"val forecast {best['val_forecast']:.4g}, " if "val_forecast" in best else ""
         text += f"; kept the weights of epoch {p.best_epoch} ({figure}val loss {p.best_val_loss:.4g})"
+        if p.refit:
+            text += f", then learned again on every row for {p.refit} epochs (refit)"
     return f"{text} in {p.seconds:.1f}s on {p.device}"
 
 
