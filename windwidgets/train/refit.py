@@ -34,7 +34,7 @@ def refit(trainer, start: float) -> None:
     """
     p = trainer.progress
     rates = [row["lr"] for row in p.history[: p.best_epoch]]
-    validated, events, last_epoch = trainer.data, trainer.events, p.epoch
+    validated, events, last = trainer.data, trainer.events, (p.epoch, p.batch, p.batches)
     trainer.data, trainer.events = validated.every_row(), Events()
     trainer.model.load_state_dict(trainer.initial_state)
     trainer.optimizer = torch.optim.Adam(trainer.model.parameters(), lr=rates[0])
@@ -51,4 +51,4 @@ def refit(trainer, start: float) -> None:
             p.refit = p.epoch
         trainer.best_state = {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
     finally:
-        trainer.data, trainer.events, p.epoch = validated, events, last_epoch
+        trainer.data, trainer.events, (p.epoch, p.batch, p.batches) = validated, events, last

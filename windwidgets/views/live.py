@@ -251,7 +251,7 @@ class LiveView:
     # -- the end ---------------------------------------------------------------------------
     def _freeze(self, p: Progress) -> None:
         """The static summary: final numbers and charts, and one SVG image of them."""
-        kept = _kept(p)
+        kept = "" if p.refit else _kept(p)  # a refit's weights learned the preview's rows: keep the last one drawn
         if self._preview is not None and kept and (
                 p.member_epochs or p.best_epoch != self._forecast_epoch
                 or (self._forecast or {}).get("series", self._series) != self._series):
