@@ -3,6 +3,7 @@
 number of its own and raises AssertionError when it does not hold, which fails the run here.
 ``python -m windwidgets demo`` runs the quickstart and writes its report.
 """
+import importlib.util
 import os
 import re
 import subprocess
@@ -50,6 +51,12 @@ def skip_reason(name: str) -> str | None:
             import pvlib  # noqa: F401
         except ImportError:
             return "real_wind.ipynb reads pvlib's Sand Point file and pvlib is not installed ('windwidgets[wind]')"
+    if name == "soft_sensor.ipynb":
+        if importlib.util.find_spec("bibmon") is None:
+            return ("soft_sensor.ipynb reads the real plant file that bibmon ships, and bibmon is not installed "
+                    "('windwidgets[plant]')")
+        if importlib.util.find_spec("sklearn") is None:
+            return "soft_sensor.ipynb fits its anchors (ridge, a gradient-boosted tree) with scikit-learn, which is not installed"
     return None
 
 
