@@ -198,6 +198,18 @@ def test_a_fit_sets_its_cpu_threads_and_puts_them_back(small_wind):
         RunConfig.from_kwargs(threads="many")
 
 
+def test_auto_threads_leave_the_cores_other_work_holds():
+    from windwidgets.train.threads import fit_threads
+
+    big, cpu = torch.nn.LSTM(64, 64, 2), torch.device("cpu")  # 66,560 weights
+    ours = torch.get_num_threads()
+    assert fit_threads("auto", torch.nn.Linear(4, 4), cpu) == 1  # small: one thread, busy or not
+    assert fit_threads("auto", big, cpu, load=5.0, cpus=2) == 1  # two cores, four other jobs running
+    assert fit_threads("auto", big, cpu, load=3.0, cpus=8) == (6 if ours > 6 else None)  # two others: six left
+    assert fit_threads("auto", big, cpu, load=1.0, cpus=ours) is None  # only this fit runs: torch's count
+    assert fit_threads(3, big, cpu, load=9.0) == 3 and fit_threads("auto", big, torch.device("meta")) is None
+
+
 def test_loss_mae_aims_at_the_median():
     # spikes of 50 in a tenth of the hours, at random: the mean of the next value is about 5,
     # its median 0; MSE learns the one, MAE the other

@@ -157,7 +157,7 @@ class TrainConfig:
     stateful: bool = setting(False, 'same as mode="stateful": carry the state across consecutive chunks')
     device: str = setting("auto", '"auto" -> cuda, then mps, then cpu; or any torch device')
     threads: Any = setting("auto", 'CPU threads during the fit; "auto": 1 for a model (or an ensemble\'s '
-                           "member) under 10,000 weights, else torch's count")
+                           "member) under 10,000 weights, else torch's count less the cores other work holds")
     seed: int = setting(0, "seeds weights, shuffling and dropout")
     live: Any = setting("auto", '"auto": the live panel in a notebook, a line per epoch elsewhere | '
                         '"widgets" | "text" | False (nothing)',
