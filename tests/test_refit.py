@@ -80,8 +80,19 @@ def test_refit_on_a_panel_and_in_sequence_mode():
         panel.backtest(steps=5)
 
 
+def test_an_ensemble_refits_each_member_for_its_own_epochs():
+    data = shifted().iloc[:560]
+    settings = dict(target="quality", future_covariates=["load"], ensemble=3, **{**SMALL, "epochs": 8, "lr": 5e-2})
+    validated, refit = ww.train(data, **settings), ww.train(data, refit=True, **settings)
+    epochs = refit.progress.member_epochs
+    assert epochs == validated.progress.member_epochs and refit.progress.refit == max(epochs)
+    assert len(set(epochs)) > 1, epochs  # the members keep different epochs here, so each is cut on its own
+    for before, after in zip(validated.model.members, refit.model.members):
+        assert not torch.equal(before.head.weight, after.head.weight)
+    assert refit.n_train == 560 and np.isfinite(refit.forecast(5, future=shifted().iloc[560:][["load"]])).all().all()
+
+
 @pytest.mark.parametrize("settings, message", [
-    ({"ensemble": 2}, r"`refit=True` learns again for the epoch the fit kept, and the 2 members"),
     ({"task": "classify"}, r"`refit=True` is for forecasters"),
 ])
 def test_refit_refuses_what_it_cannot_do(settings, message):

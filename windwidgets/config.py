@@ -336,7 +336,7 @@ class RunConfig:
         if isinstance(t.seed, bool) or not isinstance(t.seed, int) or not 0 <= t.seed < 2**63:
             raise ConfigError(f"`seed` ({t.seed!r}) must be a whole number from 0 to 2**63 - 1, such as 0")
         sizes_rule(m.ensemble, t.threads)
-        refit_rule(t.refit, m.ensemble, d.task)
+        refit_rule(t.refit, d.task)
         if not 0.0 < float(d.val_fraction) < 1.0:
             raise ConfigError(
                 f"`val_fraction` ({d.val_fraction}) must lie strictly between 0 and 1; "

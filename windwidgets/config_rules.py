@@ -161,12 +161,8 @@ def quantile_rule(loss: str, quantiles) -> None:
                           f"column, backtests, evaluate); add 0.5, such as {example}")
 
 
-def refit_rule(refit: bool, ensemble: int, task: str) -> None:
-    """``refit`` learns again for the one epoch its fit kept: an ensemble's members keep one
-    each, and a classifier's accuracy is read on the validation rows a refit learns from."""
-    if refit and ensemble > 1:
-        raise ConfigError(f"`refit=True` learns again for the epoch the fit kept, and the {ensemble} members of an "
-                          "ensemble keep one each; leave out `refit` or `ensemble`")
+def refit_rule(refit: bool, task: str) -> None:
+    """``refit``: a classifier's accuracy is read on the validation rows a refit would learn from."""
     if refit and task != "forecast":
         raise ConfigError(f"`refit=True` is for forecasters: a classifier ({task=!r}) is scored on its validation "
                           "rows, which a refit would learn from; leave `refit` out")

@@ -202,3 +202,9 @@ class Chunks:
         """Validation: first rows every ``chunk`` rows within each range."""
         return torch.cat([torch.arange(int(start), int(start + count), self.chunk)
                           for start, count in zip(self.starts, self.counts) if count > 0])
+
+
+def member_orders(generator: torch.Generator, count: int) -> list:
+    """The orders of the windows of an ensemble's ``count`` members, one generator each, seeded
+    from ``generator`` (the fit's seed)."""
+    return [torch.Generator().manual_seed(int(seed)) for seed in torch.randint(2**62, (count,), generator=generator)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import torch
 
+from ..data.windows import member_orders
 from .events import Events
 
 ENDED_ON_ITS_OWN = (None, "early_stopping")  # a Stop, an interrupt or a NaN loss keeps the validated weights
@@ -19,26 +20,31 @@ ENDED_ON_ITS_OWN = (None, "early_stopping")  # a Stop, an interrupt or a NaN los
 
 def refitting(config, progress) -> bool:
     """Whether a fit that has just ended learns again on every row: ``refit`` is asked for,
-    the fit ended on its own, and it kept an epoch."""
-    return bool(config.refit) and progress.stop_reason in ENDED_ON_ITS_OWN and progress.best_epoch > 0
+    the fit ended on its own, and it kept an epoch (each member of an ensemble one)."""
+    kept = progress.member_epochs or [progress.best_epoch]
+    return bool(config.refit) and progress.stop_reason in ENDED_ON_ITS_OWN and min(kept) > 0
 
 
 def refit(trainer, start: float) -> None:
     """Train ``trainer.model`` again from the weights it started the fit with, on every row
     of every series, for the epochs its fit kept, each at the learning rate that epoch had,
-    with the same seed's order of batches; keep the last epoch's weights.
+    with the same seed's order of batches; keep the weights of that last epoch. An
+    ensemble's members learn side by side as in the fit, each kept at its own epoch.
 
     The views hear nothing meanwhile (the epochs would count again from 1); ``progress.refit``
     holds the epochs done. A Stop, an interrupt or a NaN loss on the way leaves the validated
     weights in ``trainer.best_state``, which the fit restores as it ends.
     """
     p = trainer.progress
-    rates = [row["lr"] for row in p.history[: p.best_epoch]]
+    kept = p.member_epochs or [p.best_epoch]
+    rates = [row["lr"] for row in p.history[: max(kept)]]
     validated, events, last = trainer.data, trainer.events, (p.epoch, p.batch, p.batches)
     trainer.data, trainer.events = validated.every_row(), Events()
     trainer.model.load_state_dict(trainer.initial_state)
     trainer.optimizer = torch.optim.Adam(trainer.model.parameters(), lr=rates[0])
     trainer.generator.manual_seed(trainer.config.seed)
+    trainer.member_orders = member_orders(trainer.generator, len(trainer.members))
+    members = list(trainer.member_states)
     p.batches = len(trainer._batches())
     try:
         for p.epoch, rate in enumerate(rates, 1):  # the epoch number a teacher-forcing schedule reads
@@ -49,6 +55,12 @@ def refit(trainer, start: float) -> None:
                 p.refit, p.stop_reason = 0, p.stop_reason or "stopped"
                 return
             p.refit = p.epoch
-        trainer.best_state = {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}
+            members = [_copy(member) if epochs == p.epoch else state
+                       for member, epochs, state in zip(trainer.members, kept, members)]
+        trainer.best_state, trainer.member_states = _copy(trainer.model), members
     finally:
         trainer.data, trainer.events, (p.epoch, p.batch, p.batches) = validated, events, last
+
+
+def _copy(module) -> dict:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}

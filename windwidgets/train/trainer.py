@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from ..config import WINDOW_BATCH, TrainConfig
-from ..data.windows import Chunks, SideBySide, Streams
+from ..data.windows import Chunks, SideBySide, Streams, member_orders
 from ..errors import warn
 from .depth import DepthWarning, fit_warning
 from .events import Event, Events, Progress
@@ -84,8 +84,7 @@ class Trainer:
         self.gradients, self._warned_epoch = GradientWatch(), 0
         self.best_state = self.initial_state = _snapshot(model)
         self.member_states, self._member_best = [_snapshot(m) for m in self.members], [(2, math.inf)] * len(self.members)
-        self.member_orders = [torch.Generator().manual_seed(int(seed))  # one per member, drawn from `seed`
-                              for seed in torch.randint(2**62, (len(self.members),), generator=self.generator)]
+        self.member_orders = member_orders(self.generator, len(self.members))
         self.progress = Progress(epochs=config.epochs, batches=len(self._batches()), device=str(device),
                                  member_epochs=[0] * len(self.members))
 
