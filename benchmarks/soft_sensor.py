@@ -75,9 +75,9 @@ SETTINGS = {  # name -> ww.train settings beyond the common ones
     "ww residual, 32 x 1, loss mae": {"residual": True, **SMALL},
     "ww residual + window norm, 32 x 1, mae": {"residual": True, "normalize": "window", **SMALL},
     "ww mlp, loss mae": {"model": "mlp", "loss": "mae"},
-    "ww mlp on the last row, loss mae": {"model": "mlp", "loss": "mae", "options": {"lags": 1}},
     "ww 32 x 1, refit, loss mae": {"refit": True, **SMALL},
     "ww mlp, refit, loss mae": {"model": "mlp", "loss": "mae", "refit": True},
+    "ww mlp, ensemble 3, refit, loss mae": {"model": "mlp", "loss": "mae", "refit": True, "ensemble": 3},
 }
 COMMON = {"forecast_steps": max(LEADS)}  # the epoch kept forecasts best over the longest lead
 
