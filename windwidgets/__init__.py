@@ -6,11 +6,12 @@ from .errors import ConfigError, DataError, ModelError, TrainingError, Windwidge
 from .run import Run
 from .scale.sweep import Sweep, sweep  # Ray itself is imported only when a sweep starts
 from .train import Event
+from .train.depth import DepthWarning
 from .version import __version__
 
 __all__ = [
-    "ConfigError", "Dashboard", "DataError", "Event", "ModelError", "Run", "Sweep", "TrainingError", "WindwidgetsError",
-    "datasets", "load", "prepare", "sweep", "train", "zoo",
+    "ConfigError", "Dashboard", "DataError", "DepthWarning", "Event", "ModelError", "Run", "Sweep", "TrainingError",
+    "WindwidgetsError", "datasets", "load", "prepare", "sweep", "train", "zoo",
 ]
 
 
