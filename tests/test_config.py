@@ -19,7 +19,7 @@ def test_unknown_keyword_suggests_the_nearest_name():
     (dict(window=0), r"`window` \(0\) must be a whole number of at least 1"),
     (dict(window=2.5), r"`window` \(2.5\)"),
     (dict(val_fraction=1.0), r"`val_fraction` \(1.0\) must lie strictly between 0 and 1"),
-    (dict(scaler="robust"), r"`scaler` \('robust'\) is not one of 'standard', 'minmax', None"),
+    (dict(scaler="quantile"), r"`scaler` \('quantile'\) is not one of 'standard', 'minmax', 'robust', None"),
     (dict(nonlinearity="rleu"), r"did you mean 'relu'"),
     (dict(lr=0), r"`lr` \(0\) must be positive"),
     (dict(clip_grad=-1), r"`clip_grad` \(-1\) must be positive, or None"),
