@@ -58,6 +58,9 @@ def refit(trainer, start: float) -> None:
             members = [_copy(member) if epochs == p.epoch else state
                        for member, epochs, state in zip(trainer.members, kept, members)]
         trainer.best_state, trainer.member_states = _copy(trainer.model), members
+    except BaseException:  # an interrupt or an error: the validated weights stay, with their validation rows
+        p.refit = 0
+        raise
     finally:
         trainer.data, trainer.events, (p.epoch, p.batch, p.batches) = validated, events, last
 
