@@ -108,6 +108,19 @@ def test_refit_is_not_for_ray_workers():
         ww.train(shifted().iloc[:200], target="quality", workers=2, refit=True, **SMALL)
 
 
+def test_an_ensemble_refit_says_the_validated_members_score_not_one_on_rows_they_learned():
+    data = shifted().iloc[:560]
+    settings = dict(target="quality", future_covariates=["load"], ensemble=3, forecast_steps=6,
+                    **{**SMALL, "epochs": 8, "lr": 5e-2})
+    validated, refit = ww.train(data, **settings), ww.train(data, refit=True, **settings)
+    assert np.isfinite(validated.progress.kept_score)
+    # the members' validation score together is the validated members', as a lone model's best epoch is
+    assert refit.progress.kept_score == pytest.approx(validated.progress.kept_score)
+    assert "then each learned again on every row" in stop_line(refit.progress)
+    said = f"refit=learned again on every row for {max(refit.progress.member_epochs)} epochs"
+    assert said in repr(refit) and "refit" not in repr(validated)
+
+
 class Tripped(torch.nn.Module):
     """A linear model on the window whose training steps, once ``trip["left"]`` more have run,
     raise ``trip["what"]`` (or call it, or give NaN for "nan"): a fault in the middle of a refit."""
