@@ -166,3 +166,15 @@ def test_a_fault_in_the_middle_of_a_refit_keeps_the_validated_weights_and_their_
     assert "refit" not in stop_line(run.progress)
     for a, b in zip(validated.model.state_dict().values(), run.model.state_dict().values()):
         assert torch.equal(a, b)
+
+
+def test_the_comparison_leaves_out_a_refit_run_and_says_why():
+    from windwidgets.views.compare import compare_figure, summary
+
+    data = shifted().iloc[:560]
+    plain = ww.train(data, target="quality", future_covariates=["load"], **SMALL)
+    refit = ww.train(data, target="quality", future_covariates=["load"], refit=True, **SMALL)
+    figure = compare_figure({"run 0": plain, "run 1": refit}, 12)
+    assert [line.get_label() for line in figure.axes[0].get_lines()] == ["quality (truth)", "run 0"]
+    assert "left out, having learned every row (refit=True): run 1" in figure.axes[0].get_title()
+    assert np.isnan(summary(refit, 1)["MAE"]) and summary(plain, 0)["MAE"] > 0  # nothing held out to score
