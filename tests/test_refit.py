@@ -178,3 +178,13 @@ def test_the_comparison_leaves_out_a_refit_run_and_says_why():
     assert [line.get_label() for line in figure.axes[0].get_lines()] == ["quality (truth)", "run 0"]
     assert "left out, having learned every row (refit=True): run 1" in figure.axes[0].get_title()
     assert np.isnan(summary(refit, 1)["MAE"]) and summary(plain, 0)["MAE"] > 0  # nothing held out to score
+
+
+@pytest.mark.parametrize("extra", [{"horizon": 3}, {"horizon": 2, "series": "unit", "model": "gru"}])
+def test_refit_of_a_model_that_predicts_a_block_of_rows(extra):
+    # every row a training row leaves each series' validation windows empty, whatever the horizon
+    frames = [shifted(seed=k).iloc[:300].assign(unit=f"U{k}") for k in range(2)]
+    data = pd.concat(frames) if "series" in extra else frames[0].drop(columns="unit")
+    run = ww.train(data, target="quality", future_covariates=["load"], refit=True, **{**SMALL, "epochs": 3, **extra})
+    assert run.progress.refit == run.progress.best_epoch > 0
+    assert len(run.trainer.data.every_row().windows.val_index) == 0
