@@ -1,5 +1,7 @@
 """refit=True: after the validation rows have chosen the epoch, the model learns again on every
 row; nothing it learned is scored afterwards."""
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,6 +10,7 @@ import torch
 import windwidgets as ww
 from windwidgets.config import RunConfig
 from windwidgets.errors import ConfigError, WindwidgetsError
+from windwidgets.views.text import stop_line
 
 SMALL = dict(model="mlp", window=12, hidden_size=8, num_layers=1, epochs=12, lr=5e-3, live=False, loss="mae")
 
@@ -103,3 +106,85 @@ def test_refit_refuses_what_it_cannot_do(settings, message):
 def test_refit_is_not_for_ray_workers():
     with pytest.raises(ConfigError, match=r"`workers` \(2\) share a fit's epochs; `refit=True` learns again"):
         ww.train(shifted().iloc[:200], target="quality", workers=2, refit=True, **SMALL)
+
+
+def test_an_ensemble_refit_says_the_validated_members_score_not_one_on_rows_they_learned():
+    data = shifted().iloc[:560]
+    settings = dict(target="quality", future_covariates=["load"], ensemble=3, forecast_steps=6,
+                    **{**SMALL, "epochs": 8, "lr": 5e-2})
+    validated, refit = ww.train(data, **settings), ww.train(data, refit=True, **settings)
+    assert np.isfinite(validated.progress.kept_score)
+    # the members' validation score together is the validated members', as a lone model's best epoch is
+    assert refit.progress.kept_score == pytest.approx(validated.progress.kept_score)
+    assert "then each learned again on every row" in stop_line(refit.progress)
+    said = f"refit=learned again on every row for {max(refit.progress.member_epochs)} epochs"
+    assert said in repr(refit) and "refit" not in repr(validated)
+
+
+class Tripped(torch.nn.Module):
+    """A linear model on the window whose training steps, once ``trip["left"]`` more have run,
+    raise ``trip["what"]`` (or call it, or give NaN for "nan"): a fault in the middle of a refit."""
+
+    trip: dict = {"left": None, "what": None}
+
+    def __init__(self, spec):
+        super().__init__()
+        self.linear = torch.nn.Linear(spec.input_size * spec.window, spec.horizon * spec.output_size)
+
+    def forward(self, x):
+        y = self.linear(x.flatten(1))  # (batch, horizon * outputs)
+        if self.training and self.trip["left"] is not None:
+            self.trip["left"] -= 1
+            if self.trip["left"] < 0:
+                what, self.trip["left"] = self.trip["what"], None
+                if what == "nan":
+                    return y * float("nan")
+                raise what()
+        return y
+
+
+@pytest.mark.parametrize("what", [KeyboardInterrupt, RuntimeError, "nan"])
+def test_a_fault_in_the_middle_of_a_refit_keeps_the_validated_weights_and_their_validation_rows(what):
+    ww.zoo.register("tripped", lambda spec, config: Tripped(spec))
+    settings = dict(target="quality", future_covariates=["load"], **{**SMALL, "model": "tripped", "epochs": 4})
+    data = shifted().iloc[:560]
+    validated = ww.train(data, **settings)
+    run = ww.prepare(data, refit=True, **settings)
+    batches = run.trainer.progress.batches
+
+    def arm(event, progress):  # after the fit's last epoch: the fault comes in the refit's second epoch
+        if event is ww.Event.EPOCH_END and progress.epoch == 4:
+            Tripped.trip.update(left=batches + 2, what=what)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            run.fit(view=arm)
+        except RuntimeError:
+            assert what is RuntimeError
+    assert run.progress.refit == 0 and run.n_train == 448, (run.progress.refit, run.n_train)
+    assert "refit" not in stop_line(run.progress)
+    for a, b in zip(validated.model.state_dict().values(), run.model.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_the_comparison_leaves_out_a_refit_run_and_says_why():
+    from windwidgets.views.compare import compare_figure, summary
+
+    data = shifted().iloc[:560]
+    plain = ww.train(data, target="quality", future_covariates=["load"], **SMALL)
+    refit = ww.train(data, target="quality", future_covariates=["load"], refit=True, **SMALL)
+    figure = compare_figure({"run 0": plain, "run 1": refit}, 12)
+    assert [line.get_label() for line in figure.axes[0].get_lines()] == ["quality (truth)", "run 0"]
+    assert "left out, having learned every row (refit=True): run 1" in figure.axes[0].get_title()
+    assert np.isnan(summary(refit, 1)["MAE"]) and summary(plain, 0)["MAE"] > 0  # nothing held out to score
+
+
+@pytest.mark.parametrize("extra", [{"horizon": 3}, {"horizon": 2, "series": "unit", "model": "gru"}])
+def test_refit_of_a_model_that_predicts_a_block_of_rows(extra):
+    # every row a training row leaves each series' validation windows empty, whatever the horizon
+    frames = [shifted(seed=k).iloc[:300].assign(unit=f"U{k}") for k in range(2)]
+    data = pd.concat(frames) if "series" in extra else frames[0].drop(columns="unit")
+    run = ww.train(data, target="quality", future_covariates=["load"], refit=True, **{**SMALL, "epochs": 3, **extra})
+    assert run.progress.refit == run.progress.best_epoch > 0
+    assert len(run.trainer.data.every_row().windows.val_index) == 0

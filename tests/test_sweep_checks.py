@@ -49,3 +49,13 @@ def test_the_sweeps_own_arguments_are_checked_as_ww_train_checks_its_own(data, a
     with pytest.raises(ConfigError, match=message):
         ww.sweep(data, {"window": [6, 12]}, **{"live": False, **arguments}, **TINY)
     assert not ray_started()
+
+
+@pytest.mark.parametrize("space, fixed", [({"lr": [1e-3, 1e-2]}, {"refit": True}), ({"refit": [False, True]}, {})])
+def test_a_sweep_refuses_refit_whose_weights_its_trials_never_send(data, space, fixed):
+    # a trial reports the weights of its best epoch as it goes; a refit after the last one would be lost,
+    # and sweep.best would be a validated model whose settings say refit=True
+    with pytest.raises(ConfigError, match=r"`refit=True` in a sweep: .*ww.train\(data, \*\*result.settings\(trial\), "
+                                          r"refit=True\)"):
+        ww.sweep(data, space, live=False, **TINY, **fixed)
+    assert not ray_started()

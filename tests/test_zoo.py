@@ -93,6 +93,18 @@ def test_mlp_is_a_soft_sensor_of_inputs_known_ahead(tmp_path):
         ww.train(frame, target="q", model="mlp", options={"lags": 0}, **TINY)
 
 
+@pytest.mark.parametrize("extra", [{}, {"loss": "quantile"}, {"ensemble": 2}])
+def test_mlp_refuses_unscaled_inputs_its_clamp_would_clip(extra):
+    # in kilowatts every input lies past 5 and would read as 5: the model would be blind, silently
+    t = np.arange(200)
+    frame = pd.DataFrame({"power": 2000 + 300 * np.sin(t / 9), "load": 1000 + 150 * np.sin(t / 9)})
+    with pytest.raises(ConfigError, match=r"model='mlp' clamps its inputs at 5 scaled units .* with scaler=None "
+                                          r"they stay in their own units .*leave `scaler` at 'standard'"):
+        ww.train(frame, target="power", future_covariates=["load"], model="mlp", scaler=None, window=4, **TINY,
+                 **extra)
+    assert ww.train(frame, target="power", model="mlp", scaler="minmax", window=4, **TINY).n_train > 0
+
+
 def test_seq2seq_trains_with_future_covariates_forecasts_and_reloads(tmp_path, small_wind):
     run = ww.train(small_wind, target="speed", future_covariates=["temperature", "pressure"],
                    model="seq2seq", window=24, horizon=6, **TINY)

@@ -329,6 +329,8 @@ class BaseRun:
         if p.member_epochs and not self.training:
             score = f" (val forecast {p.kept_score:.4g} together)" if not math.isnan(p.kept_score) else ""
             rows.append(("members keep epochs", ", ".join(map(str, p.member_epochs)) + score))
+        if p is not None and p.refit and not self.training:  # the figures above are the validated weights'
+            rows.append(("refit", f"learned again on every row for {p.refit} epochs"))
         if self.stop_reason:
             rows.append(("ended", self.stop_reason.replace("_", " ")))
         if p is not None and p.warning and not self.training:  # e.g. out of its depth (train.depth)

@@ -48,7 +48,9 @@ class Windows:
         segments = segments or ((0, inputs.shape[0], n_train),)
         self.train_index = torch.cat([torch.arange(start, start + max(0, n - window - horizon + 1), device=device)
                                       for start, _, n in segments])
-        self.val_index = torch.cat([torch.arange(start + n - window, start + rows - window - horizon + 1,
+        # a series with no validation rows (every row trains, as a refit's) has no validation windows
+        self.val_index = torch.cat([torch.arange(start + n - window, max(start + n - window,
+                                                                          start + rows - window - horizon + 1),
                                                  device=device) for start, rows, n in segments])
 
     @property

@@ -85,6 +85,10 @@ def sweep(data, space: dict, *, metric: str = AUTO, trials: int | None = None, a
             raise ConfigError(f"`space` varies {name!r}, but a trial's figures (val_forecast, val_loss, train_loss) "
                               "are in its own loss's units, so trials with different losses cannot be ranked; sweep "
                               "one loss at a time and compare the best runs with run.evaluate()")
+    if settings.get("refit") or "refit" in search.names:  # the trials send their weights epoch by epoch
+        raise ConfigError("`refit=True` in a sweep: each trial's Run keeps the weights of the epoch its validation "
+                          "chose, never a refit's; sweep without refit, then train the best trial's settings again: "
+                          "ww.train(data, **result.settings(trial), refit=True)")
     result = Sweep(data, search, settings, metric, trials)
     result.concurrent_trials = concurrent_trials
     result.metric = _settled_metric(metric, result._check_data())

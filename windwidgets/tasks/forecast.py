@@ -71,6 +71,11 @@ def settled(config: RunConfig, model: torch.nn.Module, prepared) -> RunConfig:
             f"{len(prepared.parts)} series (series={config.data.series!r}) trains on its series together: use "
             "mode='sequence' or mode='window'"
         )
+    clamp = next((c for c in (getattr(module, "clamps", None) for module in model.modules()) if c), None)
+    if clamp and config.data.scaler is None:
+        raise ConfigError(f"model={m.model!r} clamps its inputs at {clamp:g} scaled units (training deviations); with "
+                          f"scaler=None they stay in their own units and every value beyond {clamp:g} would read as "
+                          f"{clamp:g}: leave `scaler` at 'standard', or pass 'robust' or 'minmax'")
     validation = max(rows - n for _, rows, n in prepared.segments)
     if t.forecast_steps is not None and t.forecast_steps > config.data.horizon and t.forecast_steps > validation:
         warn(f"`forecast_steps` ({t.forecast_steps}) is longer than the validation part ({validation} rows), so "

@@ -32,11 +32,14 @@ def refit(trainer, start: float) -> None:
     ensemble's members learn side by side as in the fit, each kept at its own epoch.
 
     The views hear nothing meanwhile (the epochs would count again from 1); ``progress.refit``
-    holds the epochs done. A Stop, an interrupt or a NaN loss on the way leaves the validated
+    holds the epochs done. An ensemble's ``progress.kept_score`` is its validated members'. A Stop, an interrupt or a NaN loss on the way leaves the validated
     weights in ``trainer.best_state``, which the fit restores as it ends.
     """
     p = trainer.progress
     kept = p.member_epochs or [p.best_epoch]
+    if trainer.members and trainer.score is not None:  # scored on the validation rows before it learns them
+        trainer.model.load_state_dict(trainer.kept_state())
+        p.kept_score = trainer.score(trainer.model)
     rates = [row["lr"] for row in p.history[: max(kept)]]
     validated, events, last = trainer.data, trainer.events, (p.epoch, p.batch, p.batches)
     trainer.data, trainer.events = validated.every_row(), Events()
@@ -58,6 +61,9 @@ def refit(trainer, start: float) -> None:
             members = [_copy(member) if epochs == p.epoch else state
                        for member, epochs, state in zip(trainer.members, kept, members)]
         trainer.best_state, trainer.member_states = _copy(trainer.model), members
+    except BaseException:  # an interrupt or an error: the validated weights stay, with their validation rows
+        p.refit = 0
+        raise
     finally:
         trainer.data, trainer.events, (p.epoch, p.batch, p.batches) = validated, events, last
 

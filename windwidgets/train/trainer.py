@@ -132,7 +132,8 @@ class Trainer:
                 p.warning = depth
                 warn(depth, DepthWarning)
                 self._emit(Event.WARNING)
-            if self.members and self.score is not None and p.stop_reason not in ("error", "interrupted"):
+            if self.members and self.score is not None and p.stop_reason not in ("error", "interrupted") \
+                    and not p.refit:  # a refit's members learned the validation rows: refit() scored them before
                 p.kept_score = self.score(self.model)  # the members' kept epochs together, as the Run forecasts
             p.seconds = time.perf_counter() - start
             self._emit(Event.FIT_END)

@@ -57,16 +57,21 @@ def compare_figure(runs: dict, steps: int, series=None) -> Figure:
     """``runs`` (label -> Run): left, each Run's forecast of ``steps`` rows from the start of
     its validation part with the truth there; right, each Run's MAE by lead time over the
     validation part (MASE when a Run has several targets, whose units differ). A panel shows
-    its series ``series`` (its first when it has no such series), named in the legend."""
+    its series ``series`` (its first when it has no such series), named in the legend. A Run
+    that learned every row (``refit=True``, no rows added since) is left out, and the title
+    says so."""
     figure = Figure(figsize=(10, 3.2), layout="constrained")
     forecasts, errors = figure.subplots(1, 2, gridspec_kw={"width_ratios": (3, 2)})
-    truth_drawn = set()
+    truth_drawn, learned = set(), []
     for label, run in runs.items():
         if getattr(run, "members", None):  # a panel: one of its series, as a one-series Run
             key = series if series in run.members else run.series[0]
             run, label = run.member(key), f"{label}, {key}"
         target = run.layout.targets[0]
         n = min(steps, len(run.frame) - run.n_train)
+        if n < 1:  # refit=True learned every row, and none came since: nothing to forecast unseen
+            learned.append(label)
+            continue
         forecast = run.forecast(n, start=run.n_train)
         if (target, run.n_train) not in truth_drawn:
             truth = run.frame[target].iloc[max(0, run.n_train - n) : run.n_train + n]
@@ -76,7 +81,8 @@ def compare_figure(runs: dict, steps: int, series=None) -> Figure:
         metric = "mae" if len(run.layout.targets) == 1 else "mase"
         by_lead = run.backtest(n, max(1, n // 8)).by_lead(metric)
         errors.plot(by_lead.index, by_lead["model"].to_numpy(), marker=".", label=f"{label} ({metric.upper()})")
-    forecasts.set_title(f"forecasts from the start of the validation part, {steps} steps")
+    left_out = f"\nleft out, having learned every row (refit=True): {', '.join(learned)}" if learned else ""
+    forecasts.set_title(f"forecasts from the start of the validation part, {steps} steps{left_out}")
     forecasts.legend(fontsize="small")
     errors.set_title("error by lead time")
     errors.set_xlabel("steps ahead")

@@ -28,6 +28,8 @@ def stop_line(p: Progress) -> str:
         text += f"; each member kept its own best epoch ({', '.join(map(str, p.member_epochs))})"
         if not math.isnan(p.kept_score):  # scored together
             text += f", val forecast {p.kept_score:.4g} together"
+        if p.refit:
+            text += ", then each learned again on every row for as many epochs (refit)"
     elif p.best_epoch:
         best = next((row for row in p.history if row["epoch"] == p.best_epoch), {})
         figure = f"val forecast {best['val_forecast']:.4g}, " if "val_forecast" in best else ""

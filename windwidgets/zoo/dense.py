@@ -48,6 +48,7 @@ class DenseForecaster(nn.Module):
 
     carries_state = False
     modes = ("window",)
+    clamps = CLAMP  # reads its inputs in scaled units: scaler=None would clip them in their own units
 
     def __init__(self, spec: ModelSpec, hidden_size: int = 64, num_layers: int = 2, dropout: float = 0.0,
                  bias: bool = True, lags: int = 12):
