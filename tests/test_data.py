@@ -6,6 +6,7 @@ import torch
 import windwidgets as ww
 from windwidgets.config import DataConfig
 from windwidgets.data import prepare, read_frame
+from windwidgets.data.scaling import Scaler
 from windwidgets.data.windows import Streams, sliding
 from windwidgets.errors import DataError
 
@@ -137,3 +138,10 @@ def test_datasets_are_deterministic_and_plausible():
     assert wind["pressure"].corr(wind["speed"]) < -0.3  # lows bring wind
     sine = ww.datasets.sine(n=100, period=20)
     assert list(sine.columns) == ["y"] and abs(sine["y"].iloc[5] - 1.0) < 1e-6
+
+
+def test_robust_scaling_of_a_column_mostly_at_one_value_falls_back_to_its_deviation():
+    values = torch.zeros(100, 1, dtype=torch.float64)
+    values[::10] = 40.0  # a valve shut nine rows in ten: its middle half is one value
+    scaler = Scaler("robust").fit(values)
+    assert float(scaler.shift[0]) == 0.0 and np.isclose(float(scaler.scale[0]), 12.0)  # the deviation, not 1

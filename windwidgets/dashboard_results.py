@@ -129,7 +129,10 @@ class ResultsTabs:
             return
         frame, n_train = getattr(run, "frame", None), getattr(run, "n_train", None)
         if frame is None or n_train is None or n_train >= len(frame):
-            self.explore_note.value = "<i>this run has no series to explore here</i>"
+            learned = frame is not None and run.config.train.refit  # refit=True learned every row
+            self.explore_note.value = ("<i>this run learned every row it was given (refit=True): pass later rows "
+                                       "with run.update(rows) to explore its forecasts</i>" if learned else
+                                       "<i>this run has no series to explore here</i>")
             picture(self.explore_plot, b"")
             return
         self._silent = True  # one drawing below, not one per slider moved here

@@ -32,7 +32,9 @@ class Scaler:
             self.scale = values.std(dim=0, unbiased=False)
         elif self.kind == "robust":
             quartiles = torch.quantile(values, torch.tensor([0.25, 0.5, 0.75], dtype=values.dtype), dim=0)  # (3, features)
-            self.shift, self.scale = quartiles[1], (quartiles[2] - quartiles[0]) / IQR_OF_NORMAL
+            spread = (quartiles[2] - quartiles[0]) / IQR_OF_NORMAL
+            # a column still in its middle half (a valve mostly shut) has its deviation instead
+            self.shift, self.scale = quartiles[1], torch.where(spread > 0, spread, values.std(dim=0, unbiased=False))
         elif self.kind == "minmax":
             self.shift = values.amin(dim=0)
             self.scale = values.amax(dim=0) - self.shift

@@ -32,8 +32,9 @@ def refit(trainer, start: float) -> None:
     ensemble's members learn side by side as in the fit, each kept at its own epoch.
 
     The views hear nothing meanwhile (the epochs would count again from 1); ``progress.refit``
-    holds the epochs done. An ensemble's ``progress.kept_score`` is its validated members'. A Stop, an interrupt or a NaN loss on the way leaves the validated
-    weights in ``trainer.best_state``, which the fit restores as it ends.
+    holds the epochs done. An ensemble's ``progress.kept_score`` is its validated members'. A
+    Stop, an interrupt or a NaN loss on the way leaves the validated weights in
+    ``trainer.best_state``, which the fit restores as it ends.
     """
     p = trainer.progress
     kept = p.member_epochs or [p.best_epoch]

@@ -47,5 +47,6 @@ def fit_threads(threads, model: nn.Module, device: torch.device, load: float | N
     if sum(p.numel() for p in model.parameters()) < SMALL_MODEL:
         return 1
     load = os.getloadavg()[0] if load is None and hasattr(os, "getloadavg") else (load or 0.0)
-    free = (cpus or os.cpu_count() or 1) - max(0, round(load) - 1)  # the cores left to this fit
+    cpus = cpus or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    free = cpus - max(0, round(load) - 1)  # the cores left to this fit
     return max(1, free) if free < torch.get_num_threads() else None
