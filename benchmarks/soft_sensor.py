@@ -78,6 +78,8 @@ SETTINGS = {  # name -> ww.train settings beyond the common ones
     "ww 32 x 1, refit, loss mae": {"refit": True, **SMALL},
     "ww mlp, refit, loss mae": {"model": "mlp", "loss": "mae", "refit": True},
     "ww mlp, ensemble 3, refit, loss mae": {"model": "mlp", "loss": "mae", "refit": True, "ensemble": 3},
+    "ww mlp, ensemble 5, refit, loss mae": {"model": "mlp", "loss": "mae", "refit": True, "ensemble": 5},
+    "ww 32 x 1, ensemble 3, refit, loss mae": {"refit": True, "ensemble": 3, **SMALL},
 }
 COMMON = {"forecast_steps": max(LEADS)}  # the epoch kept forecasts best over the longest lead
 
