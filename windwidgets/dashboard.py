@@ -203,11 +203,8 @@ class Dashboard(ResultsTabs, widgets.VBox):
         """The data preview draws one series of a long table: the ids of the chosen column."""
         column = parse(self.controls["series"].value)
         ids = list(pd.unique(self.data[column])) if column in self.data.columns else []
-        self._silent = True  # one drawing below
-        try:
+        with self._quietly():  # one drawing below
             offer(self.preview_series, ids)
-        finally:
-            self._silent = False
         self._draw_preview()
 
     @reported

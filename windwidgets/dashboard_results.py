@@ -3,6 +3,7 @@ a panel at a time), Compare (the Runs in a table, overlaid in one figure) and Co
 ``%%windtrain`` cell and ``ww.train`` call that train the chosen Run again)."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import traceback
@@ -113,12 +114,8 @@ class ResultsTabs:
         config, note = code.as_trained(run)
         self.cell_text.value = code.windtrain_cell(config, self.name, f"run{number}", note)
         self.call_text.value = code.train_call(config, self.name, f"run{number}", note)
-        keys = list(getattr(run, "members", None) or [])
-        self._silent = True  # one drawing below, not one per control moved here
-        try:
-            offer(self.explore_series, keys)
-        finally:
-            self._silent = False
+        with self._quietly():  # one drawing below, not one per control moved here
+            offer(self.explore_series, list(getattr(run, "members", None) or []))
         self._on_explore_series()
 
     @reported
@@ -135,15 +132,22 @@ class ResultsTabs:
                                        "<i>this run has no series to explore here</i>")
             picture(self.explore_plot, b"")
             return
-        self._silent = True  # one drawing below, not one per slider moved here
-        try:
+        with self._quietly():  # one drawing below, not one per slider moved here
             self.start_slider.min, self.start_slider.max = 0, len(frame) - 1
             self.start_slider.min, self.start_slider.value = n_train, n_train
             self.steps_slider.max = len(frame) - n_train
             self.steps_slider.value = min(self.steps_slider.max, 4 * run.config.data.window)
+        self._draw_explore()
+
+    @contextlib.contextmanager
+    def _quietly(self):
+        """Controls moved inside draw nothing (their handlers read ``_silent``); the caller
+        draws once after."""
+        self._silent = True
+        try:
+            yield
         finally:
             self._silent = False
-        self._draw_explore()
 
     @property
     def explored_series(self):
