@@ -259,13 +259,7 @@ class RunConfig:
     def from_kwargs(cls, **kwargs) -> "RunConfig":
         """Spread flat ``ww.train`` keywords over the sections; unknown names are errors.
         ``stateful=True`` is read as ``mode="stateful"``, which it is."""
-        owners = keyword_owners()
-        sections: dict = {name: {} for name in cls.SECTIONS}
-        for key, value in kwargs.items():
-            if key not in owners:
-                raise ConfigError(f"unknown setting {key!r}{closest(key, owners)}; "
-                                  f"valid settings: {', '.join(sorted(owners))}")
-            sections[owners[key]][key] = plain(value)
+        sections = cls._spread({key: plain(value) for key, value in kwargs.items()})
         train = sections["train"]
         if train.get("stateful") is True:
             if train.get("mode", "auto") not in ("auto", "stateful"):
@@ -276,6 +270,18 @@ class RunConfig:
                      train=TrainConfig(**train))
         config.validate()
         return config
+
+    @classmethod
+    def _spread(cls, settings: dict) -> dict:
+        """Flat settings as {section: {name: value}}; an unknown name is refused with the list."""
+        owners = keyword_owners()
+        sections: dict = {name: {} for name in cls.SECTIONS}
+        for key, value in settings.items():
+            if key not in owners:
+                raise ConfigError(f"unknown setting {key!r}{closest(key, owners)}; "
+                                  f"valid settings: {', '.join(sorted(owners))}")
+            sections[owners[key]][key] = value
+        return sections
 
     def to_dict(self) -> dict:
         """Plain dicts, lists and numbers: what a file saves and Ray ships."""
@@ -303,13 +309,7 @@ class RunConfig:
 
     def replace(self, **changes) -> "RunConfig":
         """A copy with some flat settings changed (``config.replace(live=False)``), checked."""
-        owners = keyword_owners()
-        sections: dict = {name: {} for name in self.SECTIONS}
-        for key, value in changes.items():
-            if key not in owners:
-                raise ConfigError(f"unknown setting {key!r}{closest(key, owners)}; valid settings: "
-                                  f"{', '.join(sorted(owners))}")
-            sections[owners[key]][key] = value
+        sections = self._spread(changes)
         config = dataclasses.replace(self, **{name: dataclasses.replace(getattr(self, name), **values)
                                               for name, values in sections.items() if values})
         config.validate()
