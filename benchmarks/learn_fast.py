@@ -26,7 +26,6 @@ import torch
 from torch import nn
 
 import windwidgets as ww
-from windwidgets.config import RunConfig
 from windwidgets.data.windows import sliding
 from windwidgets.forecast.backtest import rolled_forecasts
 from windwidgets.forecast.baselines import seasonal_naive
@@ -52,33 +51,44 @@ class PlainModel(nn.Module):
         return self.head(out[:, -1])[:, None], state  # (batch, 1, 1)
 
 
-def plain_loop(scaled: torch.Tensor, n_train: int, epochs: int, seed: int, scale: float):
-    """The tutorial's loop; (training seconds, one-step validation MAE) as it goes."""
+def plain_steps(scaled: torch.Tensor, n_train: int, epochs: int, seed: int):
+    """The tutorial's loop, set up: (model, x_all, y_all, steps), ``steps`` running it one
+    optimizer step at a time and yielding (batch of the epoch, whether it is the epoch's last),
+    so that each benchmark measures between steps as it counts time."""
     torch.manual_seed(seed)
     x_all = sliding(scaled[:, None], WINDOW)[:-1]  # (windows, window, 1)
     y_all = scaled[WINDOW:][:, None, None]  # (windows, 1, 1)
     model = PlainModel()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     generator = torch.Generator().manual_seed(seed)
-    curve, seconds = [], 0.0
-    for _ in range(epochs):
-        start = time.perf_counter()
-        model.train()
-        order = torch.randperm(n_train - WINDOW, generator=generator)
-        for batch, first in enumerate(range(0, len(order), 64), 1):
-            index = order[first : first + 64]
-            loss = nn.functional.mse_loss(model(x_all[index])[0], y_all[index])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            if batch % EVERY == 0 or first + 64 >= len(order):
-                seconds += time.perf_counter() - start
-                curve.append((seconds, one_step_mae(model, x_all, y_all, n_train, scale)))
-                start = time.perf_counter()
+
+    def steps():
+        for _ in range(epochs):
+            model.train()
+            order = torch.randperm(n_train - WINDOW, generator=generator)
+            for batch, first in enumerate(range(0, len(order), 64), 1):
+                index = order[first : first + 64]
+                loss = nn.functional.mse_loss(model(x_all[index])[0], y_all[index])
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                yield batch, first + 64 >= len(order)
+
+    return model, x_all, y_all, steps()
+
+
+def plain_loop(scaled: torch.Tensor, n_train: int, epochs: int, seed: int, scale: float):
+    """The tutorial's loop; (training seconds, one-step validation MAE) as it goes."""
+    model, x_all, y_all, steps = plain_steps(scaled, n_train, epochs, seed)
+    curve, seconds, start = [], 0.0, time.perf_counter()
+    for batch, last in steps:
+        if batch % EVERY == 0 or last:
+            seconds += time.perf_counter() - start
+            curve.append((seconds, one_step_mae(model, x_all, y_all, n_train, scale)))
+            start = time.perf_counter()
     return model, curve
 
 
-@torch.no_grad()
 def one_step_mae(model, x_all, y_all, n_train: int, scale: float) -> float:
     """Mean absolute error (m/s) of the next row from each validation window, read from a
     zero state as every mode's rollout reads its warm-up."""

@@ -22,14 +22,13 @@ import time
 
 import numpy as np
 import torch
-from torch import nn
 
 import windwidgets as ww
 from windwidgets.data.windows import sliding
 from windwidgets.forecast.backtest import rolled_forecasts
 from windwidgets.train import Event
 from common import table
-from learn_fast import EVERY, WINDOW, PlainModel, one_step_mae
+from learn_fast import EVERY, WINDOW, one_step_mae, plain_steps
 
 PLAIN_EPOCHS = 5
 SETTINGS = dict(target="speed", model="lstm", window=WINDOW, epochs=60, patience=4, live=False)
@@ -38,29 +37,17 @@ SETTINGS = dict(target="speed", model="lstm", window=WINDOW, epochs=60, patience
 def plain_loop(scaled: torch.Tensor, n_train: int, seed: int, scale: float):
     """The tutorial's loop: (model, wall seconds of its epochs and their validation passes,
     the best one-step validation MAE it reached, seconds to each measurement)."""
-    torch.manual_seed(seed)
-    x_all = sliding(scaled[:, None], WINDOW)[:-1]  # (windows, window, 1)
-    y_all = scaled[WINDOW:][:, None, None]  # (windows, 1, 1)
-    model = PlainModel()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    generator = torch.Generator().manual_seed(seed)
+    model, x_all, y_all, steps = plain_steps(scaled, n_train, PLAIN_EPOCHS, seed)
     curve, measuring, start, cpu = [], 0.0, time.perf_counter(), time.process_time()
-    for _ in range(PLAIN_EPOCHS):
-        model.train()
-        order = torch.randperm(n_train - WINDOW, generator=generator)
-        for batch, first in enumerate(range(0, len(order), 64), 1):
-            index = order[first : first + 64]
-            loss = nn.functional.mse_loss(model(x_all[index])[0], y_all[index])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            if batch % EVERY == 0:  # the finer curve that sets the target, its time left out
-                began, cpu_began = time.perf_counter(), time.process_time()
-                mae = one_step_mae(model, x_all, y_all, n_train, scale)
-                measuring += time.perf_counter() - began
-                cpu += time.process_time() - cpu_began
-                curve.append((time.perf_counter() - start - measuring, mae))
-        curve.append((time.perf_counter() - start - measuring, one_step_mae(model, x_all, y_all, n_train, scale)))
+    for batch, last in steps:
+        if batch % EVERY == 0:  # the finer curve that sets the target, its time left out
+            began, cpu_began = time.perf_counter(), time.process_time()
+            mae = one_step_mae(model, x_all, y_all, n_train, scale)
+            measuring += time.perf_counter() - began
+            cpu += time.process_time() - cpu_began
+            curve.append((time.perf_counter() - start - measuring, mae))
+        if last:  # the epoch's end: its validation pass counts, as the fit's own does
+            curve.append((time.perf_counter() - start - measuring, one_step_mae(model, x_all, y_all, n_train, scale)))
     wall, cpu = time.perf_counter() - start - measuring, time.process_time() - cpu  # the epoch-end passes count
     return model, (wall, cpu), curve
 
