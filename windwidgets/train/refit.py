@@ -14,6 +14,7 @@ import torch
 
 from ..data.windows import member_orders
 from .events import Events
+from .threads import snapshot
 
 ENDED_ON_ITS_OWN = (None, "early_stopping")  # a Stop, an interrupt or a NaN loss keeps the validated weights
 
@@ -59,15 +60,11 @@ def refit(trainer, start: float) -> None:
                 p.refit, p.stop_reason = 0, p.stop_reason or "stopped"
                 return
             p.refit = p.epoch
-            members = [_copy(member) if epochs == p.epoch else state
+            members = [snapshot(member) if epochs == p.epoch else state
                        for member, epochs, state in zip(trainer.members, kept, members)]
-        trainer.best_state, trainer.member_states = _copy(trainer.model), members
+        trainer.best_state, trainer.member_states = snapshot(trainer.model), members
     except BaseException:  # an interrupt or an error: the validated weights stay, with their validation rows
         p.refit = 0
         raise
     finally:
         trainer.data, trainer.events, (p.epoch, p.batch, p.batches) = validated, events, last
-
-
-def _copy(module) -> dict:
-    return {k: v.detach().clone() for k, v in module.state_dict().items()}

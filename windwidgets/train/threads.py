@@ -1,4 +1,4 @@
-"""The torch switches a fit sets for itself and puts back."""
+"""The torch state a fit keeps and puts back: its global switches, its CPU threads, its weights."""
 from __future__ import annotations
 
 import os
@@ -50,3 +50,8 @@ def fit_threads(threads, model: nn.Module, device: torch.device, load: float | N
     cpus = cpus or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
     free = cpus - max(0, round(load) - 1)  # the cores left to this fit
     return max(1, free) if free < torch.get_num_threads() else None
+
+
+def snapshot(model: nn.Module) -> dict:
+    """A copy of ``model``'s weights, kept apart from the ones that go on learning."""
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}

@@ -18,7 +18,7 @@ from .guards import GradientWatch
 from .losses import LOSSES, training_loss  # noqa: F401 (LOSSES is also read from here)
 from .refit import refit, refitting
 from .stopping import on_plateau, patience_stop
-from .threads import fit_threads, restore_torch_state, torch_state
+from .threads import fit_threads, restore_torch_state, snapshot, torch_state
 
 NAN_ADVICE = (
     "the loss became {value} at epoch {epoch}, batch {batch}; training stopped and the weights "
@@ -82,8 +82,8 @@ class Trainer:
         self.generator = torch.Generator().manual_seed(config.seed)
         self.stop_requested = threading.Event()
         self.gradients, self._warned_epoch = GradientWatch(), 0
-        self.best_state = self.initial_state = _snapshot(model)
-        self.member_states, self._member_best = [_snapshot(m) for m in self.members], [(2, math.inf)] * len(self.members)
+        self.best_state = self.initial_state = snapshot(model)
+        self.member_states, self._member_best = [snapshot(m) for m in self.members], [(2, math.inf)] * len(self.members)
         self.member_orders = member_orders(self.generator, len(self.members))
         self.progress = Progress(epochs=config.epochs, batches=len(self._batches()), device=str(device),
                                  member_epochs=[0] * len(self.members))
@@ -288,7 +288,7 @@ class Trainer:
         score = _rank(value, lambda: p.val_loss)
         if score < self._best_score:
             self._best_score, p.best_val_loss, p.best_epoch = score, p.val_loss, p.epoch
-            self.best_state = _snapshot(self.model)
+            self.best_state = snapshot(self.model)
         if self.members:
             self._keep_members()
         earlier = [row["val_loss"] for row in p.history]
@@ -341,7 +341,7 @@ class Trainer:
             score = _rank(self.score(member) if self.score is not None else loss(), loss)
             if score < self._member_best[i]:
                 self._member_best[i], p.member_epochs[i] = score, p.epoch
-                self.member_states[i] = _snapshot(member)
+                self.member_states[i] = snapshot(member)
 
     def _emit(self, event: Event) -> None:
         self.events.emit(event, self.progress)
@@ -359,10 +359,6 @@ def _rank(value: float, fallback) -> tuple:
 
 def _same(prediction: torch.Tensor) -> torch.Tensor:
     return prediction
-
-
-def _snapshot(model: nn.Module) -> dict:
-    return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
 def _detach(state):
