@@ -37,9 +37,6 @@ class Run(BaseRun):
 
     # The series lives in the Forecaster's SeriesState, the forecasting state in the Forecaster;
     # a Run shows them.
-    def _states(self) -> list:
-        return [self.forecaster.series]
-
     frame = property(lambda self: self.forecaster.series.frame,
                      lambda self, frame: setattr(self.forecaster.series, "frame", frame))
     offset = property(lambda self: self.forecaster.series.offset,
@@ -48,6 +45,9 @@ class Run(BaseRun):
     n_train = property(lambda self: self.forecaster.series.n_train)
     mase_scale = property(lambda self: self.forecaster.series.mase_scale)
     _stream = property(lambda self: self.forecaster._stream)
+
+    def _states(self) -> list:
+        return [self.forecaster.series]
 
     def __copy__(self) -> "Run":
         """A shallow copy with its own forecasting state: updating one leaves the other."""
